@@ -1,0 +1,198 @@
+/**
+ * @module The wire format between the control and the computing processes, defined once.
+ *
+ * A ZeroMQ message carries one frame holding one or more records, so a link can batch every
+ * record of one event-loop turn into one message. Each record starts with the same header:
+ *
+ *   u16 length (whole record, header included) | u8 kind | u32 corr | i32 node
+ *
+ * so a forwarding node reads `node` and passes the record's bytes on without decoding the body.
+ * Little-endian throughout. `corr` correlates a reply with its request; `node` is the target
+ * of a request, the node a reply is about, or the node saying hello.
+ */
+
+export const HEADER_BYTES = 11;
+/** Big enough for the largest record (a store with a 255-byte name), small enough for a u16. */
+export const MAX_RECORD_BYTES = 1024;
+
+export const Kind = {
+  /** control → node: store `value` under `name`. Body: i64 value, name bytes. */
+  Store: 1,
+  /** control → node: load `name`. Body: name bytes. */
+  Load: 2,
+  /** control → node: answer if alive. No body. */
+  Ping: 3,
+  /** node → parent, relayed up to the control: "I am connected". Body: i32 pid. */
+  Hello: 4,
+  /** node → control: result of a store or load. Body: u8 found, i64 value. */
+  Value: 5,
+  /** node → control: answer to a ping. No body. */
+  Pong: 6,
+  /** node → control: the request could not be delivered. Body: u8 reason. */
+  Fail: 7,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export const FailReason = {
+  /** The next hop towards the target is not connected. */
+  NoRoute: 1,
+  /** The next hop refused the message (gone, or its queue is full). */
+  Undeliverable: 2,
+} as const;
+export type FailReason = (typeof FailReason)[keyof typeof FailReason];
+
+export type Message =
+  | { kind: 'store'; corr: number; node: number; name: string; value: bigint }
+  | { kind: 'load'; corr: number; node: number; name: string }
+  | { kind: 'ping'; corr: number; node: number }
+  | { kind: 'hello'; corr: number; node: number; pid: number }
+  | { kind: 'value'; corr: number; node: number; found: boolean; value: bigint }
+  | { kind: 'pong'; corr: number; node: number }
+  | { kind: 'fail'; corr: number; node: number; reason: FailReason };
+
+/** A frame or record that does not follow the format. Never thrown: returned, so a bad frame is dropped, not fatal. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(readonly problem: 'truncated' | 'bad-length' | 'unknown-kind' | 'bad-body', detail: string) {
+    super(`${problem}: ${detail}`);
+  }
+}
+
+const MAX_NAME = 255;
+
+function header(buf: Buffer, length: number, kind: Kind, corr: number, node: number): void {
+  buf.writeUInt16LE(length, 0);
+  buf.writeUInt8(kind, 2);
+  buf.writeUInt32LE(corr >>> 0, 3);
+  buf.writeInt32LE(node, 7);
+}
+
+/** Encodes one record. The caller passes valid fields (the gateway validated them). */
+export function encode(msg: Message): Buffer {
+  switch (msg.kind) {
+    case 'store': {
+      const len = HEADER_BYTES + 8 + msg.name.length;
+      const buf = Buffer.allocUnsafe(len);
+      header(buf, len, Kind.Store, msg.corr, msg.node);
+      buf.writeBigInt64LE(msg.value, HEADER_BYTES);
+      buf.write(msg.name, HEADER_BYTES + 8, 'latin1');
+      return buf;
+    }
+    case 'load': {
+      const len = HEADER_BYTES + msg.name.length;
+      const buf = Buffer.allocUnsafe(len);
+      header(buf, len, Kind.Load, msg.corr, msg.node);
+      buf.write(msg.name, HEADER_BYTES, 'latin1');
+      return buf;
+    }
+    case 'ping':
+    case 'pong': {
+      const buf = Buffer.allocUnsafe(HEADER_BYTES);
+      header(buf, HEADER_BYTES, msg.kind === 'ping' ? Kind.Ping : Kind.Pong, msg.corr, msg.node);
+      return buf;
+    }
+    case 'hello': {
+      const buf = Buffer.allocUnsafe(HEADER_BYTES + 4);
+      header(buf, HEADER_BYTES + 4, Kind.Hello, msg.corr, msg.node);
+      buf.writeInt32LE(msg.pid, HEADER_BYTES);
+      return buf;
+    }
+    case 'value': {
+      const buf = Buffer.allocUnsafe(HEADER_BYTES + 9);
+      header(buf, HEADER_BYTES + 9, Kind.Value, msg.corr, msg.node);
+      buf.writeUInt8(msg.found ? 1 : 0, HEADER_BYTES);
+      buf.writeBigInt64LE(msg.value, HEADER_BYTES + 1);
+      return buf;
+    }
+    case 'fail': {
+      const buf = Buffer.allocUnsafe(HEADER_BYTES + 1);
+      header(buf, HEADER_BYTES + 1, Kind.Fail, msg.corr, msg.node);
+      buf.writeUInt8(msg.reason, HEADER_BYTES);
+      return buf;
+    }
+  }
+}
+
+/** Header fields of a record that {@link splitFrame} produced (so its header is known complete). */
+export const recordKind = (rec: Buffer): number => rec[2] as number;
+export const recordCorr = (rec: Buffer): number => rec.readUInt32LE(3);
+export const recordNode = (rec: Buffer): number => rec.readInt32LE(7);
+
+/**
+ * Calls `visit` with each record of a frame (views into it, no copies). Stops at the first
+ * malformed length and returns the error; records before it were already visited, which is
+ * safe because each record is self-contained.
+ */
+export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): ProtocolError | undefined {
+  let at = 0;
+  while (at < frame.length) {
+    if (frame.length - at < HEADER_BYTES) return new ProtocolError('truncated', `${frame.length - at} bytes left, header needs ${HEADER_BYTES}`);
+    const len = frame.readUInt16LE(at);
+    if (len < HEADER_BYTES || len > MAX_RECORD_BYTES) return new ProtocolError('bad-length', `record length ${len}`);
+    if (at + len > frame.length) return new ProtocolError('truncated', `record of ${len} bytes, ${frame.length - at} left`);
+    visit(frame.subarray(at, at + len));
+    at += len;
+  }
+  return undefined;
+}
+
+function isNameByte(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function readName(rec: Buffer, from: number): string | ProtocolError {
+  const len = rec.length - from;
+  if (len < 1 || len > MAX_NAME) return new ProtocolError('bad-body', `name of ${len} bytes`);
+  for (let i = from; i < rec.length; i++) {
+    if (!isNameByte(rec[i] as number)) return new ProtocolError('bad-body', 'name byte outside [A-Za-z0-9]');
+  }
+  return rec.toString('latin1', from, rec.length);
+}
+
+function expectBody(rec: Buffer, bytes: number, kind: string): ProtocolError | undefined {
+  return rec.length === HEADER_BYTES + bytes ? undefined : new ProtocolError('bad-body', `${kind} record of ${rec.length} bytes`);
+}
+
+/** Decodes one record fully. Any bytes give a message or a ProtocolError, never a throw. */
+export function decode(rec: Buffer): Message | ProtocolError {
+  if (rec.length < HEADER_BYTES) return new ProtocolError('truncated', `record of ${rec.length} bytes`);
+  if (rec.readUInt16LE(0) !== rec.length) return new ProtocolError('bad-length', `length field ${rec.readUInt16LE(0)} for ${rec.length} bytes`);
+  const kind = recordKind(rec);
+  const corr = recordCorr(rec);
+  const node = recordNode(rec);
+  switch (kind) {
+    case Kind.Store: {
+      if (rec.length < HEADER_BYTES + 9) return new ProtocolError('bad-body', `store record of ${rec.length} bytes`);
+      const name = readName(rec, HEADER_BYTES + 8);
+      if (name instanceof ProtocolError) return name;
+      return { kind: 'store', corr, node, name, value: rec.readBigInt64LE(HEADER_BYTES) };
+    }
+    case Kind.Load: {
+      const name = readName(rec, HEADER_BYTES);
+      if (name instanceof ProtocolError) return name;
+      return { kind: 'load', corr, node, name };
+    }
+    case Kind.Ping:
+      return expectBody(rec, 0, 'ping') ?? { kind: 'ping', corr, node };
+    case Kind.Pong:
+      return expectBody(rec, 0, 'pong') ?? { kind: 'pong', corr, node };
+    case Kind.Hello:
+      return expectBody(rec, 4, 'hello') ?? { kind: 'hello', corr, node, pid: rec.readInt32LE(HEADER_BYTES) };
+    case Kind.Value: {
+      const bad = expectBody(rec, 9, 'value');
+      if (bad) return bad;
+      const found = rec[HEADER_BYTES] as number;
+      if (found > 1) return new ProtocolError('bad-body', `found flag ${found}`);
+      return { kind: 'value', corr, node, found: found === 1, value: rec.readBigInt64LE(HEADER_BYTES + 1) };
+    }
+    case Kind.Fail: {
+      const bad = expectBody(rec, 1, 'fail');
+      if (bad) return bad;
+      const reason = rec[HEADER_BYTES] as number;
+      if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable) return new ProtocolError('bad-body', `fail reason ${reason}`);
+      return { kind: 'fail', corr, node, reason };
+    }
+    default:
+      return new ProtocolError('unknown-kind', `kind ${kind}`);
+  }
+}

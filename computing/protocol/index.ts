@@ -1,0 +1,5 @@
+/** @module What the control may use of the computing side: the wire codec, the routing rule, the link writer. */
+export * from './codec.js';
+export * from './routing.js';
+export * from './link-writer.js';
+export * from './sockets.js';

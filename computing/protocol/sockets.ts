@@ -1,0 +1,36 @@
+/**
+ * @module The socket settings of every data link, in one place (see PITFALLS §1).
+ */
+import { Dealer, Router } from 'zeromq';
+
+/**
+ * Queues count batched messages, not requests. Big enough that a burst never hits the mark;
+ * the gateway bounds the requests in flight.
+ */
+const HIGH_WATER_MARK = 100_000;
+
+/**
+ * The downward side of a link: the control towards the root, a node towards its children.
+ * `mandatory` + `sendTimeout: 0` turn a send to a gone or full peer into an immediate error
+ * (so the request fails at once as unavailable) instead of a silent drop or a wait.
+ * `linger: 0` so a process never hangs at exit on undeliverable messages.
+ */
+export function downlinkSocket(): Router {
+  return new Router({
+    linger: 0,
+    mandatory: true,
+    sendTimeout: 0,
+    sendHighWaterMark: HIGH_WATER_MARK,
+    receiveHighWaterMark: HIGH_WATER_MARK,
+  });
+}
+
+/** The upward side of a link: a node towards its parent, identified by its routing id. */
+export function uplinkSocket(routingId: string): Dealer {
+  return new Dealer({
+    routingId,
+    linger: 0,
+    sendHighWaterMark: HIGH_WATER_MARK,
+    receiveHighWaterMark: HIGH_WATER_MARK,
+  });
+}

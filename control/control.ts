@@ -1,0 +1,324 @@
+/**
+ * @module The control core: keeps the search tree, spawns and supervises the computing
+ * processes, and sends every command down the tree over ZeroMQ, matching replies by
+ * correlation id. No gRPC here: the gateway translates.
+ *
+ * Ordering: commands are written to the root link in the order they are called, each node is
+ * single-threaded and every link is FIFO, so commands to one node run in call order. A command
+ * for a node still being created waits for that creation, and only for it.
+ */
+import type { Router } from 'zeromq';
+import {
+  decode,
+  downlinkSocket,
+  encode,
+  LinkWriter,
+  type Message,
+  ProtocolError,
+  recordCorr,
+  routingId,
+  splitFrame,
+} from '../computing/protocol/index.js';
+import { ComputingProcess, defaultComputingEntry } from './computing-process.js';
+import {
+  ArborError,
+  nodeExists,
+  nodeNotFound,
+  nodeUnavailable,
+  parentNotFound,
+  parentUnavailable,
+  wrongParent,
+} from './errors.js';
+import { PendingRequests } from './pending-requests.js';
+import { RuntimeDir } from './runtime-dir.js';
+import { Topology } from './topology.js';
+
+export interface ControlOptions {
+  /** How long a command may wait for its reply (default 2000 ms). */
+  requestTimeoutMs?: number;
+  /** How long a new process may take to start and connect (default 10000 ms: a cold start under load). */
+  startTimeoutMs?: number;
+  /** Where the private runtime directory is created (default: the OS temp dir). */
+  runtimeParent?: string;
+  /** The computing program (default: the built computing/main.js). */
+  computingEntry?: string;
+  /** Extra node flags for computing processes. */
+  computingExecArgv?: readonly string[];
+}
+
+/** Per-call limits from the caller, e.g. the gRPC deadline. */
+export interface CallOptions {
+  /** Absolute deadline, ms since the epoch; the control never waits beyond it. */
+  deadline?: number;
+}
+
+export interface Created {
+  id: number;
+  pid: number;
+  /** Where the tree placed the node; null for the root. */
+  parent: number | null;
+}
+
+export interface ExecResult {
+  id: number;
+  name: string;
+  found: boolean;
+  value: bigint;
+}
+
+export interface PingResult {
+  id: number;
+  available: boolean;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // waiting on it is optional
+  return { promise, resolve, reject };
+}
+
+export class Control {
+  private readonly topology = new Topology();
+  private readonly pending = new PendingRequests();
+  private readonly processes = new Map<number, ComputingProcess>();
+  /** Creations in progress: commands for these ids wait for them. */
+  private readonly starting = new Map<number, Deferred>();
+  private readonly writer: LinkWriter;
+  private readonly reading: Promise<void>;
+  private closed = false;
+  private readonly requestTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly computingEntry: string;
+  private readonly computingExecArgv: readonly string[];
+  /** Malformed or unexpected input from the tree, by kind. */
+  readonly dropped = new Map<string, number>();
+
+  private constructor(
+    private readonly dir: RuntimeDir,
+    private readonly router: Router,
+    options: ControlOptions,
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.computingEntry = options.computingEntry ?? defaultComputingEntry();
+    this.computingExecArgv = options.computingExecArgv ?? [];
+    this.writer = new LinkWriter(router, (_peer, records, error) => {
+      for (const rec of records) {
+        const corr = recordCorr(rec);
+        this.pending.fail(corr, nodeUnavailable(this.topology.root ?? -1, error));
+      }
+    });
+    this.reading = this.read();
+  }
+
+  /** Creates the runtime directory and binds the link to the root. */
+  static async start(options: ControlOptions = {}): Promise<Control> {
+    const dir = new RuntimeDir(options.runtimeParent);
+    const router = downlinkSocket();
+    try {
+      await router.bind(dir.controlEndpoint);
+    } catch (error) {
+      router.close();
+      dir.remove();
+      throw error;
+    }
+    return new Control(dir, router, options);
+  }
+
+  /** Requests in flight inside the tree (for tests and metrics). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Starts computing node `id` under the node the search tree places it at. Resolves once the
+   * process is connected and reachable. Rejects with `exists`, `not-found` (parent given and
+   * missing), `wrong-parent` (parent given, tree places it elsewhere) or `unavailable`.
+   */
+  async create(id: number, parent: number | undefined, call: CallOptions = {}): Promise<Created> {
+    // A given parent is checked first, against where the id is (or would be) in the tree:
+    // with 9 under 11, `create 9 8` says "belongs under 11" and `create 9 11` "already exists".
+    const existing = this.topology.get(id);
+    const placement = existing === undefined ? this.topology.placeFor(id) : existing.parent;
+    if (parent !== undefined) {
+      if (this.topology.get(parent) === undefined) throw parentNotFound(parent);
+      if (placement !== parent) throw wrongParent(id, placement, parent);
+    }
+    if (existing !== undefined) throw nodeExists(id);
+    const node = this.topology.insert(id);
+    const started = deferred();
+    this.starting.set(id, started);
+    let proc: ComputingProcess | undefined;
+    try {
+      if (placement !== null) await this.whenReady(placement, parentUnavailable);
+      const hello = this.pending.add(id, this.budget(this.startTimeoutMs, call), () =>
+        placement === null ? nodeUnavailable(id) : parentUnavailable(placement),
+      );
+      proc = ComputingProcess.spawn(
+        this.computingEntry,
+        {
+          id,
+          parentEndpoint: placement === null ? this.dir.controlEndpoint : this.dir.nodeEndpoint(placement),
+          listenEndpoint: this.dir.nodeEndpoint(id),
+          corr: hello.corr,
+        },
+        this.computingExecArgv,
+      );
+      node.pid = proc.pid;
+      const exitedEarly = proc.exited.then((exit) => {
+        this.pending.fail(
+          hello.corr,
+          new ArborError('unavailable', `Node ${id} could not start: its process exited (code ${exit.code}, signal ${exit.signal})`),
+        );
+      });
+      await hello.reply;
+      void exitedEarly;
+      this.processes.set(id, proc);
+      node.state = 'ready';
+      this.starting.delete(id);
+      started.resolve();
+      void proc.exited.then(() => this.onExit(id));
+      return { id, pid: proc.pid, parent: placement };
+    } catch (error) {
+      proc?.kill();
+      // Only creations waiting on this one can hang below it; they fail too.
+      if (this.topology.get(id) === node) this.topology.removeSubtree(id);
+      this.starting.delete(id);
+      started.reject(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Stores `value` under `name` in node `id` (or loads `name` when `value` is undefined).
+   * Rejects with `not-found` or `unavailable`.
+   */
+  exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
+    const node = this.topology.get(id);
+    if (node === undefined) return Promise.reject(nodeNotFound(id));
+    if (node.state === 'starting') return this.afterStart(id).then(() => this.exec(id, name, value, call));
+    if (node.state === 'unavailable') return Promise.reject(nodeUnavailable(id));
+    const reply = this.request(id, call, (corr) =>
+      value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
+    );
+    return reply.then((msg) => {
+      if (msg.kind !== 'value') throw nodeUnavailable(id);
+      return { id, name, found: msg.found, value: msg.value };
+    });
+  }
+
+  /** Checks that node `id` answers through the tree. Rejects with `not-found` only. */
+  ping(id: number, call: CallOptions = {}): Promise<PingResult> {
+    const node = this.topology.get(id);
+    if (node === undefined) return Promise.reject(nodeNotFound(id));
+    if (node.state === 'starting') return this.afterStart(id).then(() => this.ping(id, call));
+    if (node.state === 'unavailable') return Promise.resolve({ id, available: false });
+    return this.request(id, call, (corr) => encode({ kind: 'ping', corr, node: id })).then(
+      (msg) => ({ id, available: msg.kind === 'pong' }),
+      (error: unknown) => {
+        if (error instanceof ArborError && error.kind === 'unavailable') return { id, available: false };
+        throw error;
+      },
+    );
+  }
+
+  /** Stops every computing process, closes the link and removes the runtime directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.failWhere(() => true, (target) => nodeUnavailable(target));
+    await Promise.all([...this.processes.values()].map((proc) => proc.stop()));
+    for (const deferredStart of this.starting.values()) deferredStart.reject(new Error('control closed'));
+    this.router.close();
+    await this.reading;
+    this.dir.remove();
+  }
+
+  /** Waits for a creation in progress; a failed creation means the node does not exist. */
+  private afterStart(id: number): Promise<void> {
+    const start = this.starting.get(id);
+    if (start === undefined) return Promise.resolve();
+    return start.promise.catch(() => {
+      throw nodeNotFound(id);
+    });
+  }
+
+  private async whenReady(id: number, unavailable: (id: number, cause?: unknown) => ArborError): Promise<void> {
+    try {
+      await this.starting.get(id)?.promise;
+    } catch (error) {
+      throw unavailable(id, error);
+    }
+    if (this.topology.get(id)?.state !== 'ready') throw unavailable(id);
+  }
+
+  private request(target: number, call: CallOptions, build: (corr: number) => Buffer): Promise<Message> {
+    const root = this.topology.root;
+    if (root === null || this.closed) return Promise.reject(nodeUnavailable(target));
+    const { corr, reply } = this.pending.add(target, this.budget(this.requestTimeoutMs, call), () => nodeUnavailable(target));
+    this.writer.push(routingId(root), build(corr));
+    return reply;
+  }
+
+  private budget(defaultMs: number, call: CallOptions): number {
+    if (call.deadline === undefined) return defaultMs;
+    return Math.max(0, Math.min(defaultMs, call.deadline - Date.now()));
+  }
+
+  private async read(): Promise<void> {
+    for await (const [peer, frame] of this.router) {
+      if (peer === undefined || frame === undefined) continue;
+      const root = this.topology.root;
+      if (root === null || peer.toString('latin1') !== routingId(root)) {
+        this.drop('unknown peer');
+        continue;
+      }
+      const error = splitFrame(frame, this.fromRoot);
+      if (error) this.drop(error.problem);
+    }
+  }
+
+  private readonly fromRoot = (rec: Buffer): void => {
+    const msg = decode(rec);
+    if (msg instanceof ProtocolError) return this.drop(msg.problem);
+    switch (msg.kind) {
+      case 'value':
+      case 'pong':
+      case 'hello':
+        if (!this.pending.settle(msg)) this.drop(`late ${msg.kind}`);
+        return;
+      case 'fail':
+        this.pending.fail(msg.corr, nodeUnavailable(msg.node));
+        return;
+      default:
+        this.drop(`unexpected ${msg.kind}`);
+    }
+  };
+
+  /**
+   * A computing process exited. The node and what hangs below it can no longer be reached
+   * through it: fail at once whatever is in flight to them.
+   */
+  private onExit(id: number): void {
+    this.processes.delete(id);
+    const node = this.topology.get(id);
+    if (node === undefined || this.closed) return;
+    node.state = 'unavailable';
+    this.pending.failWhere((target) => this.topology.isOnPathTo(id, target), (target) => nodeUnavailable(target));
+  }
+
+  private drop(kind: string): void {
+    this.dropped.set(kind, (this.dropped.get(kind) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * @module The closed set of failures the control reports. The gateway maps each kind to a gRPC
+ * status once (gateway/status.ts); messages are the `seed` console lines without `Error: `.
+ */
+
+export type ErrorKind = 'exists' | 'not-found' | 'unavailable' | 'wrong-parent' | 'invalid' | 'exhausted';
+
+export class ArborError extends Error {
+  override readonly name = 'ArborError';
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const nodeExists = (id: number): ArborError => new ArborError('exists', `Node with id ${id} already exists`);
+export const nodeNotFound = (id: number): ArborError => new ArborError('not-found', `Node with id ${id} doesn't exist`);
+export const parentNotFound = (parent: number): ArborError =>
+  new ArborError('not-found', `Parent with id ${parent} not found`);
+export const nodeUnavailable = (id: number, cause?: unknown): ArborError =>
+  new ArborError('unavailable', `Node ${id} is unavailable`, { cause });
+export const parentUnavailable = (parent: number, cause?: unknown): ArborError =>
+  new ArborError('unavailable', `Parent ${parent} is unavailable`, { cause });
+export const wrongParent = (id: number, placement: number | null, parent: number): ArborError =>
+  new ArborError('wrong-parent', `Node ${id} belongs under ${placement ?? 'control'}, not under ${parent}`);
+export const invalidArgument = (problem: string): ArborError => new ArborError('invalid', problem);

@@ -1,0 +1,60 @@
+/**
+ * @module Each API command once: validate the request, call the control, build the response.
+ * Unary calls and Session streams both go through here.
+ */
+import { checkName, checkNodeId, checkValue, NO_PARENT } from '../proto/limits.js';
+import type {
+  CreateRequest,
+  CreateResponse,
+  ExecRequest,
+  ExecResponse,
+  PingRequest,
+  PingResponse,
+  SessionRequest,
+  SessionResponse,
+} from '../proto/gen/arbor/v1/arbor.js';
+import { type CallOptions, type Control, invalidArgument } from '../control/index.js';
+
+function refuse(problem: string): Promise<never> {
+  return Promise.reject(invalidArgument(problem));
+}
+
+export function create(control: Control, req: CreateRequest, call: CallOptions): Promise<CreateResponse> {
+  const parent = req.parent === undefined || req.parent === NO_PARENT ? undefined : req.parent;
+  const problem = checkNodeId(req.id) ?? (parent === undefined ? undefined : checkNodeId(parent, 'parent'));
+  if (problem !== undefined) return refuse(problem);
+  return control
+    .create(req.id, parent, call)
+    .then((created) => ({ id: created.id, pid: created.pid, parent: created.parent ?? undefined }));
+}
+
+export function exec(control: Control, req: ExecRequest, call: CallOptions): Promise<ExecResponse> {
+  const problem =
+    checkNodeId(req.id) ?? checkName(req.name) ?? (req.value === undefined ? undefined : checkValue(req.value));
+  if (problem !== undefined) return refuse(problem);
+  return control.exec(req.id, req.name, req.value, call);
+}
+
+export function ping(control: Control, req: PingRequest, call: CallOptions): Promise<PingResponse> {
+  const problem = checkNodeId(req.id);
+  if (problem !== undefined) return refuse(problem);
+  return control.ping(req.id, call);
+}
+
+/** Runs one Session command; the result is the matching member of SessionResponse's oneof. */
+export function run(
+  control: Control,
+  command: SessionRequest['command'],
+  call: CallOptions,
+): Promise<NonNullable<SessionResponse['result']>> {
+  switch (command?.$case) {
+    case 'create':
+      return create(control, command.value, call).then((value) => ({ $case: 'create', value }));
+    case 'exec':
+      return exec(control, command.value, call).then((value) => ({ $case: 'exec', value }));
+    case 'ping':
+      return ping(control, command.value, call).then((value) => ({ $case: 'ping', value }));
+    case undefined:
+      return refuse('command is missing: expected one of create, exec, ping');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * @module The Session stream: many commands in flight, each answered as soon as it finishes.
+ *
+ * Backpressure both ways: reading pauses while the session has MAX_IN_FLIGHT commands
+ * running or while the client is not reading our replies, so a fast sender is slowed, never
+ * refused, and nothing is buffered without bound.
+ */
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { Control } from '../control/index.js';
+import { run } from './commands.js';
+import { toStatus } from './status.js';
+
+export const MAX_IN_FLIGHT = 4096;
+
+export function session(control: Control, call: ServerDuplexStream<SessionRequest, SessionResponse>): void {
+  let inFlight = 0;
+  let inputEnded = false;
+  let finished = false;
+  let writable = true;
+
+  const adjustFlow = (): void => {
+    if (finished) return;
+    if (inFlight >= MAX_IN_FLIGHT || !writable) call.pause();
+    else call.resume();
+  };
+
+  const reply = (response: SessionResponse): void => {
+    if (finished) return;
+    if (!call.write(response) && writable) {
+      writable = false;
+      adjustFlow();
+    }
+  };
+
+  const finishIfDone = (): void => {
+    if (inputEnded && inFlight === 0 && !finished) {
+      finished = true;
+      call.end();
+    }
+  };
+
+  call.on('drain', () => {
+    writable = true;
+    adjustFlow();
+  });
+
+  call.on('data', (req: SessionRequest) => {
+    if (req.tag === 0n) {
+      reply({ tag: 0n, result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message: 'tag must be non-zero' } } });
+      return;
+    }
+    inFlight++;
+    adjustFlow();
+    run(control, req.command, {})
+      .then(
+        (result) => reply({ tag: req.tag, result }),
+        (error: unknown) => {
+          const { code, details } = toStatus(error);
+          reply({ tag: req.tag, result: { $case: 'error', value: { code, message: details } } });
+        },
+      )
+      .finally(() => {
+        inFlight--;
+        adjustFlow();
+        finishIfDone();
+      });
+  });
+
+  call.on('end', () => {
+    inputEnded = true;
+    finishIfDone();
+  });
+
+  const abandon = (): void => {
+    finished = true;
+  };
+  call.on('cancelled', abandon);
+  call.on('error', abandon);
+}

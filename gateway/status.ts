@@ -1,0 +1,26 @@
+/**
+ * @module The one place where control failures become gRPC statuses.
+ */
+import { status } from '@grpc/grpc-js';
+import { ArborError, type ErrorKind } from '../control/index.js';
+
+const CODES: Record<ErrorKind, status> = {
+  exists: status.ALREADY_EXISTS,
+  'not-found': status.NOT_FOUND,
+  unavailable: status.UNAVAILABLE,
+  'wrong-parent': status.FAILED_PRECONDITION,
+  invalid: status.INVALID_ARGUMENT,
+  exhausted: status.RESOURCE_EXHAUSTED,
+};
+
+export interface Status {
+  code: status;
+  details: string;
+}
+
+/** Known failures keep their message (the `seed` console text); anything else is INTERNAL, without internals. */
+export function toStatus(error: unknown): Status {
+  if (error instanceof ArborError) return { code: CODES[error.kind], details: error.message };
+  process.stderr.write(`arbor-gateway: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return { code: status.INTERNAL, details: 'internal error' };
+}

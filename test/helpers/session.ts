@@ -1,0 +1,57 @@
+/**
+ * A raw Session stream for tests: send commands with tags, await replies by tag.
+ */
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import type { ArborServiceClient, SessionRequest, SessionResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { waitFor } from './processes.js';
+
+export type Command = NonNullable<SessionRequest['command']>;
+export type Result = NonNullable<SessionResponse['result']>;
+
+export class TestSession {
+  readonly replies = new Map<bigint, Result>();
+  /** Tags in the order their replies arrived. */
+  readonly arrival: bigint[] = [];
+  private readonly stream: ClientDuplexStream<SessionRequest, SessionResponse>;
+  private nextTag = 1n;
+  readonly ended: Promise<void>;
+
+  constructor(client: ArborServiceClient) {
+    this.stream = client.session();
+    this.ended = new Promise((resolve, reject) => {
+      this.stream.on('error', reject);
+      this.stream.on('end', () => resolve());
+    });
+    this.ended.catch(() => undefined);
+    this.stream.on('data', (res: SessionResponse) => {
+      if (res.result !== undefined) this.replies.set(res.tag, res.result);
+      this.arrival.push(res.tag);
+    });
+  }
+
+  send(command: Command): bigint {
+    const tag = this.nextTag++;
+    this.stream.write({ tag, command });
+    return tag;
+  }
+
+  async reply(tag: bigint, timeoutMs = 10_000): Promise<Result> {
+    await waitFor(`reply to tag ${tag}`, () => this.replies.has(tag), timeoutMs);
+    return this.replies.get(tag) as Result;
+  }
+
+  async all(tags: bigint[], timeoutMs = 20_000): Promise<Result[]> {
+    await waitFor(`${tags.length} replies`, () => tags.every((t) => this.replies.has(t)), timeoutMs);
+    return tags.map((t) => this.replies.get(t) as Result);
+  }
+
+  end(): Promise<void> {
+    this.stream.end();
+    return this.ended;
+  }
+}
+
+export const create = (id: number, parent?: number): Command => ({ $case: 'create', value: { id, parent } });
+export const store = (id: number, name: string, value: bigint): Command => ({ $case: 'exec', value: { id, name, value } });
+export const load = (id: number, name: string): Command => ({ $case: 'exec', value: { id, name, value: undefined } });
+export const ping = (id: number): Command => ({ $case: 'ping', value: { id } });

@@ -1,0 +1,41 @@
+/**
+ * No computing process outlives the gateway: SIGTERM drains and exits 0; SIGKILL leaves nodes
+ * that notice (their stdin pipe closes) and exit by themselves.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { allGone, startGateway } from './helpers/gateway.js';
+import { rpc } from './helpers/rpc.js';
+
+/** The runtime directory, read from a computing process's `--listen ipc://<dir>/<id>` argument. */
+function runtimeDirOf(nodePid: number): string {
+  const argv = readFileSync(`/proc/${nodePid}/cmdline`, 'utf8').split('\0');
+  const endpoint = argv[argv.indexOf('--listen') + 1] as string;
+  return dirname(endpoint.replace(/^ipc:\/\//, ''));
+}
+
+describe('process lifecycle', () => {
+  it('SIGTERM stops every computing process, removes the runtime dir and exits 0', async () => {
+    const gw = await startGateway();
+    const api = rpc(gw.client());
+    for (const id of [8, 11, 6, 13, 9]) await api.create({ id });
+    const nodes = gw.nodes();
+    expect(nodes).toHaveLength(5);
+    const dir = runtimeDirOf(nodes[0]!);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(await gw.stop()).toBe(0);
+    await allGone(nodes);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('SIGKILL of the gateway leaves no computing process after 2 s', async () => {
+    const gw = await startGateway();
+    const api = rpc(gw.client());
+    for (const id of [5, 3, 7]) await api.create({ id });
+    const nodes = gw.nodes();
+    expect(nodes).toHaveLength(3);
+    gw.proc.kill('SIGKILL');
+    await allGone(nodes, 2000);
+  });
+});
