@@ -27,6 +27,7 @@ let stopping = false;
 function stop(): void {
   if (stopping) return;
   stopping = true;
+  node.stop();
   uplink.close();
   downlink.close();
   void running.finally(() => process.exit(0));

@@ -1,6 +1,10 @@
 /**
  * @module One computing node: serves requests for its own id from its dictionary, forwards any
  * other request one hop down by the search-tree rule, and relays replies from its children up.
+ *
+ * Liveness is aggregated on the way up: every interval a node sends its parent one heartbeat
+ * listing the topmost unreachable nodes of its subtree (usually none), and sends one at once
+ * when that list changes. So the root's link carries O(1) heartbeats per interval.
  */
 import type { Dealer, Router } from 'zeromq';
 import {
@@ -9,6 +13,7 @@ import {
   FailReason,
   Kind,
   LinkWriter,
+  LivenessMonitor,
   nextHop,
   ProtocolError,
   recordCorr,
@@ -31,6 +36,11 @@ export class ComputingNode {
   private readonly down: LinkWriter;
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
+  private readonly children = new LivenessMonitor<string>(() => this.reportIfChanged());
+  /** The last unreachable-list each child reported. */
+  private readonly childDown = new Map<string, number[]>();
+  private beatTimer: NodeJS.Timeout | null = null;
+  private lastReport = '';
 
   constructor(
     readonly id: number,
@@ -44,6 +54,11 @@ export class ComputingNode {
   /** Runs both reader loops until the sockets close. */
   async run(): Promise<void> {
     await Promise.all([this.readUplink(), this.readDownlink()]);
+  }
+
+  stop(): void {
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.children.stop();
   }
 
   /** Tells the parent (and through it the control) that this node is connected. */
@@ -63,13 +78,16 @@ export class ComputingNode {
     for await (const [peer, frame] of this.downlink) {
       if (peer === undefined || frame === undefined) continue;
       const child = peer.toString('latin1');
+      this.children.heard(child);
       const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
       if (error) this.drop(`downlink ${error.problem}`);
     }
   }
 
   private readonly fromParent = (rec: Buffer): void => {
-    if (!isRequest(recordKind(rec))) return this.drop('uplink non-request');
+    const kind = recordKind(rec);
+    if (kind === Kind.Interval) return this.applyInterval(rec);
+    if (!isRequest(kind)) return this.drop('uplink non-request');
     const target = recordNode(rec);
     const hop = nextHop(this.id, target);
     if (hop === 'self') return this.serve(rec);
@@ -84,6 +102,8 @@ export class ComputingNode {
       // Only a hello from the child itself may introduce a new peer.
       if (kind !== Kind.Hello || routingId(recordNode(rec)) !== child) return this.drop('downlink unknown peer');
       this.adopt(child, recordNode(rec));
+    } else if (kind === Kind.Heartbeat) {
+      return this.childReported(child, rec);
     } else if (!isReply(kind)) {
       return this.drop('downlink non-reply');
     }
@@ -92,8 +112,58 @@ export class ComputingNode {
 
   private adopt(child: string, childId: number): void {
     const hop = nextHop(this.id, childId);
+    const replaced = hop === 'left' ? this.left : this.right;
+    if (replaced !== null) {
+      this.children.unwatch(replaced);
+      this.childDown.delete(replaced);
+    }
     if (hop === 'left') this.left = child;
     else if (hop === 'right') this.right = child;
+    this.children.watch(child);
+    // The child learns the interval from us, so a child adopted mid-change is never left behind.
+    this.down.push(child, encode({ kind: 'interval', corr: 0, node: childId, intervalMs: this.children.interval }));
+  }
+
+  private applyInterval(rec: Buffer): void {
+    const msg = decode(rec);
+    if (msg instanceof ProtocolError || msg.kind !== 'interval') return this.drop('interval malformed');
+    this.children.setInterval(msg.intervalMs);
+    for (const child of [this.left, this.right]) if (child !== null) this.down.push(child, rec);
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.beatTimer = null;
+    if (msg.intervalMs > 0) {
+      this.beatTimer = setInterval(() => this.report(), msg.intervalMs);
+      this.report();
+    }
+  }
+
+  private childReported(child: string, rec: Buffer): void {
+    const msg = decode(rec);
+    if (msg instanceof ProtocolError || msg.kind !== 'heartbeat') return this.drop('heartbeat malformed');
+    this.childDown.set(child, msg.down);
+    this.reportIfChanged();
+  }
+
+  /** The topmost unreachable nodes of this subtree: a silent child hides what lies below it. */
+  private unreachable(): number[] {
+    const down: number[] = [];
+    for (const child of [this.left, this.right]) {
+      if (child === null) continue;
+      if (this.children.isUp(child)) down.push(...(this.childDown.get(child) ?? []));
+      else down.push(Number(child));
+    }
+    return down;
+  }
+
+  private report(): void {
+    const down = this.unreachable();
+    this.lastReport = down.join(',');
+    this.up.push(null, encode({ kind: 'heartbeat', corr: 0, node: this.id, down }));
+  }
+
+  private reportIfChanged(): void {
+    if (this.children.interval === 0) return;
+    if (this.unreachable().join(',') !== this.lastReport) this.report();
   }
 
   private serve(rec: Buffer): void {

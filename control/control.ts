@@ -6,6 +6,11 @@
  * Ordering: commands are written to the root link in the order they are called, each node is
  * single-threaded and every link is FIFO, so commands to one node run in call order. A command
  * for a node still being created waits for that creation, and only for it.
+ *
+ * Availability (see availability.ts): the control is the OS parent of every computing
+ * process, so an exit is known at once; silence is detected by heartbeats aggregated up the
+ * tree (the root's report lists the topmost unreachable nodes). Requests in flight to a node
+ * that becomes unavailable fail at once, and later ones fail fast.
  */
 import type { Router } from 'zeromq';
 import {
@@ -13,13 +18,16 @@ import {
   downlinkSocket,
   encode,
   LinkWriter,
+  LivenessMonitor,
   type Message,
+  MISSED_INTERVALS,
   ProtocolError,
   recordCorr,
   routingId,
   splitFrame,
 } from '../computing/protocol/index.js';
-import { ComputingProcess, defaultComputingEntry } from './computing-process.js';
+import { reassess } from './availability.js';
+import { ComputingProcess, type Exit, defaultComputingEntry } from './computing-process.js';
 import {
   ArborError,
   nodeExists,
@@ -29,9 +37,10 @@ import {
   parentUnavailable,
   wrongParent,
 } from './errors.js';
+import { type EventListener, EventHub, type NodeEvent } from './events.js';
 import { PendingRequests } from './pending-requests.js';
 import { RuntimeDir } from './runtime-dir.js';
-import { Topology } from './topology.js';
+import { Topology, type TreeNode } from './topology.js';
 
 export interface ControlOptions {
   /** How long a command may wait for its reply (default 2000 ms). */
@@ -88,12 +97,22 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+function describeExit(exit: Exit): string {
+  return exit.signal !== null ? `its process was killed by ${exit.signal}` : `its process exited with code ${exit.code}`;
+}
+
 export class Control {
   private readonly topology = new Topology();
   private readonly pending = new PendingRequests();
   private readonly processes = new Map<number, ComputingProcess>();
   /** Creations in progress: commands for these ids wait for them. */
   private readonly starting = new Map<number, Deferred>();
+  private readonly events = new EventHub();
+  /** Watches the root; below it, nodes watch their children and report up. */
+  private readonly rootLiveness = new LivenessMonitor<number>(() => this.reassess());
+  /** The topmost unreachable nodes, as the root last reported them. */
+  private reportedDown = new Set<number>();
+  private heartbeatMs = 0;
   private readonly writer: LinkWriter;
   private readonly reading: Promise<void>;
   private closed = false;
@@ -114,10 +133,7 @@ export class Control {
     this.computingEntry = options.computingEntry ?? defaultComputingEntry();
     this.computingExecArgv = options.computingExecArgv ?? [];
     this.writer = new LinkWriter(router, (_peer, records, error) => {
-      for (const rec of records) {
-        const corr = recordCorr(rec);
-        this.pending.fail(corr, nodeUnavailable(this.topology.root ?? -1, error));
-      }
+      for (const rec of records) this.pending.fail(recordCorr(rec), (target) => nodeUnavailable(target, error));
     });
     this.reading = this.read();
   }
@@ -141,6 +157,16 @@ export class Control {
     return this.pending.size;
   }
 
+  /** The heartbeat interval in force (0: off). */
+  get heartbeatInterval(): number {
+    return this.heartbeatMs;
+  }
+
+  /** Subscribes to availability events; returns the function that unsubscribes. */
+  subscribe(listener: EventListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
   /**
    * Starts computing node `id` under the node the search tree places it at. Resolves once the
    * process is connected and reachable. Rejects with `exists`, `not-found` (parent given and
@@ -156,12 +182,16 @@ export class Control {
       if (placement !== parent) throw wrongParent(id, placement, parent);
     }
     if (existing !== undefined) throw nodeExists(id);
+    if (placement !== null) {
+      const above = this.topology.get(placement) as TreeNode;
+      if (above.state !== 'starting' && !above.available) throw parentUnavailable(placement);
+    }
     const node = this.topology.insert(id);
     const started = deferred();
     this.starting.set(id, started);
     let proc: ComputingProcess | undefined;
     try {
-      if (placement !== null) await this.whenReady(placement, parentUnavailable);
+      if (placement !== null) await this.whenStarted(placement);
       const hello = this.pending.add(id, this.budget(this.startTimeoutMs, call), () =>
         placement === null ? nodeUnavailable(id) : parentUnavailable(placement),
       );
@@ -176,19 +206,18 @@ export class Control {
         this.computingExecArgv,
       );
       node.pid = proc.pid;
-      const exitedEarly = proc.exited.then((exit) => {
-        this.pending.fail(
-          hello.corr,
-          new ArborError('unavailable', `Node ${id} could not start: its process exited (code ${exit.code}, signal ${exit.signal})`),
-        );
-      });
+      void proc.exited.then((exit) =>
+        this.pending.fail(hello.corr, () => new ArborError('unavailable', `Node ${id} could not start: ${describeExit(exit)}`)),
+      );
       await hello.reply;
-      void exitedEarly;
       this.processes.set(id, proc);
-      node.state = 'ready';
+      node.state = 'running';
+      node.available = true;
       this.starting.delete(id);
       started.resolve();
-      void proc.exited.then(() => this.onExit(id));
+      if (placement === null) this.adoptRoot(id);
+      void proc.exited.then((exit) => this.onExit(id, exit));
+      this.emit({ kind: 'created', id, reason: `pid ${proc.pid}, under ${placement ?? 'control'}` });
       return { id, pid: proc.pid, parent: placement };
     } catch (error) {
       proc?.kill();
@@ -208,7 +237,7 @@ export class Control {
     const node = this.topology.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     if (node.state === 'starting') return this.afterStart(id).then(() => this.exec(id, name, value, call));
-    if (node.state === 'unavailable') return Promise.reject(nodeUnavailable(id));
+    if (!node.available) return Promise.reject(nodeUnavailable(id));
     const reply = this.request(id, call, (corr) =>
       value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
     );
@@ -223,7 +252,7 @@ export class Control {
     const node = this.topology.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     if (node.state === 'starting') return this.afterStart(id).then(() => this.ping(id, call));
-    if (node.state === 'unavailable') return Promise.resolve({ id, available: false });
+    if (!node.available) return Promise.resolve({ id, available: false });
     return this.request(id, call, (corr) => encode({ kind: 'ping', corr, node: id })).then(
       (msg) => ({ id, available: msg.kind === 'pong' }),
       (error: unknown) => {
@@ -233,13 +262,29 @@ export class Control {
     );
   }
 
+  /**
+   * Sets the system-wide heartbeat interval (0: off); nodes created later get it too. The
+   * caller validated the range. With heartbeats off, only an exit makes a node unavailable.
+   */
+  setHeartbeat(intervalMs: number): void {
+    this.heartbeatMs = intervalMs;
+    if (intervalMs === 0) this.reportedDown.clear();
+    this.rootLiveness.setInterval(intervalMs);
+    const root = this.topology.root;
+    if (root !== null && this.topology.get(root)?.state === 'running') {
+      this.writer.push(routingId(root), encode({ kind: 'interval', corr: 0, node: root, intervalMs }));
+    }
+    this.reassess();
+  }
+
   /** Stops every computing process, closes the link and removes the runtime directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.rootLiveness.stop();
     this.pending.failWhere(() => true, (target) => nodeUnavailable(target));
     await Promise.all([...this.processes.values()].map((proc) => proc.stop()));
-    for (const deferredStart of this.starting.values()) deferredStart.reject(new Error('control closed'));
+    for (const start of this.starting.values()) start.reject(new Error('control closed'));
     this.router.close();
     await this.reading;
     this.dir.remove();
@@ -254,13 +299,14 @@ export class Control {
     });
   }
 
-  private async whenReady(id: number, unavailable: (id: number, cause?: unknown) => ArborError): Promise<void> {
+  /** Waits until parent `id` has started; rejects `unavailable` when it failed or is unreachable. */
+  private async whenStarted(id: number): Promise<void> {
     try {
       await this.starting.get(id)?.promise;
     } catch (error) {
-      throw unavailable(id, error);
+      throw parentUnavailable(id, error);
     }
-    if (this.topology.get(id)?.state !== 'ready') throw unavailable(id);
+    if (this.topology.get(id)?.available !== true) throw parentUnavailable(id);
   }
 
   private request(target: number, call: CallOptions, build: (corr: number) => Buffer): Promise<Message> {
@@ -276,6 +322,12 @@ export class Control {
     return Math.max(0, Math.min(defaultMs, call.deadline - Date.now()));
   }
 
+  /** The root is connected: watch it and tell it the interval (it passes it down). */
+  private adoptRoot(root: number): void {
+    this.rootLiveness.watch(root);
+    this.writer.push(routingId(root), encode({ kind: 'interval', corr: 0, node: root, intervalMs: this.heartbeatMs }));
+  }
+
   private async read(): Promise<void> {
     for await (const [peer, frame] of this.router) {
       if (peer === undefined || frame === undefined) continue;
@@ -284,6 +336,7 @@ export class Control {
         this.drop('unknown peer');
         continue;
       }
+      this.rootLiveness.heard(root);
       const error = splitFrame(frame, this.fromRoot);
       if (error) this.drop(error.problem);
     }
@@ -299,23 +352,55 @@ export class Control {
         if (!this.pending.settle(msg)) this.drop(`late ${msg.kind}`);
         return;
       case 'fail':
-        this.pending.fail(msg.corr, nodeUnavailable(msg.node));
+        this.pending.fail(msg.corr, (target) => nodeUnavailable(target));
+        return;
+      case 'heartbeat':
+        this.reportedDown = new Set(msg.down);
+        this.reassess();
         return;
       default:
         this.drop(`unexpected ${msg.kind}`);
     }
   };
 
-  /**
-   * A computing process exited. The node and what hangs below it can no longer be reached
-   * through it: fail at once whatever is in flight to them.
-   */
-  private onExit(id: number): void {
+  /** A computing process exited: everything in flight to it or below it fails at once. */
+  private onExit(id: number, exit: Exit): void {
     this.processes.delete(id);
     const node = this.topology.get(id);
     if (node === undefined || this.closed) return;
-    node.state = 'unavailable';
-    this.pending.failWhere((target) => this.topology.isOnPathTo(id, target), (target) => nodeUnavailable(target));
+    node.state = 'exited';
+    node.exit = exit;
+    this.emit({
+      kind: 'exited',
+      id,
+      reason: describeExit(exit),
+      ...(exit.code !== null && { exitCode: exit.code }),
+      ...(exit.signal !== null && { signal: exit.signal }),
+    });
+    if (id === this.topology.root) this.rootLiveness.unwatch(id);
+    this.reassess();
+  }
+
+  /** Why a node is down by itself (not because of an ancestor), or undefined. */
+  private readonly ownDownReason = (node: TreeNode): string | undefined => {
+    if (node.state === 'exited') return node.exit ? describeExit(node.exit) : 'its process exited';
+    const silent = node.parent === null ? !this.rootLiveness.isUp(node.id) : this.reportedDown.has(node.id);
+    return silent ? `not heard from for ${MISSED_INTERVALS} x ${this.heartbeatMs} ms` : undefined;
+  };
+
+  private reassess(): void {
+    if (this.closed) return;
+    const flips = reassess(this.topology, this.ownDownReason);
+    const lost = new Set<number>();
+    for (const { node, available, reason } of flips) {
+      if (!available) lost.add(node.id);
+      this.emit({ kind: available ? 'available' : 'unavailable', id: node.id, reason });
+    }
+    if (lost.size > 0) this.pending.failWhere((target) => lost.has(target), (target) => nodeUnavailable(target));
+  }
+
+  private emit(event: Omit<NodeEvent, 'time'>): void {
+    this.events.emit({ ...event, time: new Date() });
   }
 
   private drop(kind: string): void {

@@ -47,19 +47,19 @@ export class PendingRequests {
     return true;
   }
 
-  /** Fails one request now (its message could not be sent). */
-  fail(corr: number, error: Error): void {
+  /** Fails one request now (e.g. its message could not be delivered). */
+  fail(corr: number, error: (target: number) => Error): void {
     const entry = this.entries.get(corr);
     if (entry === undefined) return;
     this.entries.delete(corr);
     clearTimeout(entry.timer);
-    entry.reject(error);
+    entry.reject(error(entry.target));
   }
 
   /** Fails now every request whose target matches, e.g. all requests routed through a dead node. */
   failWhere(matches: (target: number) => boolean, error: (target: number) => Error): void {
     for (const [corr, entry] of this.entries) {
-      if (matches(entry.target)) this.fail(corr, error(entry.target));
+      if (matches(entry.target)) this.fail(corr, error);
     }
   }
 

@@ -5,11 +5,11 @@
 import { nextHop } from '../computing/protocol/routing.js';
 
 /**
- * - `starting`: placed in the tree, process not yet connected; commands for it wait.
- * - `ready`: connected and reachable through the tree.
- * - `unavailable`: its process exited or stopped answering; commands fail fast.
+ * The node's process lifecycle: `starting` (placed in the tree, process not yet connected;
+ * commands for it wait) → `running` (connected once) → `exited` (its process ended; final).
+ * Reachability is separate: see `available`.
  */
-export type NodeState = 'starting' | 'ready' | 'unavailable';
+export type NodeState = 'starting' | 'running' | 'exited';
 
 export interface TreeNode {
   readonly id: number;
@@ -17,8 +17,15 @@ export interface TreeNode {
   left: number | null;
   right: number | null;
   state: NodeState;
+  /**
+   * Reachable through the tree right now: running, heard within 4 x the heartbeat interval,
+   * and so is every node above it. Commands to an unavailable node fail fast.
+   */
+  available: boolean;
   /** OS pid once spawned. */
   pid: number | null;
+  /** How the process ended, once `exited`. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 export class Topology {
@@ -56,7 +63,7 @@ export class Topology {
   /** Inserts `id` where the search tree places it, in state `starting`. The caller checked it is new. */
   insert(id: number): TreeNode {
     const parent = this.placeFor(id);
-    const node: TreeNode = { id, parent, left: null, right: null, state: 'starting', pid: null };
+    const node: TreeNode = { id, parent, left: null, right: null, state: 'starting', available: false, pid: null, exit: null };
     this.nodes.set(id, node);
     if (parent === null) this.rootId = id;
     else {
@@ -94,6 +101,11 @@ export class Topology {
       if (node.left !== null) stack.push(node.left);
     }
     return out;
+  }
+
+  /** Every node, each parent before its children. */
+  preorder(): TreeNode[] {
+    return this.rootId === null ? [] : this.subtree(this.rootId);
   }
 
   /** Number of edges from the root to `id` (the root has depth 0). */

@@ -2,12 +2,14 @@
  * @module Each API command once: validate the request, call the control, build the response.
  * Unary calls and Session streams both go through here.
  */
-import { checkName, checkNodeId, checkValue, NO_PARENT } from '../proto/limits.js';
+import { checkHeartbeatInterval, checkName, checkNodeId, checkValue, NO_PARENT } from '../proto/limits.js';
 import type {
   CreateRequest,
   CreateResponse,
   ExecRequest,
   ExecResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
   PingRequest,
   PingResponse,
   SessionRequest,
@@ -41,6 +43,13 @@ export function ping(control: Control, req: PingRequest, call: CallOptions): Pro
   return control.ping(req.id, call);
 }
 
+export function heartbeat(control: Control, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  const problem = checkHeartbeatInterval(req.intervalMs);
+  if (problem !== undefined) return refuse(problem);
+  control.setHeartbeat(req.intervalMs);
+  return Promise.resolve({ intervalMs: control.heartbeatInterval });
+}
+
 /** Runs one Session command; the result is the matching member of SessionResponse's oneof. */
 export function run(
   control: Control,
@@ -54,7 +63,9 @@ export function run(
       return exec(control, command.value, call).then((value) => ({ $case: 'exec', value }));
     case 'ping':
       return ping(control, command.value, call).then((value) => ({ $case: 'ping', value }));
+    case 'heartbeat':
+      return heartbeat(control, command.value).then((value) => ({ $case: 'heartbeat', value }));
     case undefined:
-      return refuse('command is missing: expected one of create, exec, ping');
+      return refuse('command is missing: expected one of create, exec, ping, heartbeat');
   }
 }

@@ -7,7 +7,7 @@
  */
 import { Control } from '../control/index.js';
 import { parseGatewayArgs, USAGE } from './args.js';
-import { listen, shutdown } from './server.js';
+import { listen, type Served, shutdown } from './server.js';
 
 const DRAIN_MS = 5000;
 
@@ -23,7 +23,7 @@ if ('problem' in parsed) {
 const args = parsed.run;
 
 const control = await Control.start({ requestTimeoutMs: args.requestTimeoutMs });
-let served: Awaited<ReturnType<typeof listen>>;
+let served: Served;
 try {
   served = await listen(control, args.listen);
 } catch (error) {
@@ -38,7 +38,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await shutdown(served.server, DRAIN_MS);
+  await shutdown(served, DRAIN_MS);
   await control.close();
   process.exit(0);
 }

@@ -4,16 +4,24 @@
  * Backpressure both ways: reading pauses while the session has MAX_IN_FLIGHT commands
  * running or while the client is not reading our replies, so a fast sender is slowed, never
  * refused, and nothing is buffered without bound.
+ *
+ * Availability events are delivered on every session as they happen, with tag 0.
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
 import type { Control } from '../control/index.js';
 import { run } from './commands.js';
+import { eventMessage } from './event-message.js';
 import { toStatus } from './status.js';
+import type { StreamRegistry } from './stream-registry.js';
 
 export const MAX_IN_FLIGHT = 4096;
 
-export function session(control: Control, call: ServerDuplexStream<SessionRequest, SessionResponse>): void {
+export function session(
+  control: Control,
+  streams: StreamRegistry,
+  call: ServerDuplexStream<SessionRequest, SessionResponse>,
+): void {
   let inFlight = 0;
   let inputEnded = false;
   let finished = false;
@@ -33,12 +41,27 @@ export function session(control: Control, call: ServerDuplexStream<SessionReques
     }
   };
 
+  const stopEvents = control.subscribe((event) => reply({ tag: 0n, result: { $case: 'event', value: eventMessage(event) } }));
+
+  const abandon = (): void => {
+    finished = true;
+    stopEvents();
+    unregister();
+  };
+
   const finishIfDone = (): void => {
     if (inputEnded && inFlight === 0 && !finished) {
-      finished = true;
+      abandon();
       call.end();
     }
   };
+
+  // At shutdown: take no more commands, answer those in flight, then end.
+  const unregister = streams.add(() => {
+    inputEnded = true;
+    call.pause();
+    finishIfDone();
+  });
 
   call.on('drain', () => {
     writable = true;
@@ -46,6 +69,7 @@ export function session(control: Control, call: ServerDuplexStream<SessionReques
   });
 
   call.on('data', (req: SessionRequest) => {
+    if (inputEnded) return;
     if (req.tag === 0n) {
       reply({ tag: 0n, result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message: 'tag must be non-zero' } } });
       return;
@@ -72,9 +96,6 @@ export function session(control: Control, call: ServerDuplexStream<SessionReques
     finishIfDone();
   });
 
-  const abandon = (): void => {
-    finished = true;
-  };
   call.on('cancelled', abandon);
   call.on('error', abandon);
 }

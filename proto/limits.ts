@@ -38,11 +38,10 @@ export function checkValue(value: bigint): string | undefined {
   return `value ${value} is out of range: expected a signed 64-bit integer`;
 }
 
-/** Heartbeat intervals: 0 turns heartbeats off; otherwise at least 10 ms and at most one hour. */
 export const MIN_HEARTBEAT_MS = 10;
 export const MAX_HEARTBEAT_MS = 3_600_000;
 
 export function checkHeartbeatInterval(ms: number): string | undefined {
   if (Number.isInteger(ms) && (ms === 0 || (ms >= MIN_HEARTBEAT_MS && ms <= MAX_HEARTBEAT_MS))) return undefined;
-  return `time ${ms} is out of range: expected 0 (off) or an integer from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS} (milliseconds)`;
+  return `heartbeat interval ${ms} ms is out of range: expected 0 (off) or ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`;
 }

@@ -21,6 +21,9 @@ const samples: Message[] = [
   { kind: 'value', corr: 6, node: 9, found: false, value: 0n },
   { kind: 'pong', corr: 7, node: 6 },
   { kind: 'fail', corr: 8, node: 21, reason: FailReason.NoRoute },
+  { kind: 'heartbeat', corr: 0, node: 11, down: [] },
+  { kind: 'heartbeat', corr: 0, node: 11, down: [13, 2147483647, 0] },
+  { kind: 'interval', corr: 0, node: 0, intervalMs: 3_600_000 },
 ];
 
 describe('wire codec', () => {

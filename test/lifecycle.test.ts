@@ -6,7 +6,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allGone, startGateway } from './helpers/gateway.js';
+import { waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
+import { ping, store, TestSession } from './helpers/session.js';
 
 /** The runtime directory, read from a computing process's `--listen ipc://<dir>/<id>` argument. */
 function runtimeDirOf(nodePid: number): string {
@@ -27,6 +29,33 @@ describe('process lifecycle', () => {
     expect(await gw.stop()).toBe(0);
     await allGone(nodes);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('SIGTERM lets commands in flight finish before the gateway exits 0', async () => {
+    const gw = await startGateway(['--request-timeout-ms', '20000']);
+    const api = rpc(gw.client());
+    await api.create({ id: 8 });
+    const { pid } = await api.create({ id: 6 });
+    process.kill(pid, 'SIGSTOP');
+    const session = new TestSession(gw.client());
+    const stuck = session.send(store(6, 'X', 66n));
+    // Commands are dispatched in order: once the ping is answered, the store is in flight.
+    await session.reply(session.send(ping(8)));
+    gw.proc.kill('SIGTERM');
+    // Shutdown has begun once new calls are turned away; only then let the node answer.
+    await waitFor('gateway refusing new calls', async () => {
+      try {
+        await rpc(gw.client()).ping({ id: 8 });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    process.kill(pid, 'SIGCONT');
+    expect(await session.reply(stuck)).toEqual({ $case: 'exec', value: { id: 6, name: 'X', found: true, value: 66n } });
+    await session.ended;
+    expect(await gw.stop()).toBe(0);
+    await allGone([pid]);
   });
 
   it('SIGKILL of the gateway leaves no computing process after 2 s', async () => {

@@ -12,8 +12,10 @@
  */
 
 export const HEADER_BYTES = 11;
-/** Big enough for the largest record (a store with a 255-byte name), small enough for a u16. */
-export const MAX_RECORD_BYTES = 1024;
+/** The u16 length field's limit; a heartbeat listing many unreachable nodes is the largest record. */
+export const MAX_RECORD_BYTES = 0xffff;
+/** How many ids one heartbeat can list. */
+export const MAX_DOWN_IDS = Math.floor((MAX_RECORD_BYTES - 11) / 4);
 
 export const Kind = {
   /** control → node: store `value` under `name`. Body: i64 value, name bytes. */
@@ -30,6 +32,13 @@ export const Kind = {
   Pong: 6,
   /** node → control: the request could not be delivered. Body: u8 reason. */
   Fail: 7,
+  /**
+   * node → parent, every interval and at once on a change: "I am alive, and these nodes of
+   * my subtree are not" (the topmost silent ones). Body: i32 ids. Consumed by the parent.
+   */
+  Heartbeat: 8,
+  /** control → every node, relayed down: the heartbeat interval. Body: u32 ms (0 = off). */
+  Interval: 9,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -48,7 +57,9 @@ export type Message =
   | { kind: 'hello'; corr: number; node: number; pid: number }
   | { kind: 'value'; corr: number; node: number; found: boolean; value: bigint }
   | { kind: 'pong'; corr: number; node: number }
-  | { kind: 'fail'; corr: number; node: number; reason: FailReason };
+  | { kind: 'fail'; corr: number; node: number; reason: FailReason }
+  | { kind: 'heartbeat'; corr: number; node: number; down: number[] }
+  | { kind: 'interval'; corr: number; node: number; intervalMs: number };
 
 /** A frame or record that does not follow the format. Never thrown: returned, so a bad frame is dropped, not fatal. */
 export class ProtocolError extends Error {
@@ -108,6 +119,20 @@ export function encode(msg: Message): Buffer {
       const buf = Buffer.allocUnsafe(HEADER_BYTES + 1);
       header(buf, HEADER_BYTES + 1, Kind.Fail, msg.corr, msg.node);
       buf.writeUInt8(msg.reason, HEADER_BYTES);
+      return buf;
+    }
+    case 'heartbeat': {
+      const ids = msg.down.length > MAX_DOWN_IDS ? msg.down.slice(0, MAX_DOWN_IDS) : msg.down;
+      const len = HEADER_BYTES + 4 * ids.length;
+      const buf = Buffer.allocUnsafe(len);
+      header(buf, len, Kind.Heartbeat, msg.corr, msg.node);
+      ids.forEach((id, i) => buf.writeInt32LE(id, HEADER_BYTES + 4 * i));
+      return buf;
+    }
+    case 'interval': {
+      const buf = Buffer.allocUnsafe(HEADER_BYTES + 4);
+      header(buf, HEADER_BYTES + 4, Kind.Interval, msg.corr, msg.node);
+      buf.writeUInt32LE(msg.intervalMs, HEADER_BYTES);
       return buf;
     }
   }
@@ -192,6 +217,14 @@ export function decode(rec: Buffer): Message | ProtocolError {
       if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable) return new ProtocolError('bad-body', `fail reason ${reason}`);
       return { kind: 'fail', corr, node, reason };
     }
+    case Kind.Heartbeat: {
+      if ((rec.length - HEADER_BYTES) % 4 !== 0) return new ProtocolError('bad-body', `heartbeat record of ${rec.length} bytes`);
+      const down: number[] = [];
+      for (let at = HEADER_BYTES; at < rec.length; at += 4) down.push(rec.readInt32LE(at));
+      return { kind: 'heartbeat', corr, node, down };
+    }
+    case Kind.Interval:
+      return expectBody(rec, 4, 'interval') ?? { kind: 'interval', corr, node, intervalMs: rec.readUInt32LE(HEADER_BYTES) };
     default:
       return new ProtocolError('unknown-kind', `kind ${kind}`);
   }

@@ -3,3 +3,4 @@ export * from './codec.js';
 export * from './routing.js';
 export * from './link-writer.js';
 export * from './sockets.js';
+export * from './liveness-monitor.js';

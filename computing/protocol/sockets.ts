@@ -25,11 +25,16 @@ export function downlinkSocket(): Router {
   });
 }
 
-/** The upward side of a link: a node towards its parent, identified by its routing id. */
+/**
+ * The upward side of a link: a node towards its parent, identified by its routing id.
+ * `sendTimeout: 0`: when the parent is gone for good, messages queue up to the high-water
+ * mark and are then dropped at once, never blocking the writer.
+ */
 export function uplinkSocket(routingId: string): Dealer {
   return new Dealer({
     routingId,
     linger: 0,
+    sendTimeout: 0,
     sendHighWaterMark: HIGH_WATER_MARK,
     receiveHighWaterMark: HIGH_WATER_MARK,
   });

@@ -8,6 +8,8 @@ import type {
   CreateResponse,
   ExecRequest,
   ExecResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
   PingRequest,
   PingResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
@@ -22,10 +24,12 @@ export function rpc(client: ArborServiceClient): {
   create: (req: Partial<CreateRequest> & { id: number }) => Promise<CreateResponse>;
   exec: (req: Partial<ExecRequest> & { id: number; name: string }) => Promise<ExecResponse>;
   ping: (req: PingRequest) => Promise<PingResponse>;
+  heartbeat: (req: HeartbeatRequest) => Promise<HeartbeatResponse>;
 } {
   return {
     create: promisify(client.create.bind(client) as Unary<CreateRequest, CreateResponse>, client),
     exec: promisify(client.exec.bind(client) as Unary<ExecRequest, ExecResponse>, client),
     ping: promisify(client.ping.bind(client) as Unary<PingRequest, PingResponse>, client),
+    heartbeat: promisify(client.heartbeat.bind(client) as Unary<HeartbeatRequest, HeartbeatResponse>, client),
   };
 }

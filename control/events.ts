@@ -1,0 +1,36 @@
+/**
+ * @module Availability events and their subscribers. Listeners are called synchronously and
+ * must not block; whoever streams events to a slow reader bounds its own buffer.
+ */
+
+export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited';
+
+export interface NodeEvent {
+  kind: NodeEventKind;
+  id: number;
+  /** Wall-clock time the control observed it. */
+  time: Date;
+  reason: string;
+  exitCode?: number;
+  signal?: string;
+}
+
+export type EventListener = (event: NodeEvent) => void;
+
+export class EventHub {
+  private readonly listeners = new Set<EventListener>();
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: NodeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Availability with real processes: process death (known at once through the OS), silence
+ * (the 4 x interval heartbeat rule), subtree events node by node, fail-fast afterwards, and
+ * recovery after SIGCONT.
+ */
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { startGateway } from './helpers/gateway.js';
+import { isAlive, processState, waitFor } from './helpers/processes.js';
+import { rpc } from './helpers/rpc.js';
+import { EventLog } from './helpers/watch.js';
+
+/** Generous slack for a loaded 2-core CI machine; the lower bound is exact. */
+const SLACK_MS = 250;
+
+async function tree(ids: number[], extraArgs: string[] = []) {
+  const gw = await startGateway(extraArgs);
+  const client = gw.client();
+  const api = rpc(client);
+  const log = new EventLog(client);
+  const pids: Record<number, number> = {};
+  for (const id of ids) pids[id] = (await api.create({ id })).pid;
+  return { gw, api, log, pids };
+}
+
+describe('availability', () => {
+  it('validates the heartbeat interval', async () => {
+    const { api } = await tree([]);
+    for (const intervalMs of [1, 9, 3_600_001]) {
+      await expect(api.heartbeat({ intervalMs })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: `heartbeat interval ${intervalMs} ms is out of range: expected 0 (off) or 10 to 3600000`,
+      });
+    }
+    for (const intervalMs of [0, 10, 3_600_000, 100]) expect(await api.heartbeat({ intervalMs })).toEqual({ intervalMs });
+  });
+
+  it('kill -9 of a leaf: exited + unavailable at once, in-flight and later requests fail fast', async () => {
+    const { api, log, pids } = await tree([8, 11, 6], ['--request-timeout-ms', '20000']);
+    // A request stuck in the frozen leaf must fail as soon as the process dies, not at its deadline.
+    process.kill(pids[6]!, 'SIGSTOP');
+    const stuck = api.exec({ id: 6, name: 'X', value: 1n });
+    const killedAt = performance.now();
+    process.kill(pids[6]!, 'SIGKILL');
+    await expect(stuck).rejects.toMatchObject({ code: status.UNAVAILABLE, details: 'Node 6 is unavailable' });
+    expect(performance.now() - killedAt).toBeLessThan(2000);
+
+    const exited = await log.next('exited', 6);
+    expect(exited.signal).toBe('SIGKILL');
+    await log.next('unavailable', 6);
+    expect(log.of('unavailable')).toEqual([6]);
+    // Reaped, not a zombie.
+    await waitFor('node 6 reaped', () => processState(pids[6]!) === undefined);
+
+    const t = performance.now();
+    expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: false });
+    await expect(api.exec({ id: 6, name: 'X' })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    expect(performance.now() - t).toBeLessThan(1000);
+    // Every other node keeps working.
+    expect(await api.exec({ id: 11, name: 'X', value: 2n })).toMatchObject({ found: true, value: 2n });
+    expect(await api.ping({ id: 8 })).toEqual({ id: 8, available: true });
+  });
+
+  it('kill -9 of an inner node makes its subtree unavailable, node by node; the rest keeps working', async () => {
+    const { api, log, pids } = await tree([8, 11, 6, 13, 9, 12]);
+    process.kill(pids[11]!, 'SIGKILL');
+    await log.next('unavailable', 12);
+    expect(log.of('exited')).toEqual([11]);
+    expect(new Set(log.of('unavailable'))).toEqual(new Set([11, 9, 13, 12]));
+    expect(log.of('unavailable')[0]).toBe(11); // the cause first, then what hangs below it
+    for (const id of [9, 13, 12]) {
+      expect(await api.ping({ id })).toEqual({ id, available: false });
+      expect(isAlive(pids[id]!)).toBe(true); // alive, but unreachable
+    }
+    await expect(api.create({ id: 10 })).rejects.toMatchObject({ code: status.UNAVAILABLE, details: 'Parent 9 is unavailable' });
+    expect(await api.exec({ id: 6, name: 'A', value: 6n })).toMatchObject({ value: 6n });
+    expect(await api.create({ id: 7 })).toMatchObject({ parent: 6 });
+  });
+
+  it('SIGSTOP with time = 100 ms: unavailable 300-400 ms after the stop, available again after SIGCONT', async () => {
+    const { api, log, pids } = await tree([8, 11, 6, 13]);
+    await api.heartbeat({ intervalMs: 100 });
+    // Let heartbeats flow for a few intervals first.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const stoppedAt = performance.now();
+    process.kill(pids[11]!, 'SIGSTOP');
+    try {
+      const down = await log.next('unavailable', 11, stoppedAt);
+      const latency = down.at - stoppedAt;
+      expect(latency).toBeGreaterThanOrEqual(300);
+      expect(latency).toBeLessThanOrEqual(400 + SLACK_MS);
+      await log.next('unavailable', 13, stoppedAt);
+      expect(await api.ping({ id: 11 })).toEqual({ id: 11, available: false });
+      await expect(api.exec({ id: 13, name: 'X' })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: true });
+    } finally {
+      process.kill(pids[11]!, 'SIGCONT');
+    }
+    const contAt = performance.now();
+    await log.next('available', 11, contAt);
+    await log.next('available', 13, contAt);
+    expect(await api.exec({ id: 13, name: 'X', value: 13n })).toMatchObject({ value: 13n });
+    // One event per outage.
+    expect(log.of('unavailable').filter((id) => id === 11)).toHaveLength(1);
+  });
+
+  it('a node created after the heartbeat was set uses it too', async () => {
+    const { api, log } = await tree([8]);
+    await api.heartbeat({ intervalMs: 50 });
+    const late = await api.create({ id: 4 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stoppedAt = performance.now();
+    process.kill(late.pid, 'SIGSTOP');
+    try {
+      const down = await log.next('unavailable', 4, stoppedAt);
+      expect(down.at - stoppedAt).toBeLessThanOrEqual(200 + SLACK_MS);
+    } finally {
+      process.kill(late.pid, 'SIGCONT');
+    }
+    await log.next('available', 4);
+  });
+
+  it('heartbeat 0 turns detection off: a frozen node raises no event', async () => {
+    const { api, log, pids } = await tree([8, 9]);
+    await api.heartbeat({ intervalMs: 20 });
+    await api.heartbeat({ intervalMs: 0 });
+    process.kill(pids[9]!, 'SIGSTOP');
+    try {
+      // Long enough for several 4 x 20 ms windows had detection still been on.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(log.of('unavailable')).toEqual([]);
+    } finally {
+      process.kill(pids[9]!, 'SIGCONT');
+    }
+  });
+
+  it('restarting on the same port right after a gateway crash works', async () => {
+    const first = await startGateway();
+    const port = first.address.split(':')[1] as string;
+    await rpc(first.client()).create({ id: 1 });
+    first.proc.kill('SIGKILL');
+    await waitFor('first gateway gone', () => !isAlive(first.pid));
+    const second = await startGateway(['--listen', `127.0.0.1:${port}`]);
+    expect(second.address).toBe(`127.0.0.1:${port}`);
+    expect(await rpc(second.client()).create({ id: 1 })).toMatchObject({ id: 1 });
+  });
+});
