@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export interface Exit {
@@ -37,7 +38,12 @@ export class ComputingProcess {
   readonly exited: Promise<Exit>;
   private exit: Exit | null = null;
 
-  private constructor(private readonly child: ReturnType<typeof spawn>) {
+  private constructor(
+    private readonly child: ReturnType<typeof spawn>,
+    onStderrLine: (line: string) => void,
+  ) {
+    // A node's stderr goes into the control's log, never to the user's terminal as is.
+    if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onStderrLine);
     this.exited = new Promise<Exit>((resolve) => {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };
@@ -53,7 +59,12 @@ export class ComputingProcess {
     this.pid = child.pid ?? -1;
   }
 
-  static spawn(entry: string, args: SpawnArgs, execArgv: readonly string[] = []): ComputingProcess {
+  static spawn(
+    entry: string,
+    args: SpawnArgs,
+    execArgv: readonly string[],
+    onStderrLine: (line: string) => void,
+  ): ComputingProcess {
     const child = spawn(
       process.execPath,
       [
@@ -64,9 +75,9 @@ export class ComputingProcess {
         '--listen', args.listenEndpoint,
         '--corr', String(args.corr),
       ],
-      { stdio: ['pipe', 'ignore', 'inherit'] },
+      { stdio: ['pipe', 'ignore', 'pipe'] },
     );
-    return new ComputingProcess(child);
+    return new ComputingProcess(child, onStderrLine);
   }
 
   get hasExited(): boolean {

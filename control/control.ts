@@ -26,7 +26,7 @@ import {
   routingId,
   splitFrame,
 } from '../computing/protocol/index.js';
-import { reassess } from './availability.js';
+import { type Down, reassess } from './availability.js';
 import { ComputingProcess, type Exit, defaultComputingEntry } from './computing-process.js';
 import {
   ArborError,
@@ -38,9 +38,10 @@ import {
   wrongParent,
 } from './errors.js';
 import { type EventListener, EventHub, type NodeEvent } from './events.js';
+import { type Logger, silentLogger } from './logger.js';
 import { PendingRequests } from './pending-requests.js';
 import { RuntimeDir } from './runtime-dir.js';
-import { Topology, type TreeNode } from './topology.js';
+import { type NodeState, Topology, type TreeNode } from './topology.js';
 
 export interface ControlOptions {
   /** How long a command may wait for its reply (default 2000 ms). */
@@ -53,6 +54,8 @@ export interface ControlOptions {
   computingEntry?: string;
   /** Extra node flags for computing processes. */
   computingExecArgv?: readonly string[];
+  /** Where the control logs (default: nowhere). */
+  logger?: Logger;
 }
 
 /** Per-call limits from the caller, e.g. the gRPC deadline. */
@@ -80,6 +83,24 @@ export interface PingResult {
   available: boolean;
 }
 
+export interface NodeSnapshot {
+  id: number;
+  parent: number | null;
+  left: number | null;
+  right: number | null;
+  pid: number | null;
+  depth: number;
+  available: boolean;
+  state: NodeState;
+}
+
+export interface TopologySnapshot {
+  /** Pre-order, left before right. */
+  nodes: NodeSnapshot[];
+  root: number | null;
+  heartbeatMs: number;
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
@@ -102,7 +123,7 @@ function describeExit(exit: Exit): string {
 }
 
 export class Control {
-  private readonly topology = new Topology();
+  private readonly tree = new Topology();
   private readonly pending = new PendingRequests();
   private readonly processes = new Map<number, ComputingProcess>();
   /** Creations in progress: commands for these ids wait for them. */
@@ -122,6 +143,7 @@ export class Control {
   private readonly computingExecArgv: readonly string[];
   /** Malformed or unexpected input from the tree, by kind. */
   readonly dropped = new Map<string, number>();
+  private readonly log: Logger;
 
   private constructor(
     private readonly dir: RuntimeDir,
@@ -132,6 +154,7 @@ export class Control {
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.computingEntry = options.computingEntry ?? defaultComputingEntry();
     this.computingExecArgv = options.computingExecArgv ?? [];
+    this.log = options.logger ?? silentLogger;
     this.writer = new LinkWriter(router, (_peer, records, error) => {
       for (const rec of records) this.pending.fail(recordCorr(rec), (target) => nodeUnavailable(target, error));
     });
@@ -162,6 +185,21 @@ export class Control {
     return this.heartbeatMs;
   }
 
+  /** A copy of the tree as it is now. */
+  topology(): TopologySnapshot {
+    const nodes = this.tree.preorder().map((n) => ({
+      id: n.id,
+      parent: n.parent,
+      left: n.left,
+      right: n.right,
+      pid: n.pid,
+      depth: this.tree.depth(n.id),
+      available: n.available,
+      state: n.state,
+    }));
+    return { nodes, root: this.tree.root, heartbeatMs: this.heartbeatMs };
+  }
+
   /** Subscribes to availability events; returns the function that unsubscribes. */
   subscribe(listener: EventListener): () => void {
     return this.events.subscribe(listener);
@@ -175,18 +213,18 @@ export class Control {
   async create(id: number, parent: number | undefined, call: CallOptions = {}): Promise<Created> {
     // A given parent is checked first, against where the id is (or would be) in the tree:
     // with 9 under 11, `create 9 8` says "belongs under 11" and `create 9 11` "already exists".
-    const existing = this.topology.get(id);
-    const placement = existing === undefined ? this.topology.placeFor(id) : existing.parent;
+    const existing = this.tree.get(id);
+    const placement = existing === undefined ? this.tree.placeFor(id) : existing.parent;
     if (parent !== undefined) {
-      if (this.topology.get(parent) === undefined) throw parentNotFound(parent);
+      if (this.tree.get(parent) === undefined) throw parentNotFound(parent);
       if (placement !== parent) throw wrongParent(id, placement, parent);
     }
     if (existing !== undefined) throw nodeExists(id);
     if (placement !== null) {
-      const above = this.topology.get(placement) as TreeNode;
+      const above = this.tree.get(placement) as TreeNode;
       if (above.state !== 'starting' && !above.available) throw parentUnavailable(placement);
     }
-    const node = this.topology.insert(id);
+    const node = this.tree.insert(id);
     const started = deferred();
     this.starting.set(id, started);
     let proc: ComputingProcess | undefined;
@@ -204,6 +242,7 @@ export class Control {
           corr: hello.corr,
         },
         this.computingExecArgv,
+        (line) => this.log.warn({ node: id, stderr: line }, 'computing process wrote to stderr'),
       );
       node.pid = proc.pid;
       void proc.exited.then((exit) =>
@@ -222,7 +261,7 @@ export class Control {
     } catch (error) {
       proc?.kill();
       // Only creations waiting on this one can hang below it; they fail too.
-      if (this.topology.get(id) === node) this.topology.removeSubtree(id);
+      if (this.tree.get(id) === node) this.tree.removeSubtree(id);
       this.starting.delete(id);
       started.reject(error);
       throw error;
@@ -234,7 +273,7 @@ export class Control {
    * Rejects with `not-found` or `unavailable`.
    */
   exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
-    const node = this.topology.get(id);
+    const node = this.tree.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     if (node.state === 'starting') return this.afterStart(id).then(() => this.exec(id, name, value, call));
     if (!node.available) return Promise.reject(nodeUnavailable(id));
@@ -249,7 +288,7 @@ export class Control {
 
   /** Checks that node `id` answers through the tree. Rejects with `not-found` only. */
   ping(id: number, call: CallOptions = {}): Promise<PingResult> {
-    const node = this.topology.get(id);
+    const node = this.tree.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     if (node.state === 'starting') return this.afterStart(id).then(() => this.ping(id, call));
     if (!node.available) return Promise.resolve({ id, available: false });
@@ -270,8 +309,8 @@ export class Control {
     this.heartbeatMs = intervalMs;
     if (intervalMs === 0) this.reportedDown.clear();
     this.rootLiveness.setInterval(intervalMs);
-    const root = this.topology.root;
-    if (root !== null && this.topology.get(root)?.state === 'running') {
+    const root = this.tree.root;
+    if (root !== null && this.tree.get(root)?.state === 'running') {
       this.writer.push(routingId(root), encode({ kind: 'interval', corr: 0, node: root, intervalMs }));
     }
     this.reassess();
@@ -306,11 +345,11 @@ export class Control {
     } catch (error) {
       throw parentUnavailable(id, error);
     }
-    if (this.topology.get(id)?.available !== true) throw parentUnavailable(id);
+    if (this.tree.get(id)?.available !== true) throw parentUnavailable(id);
   }
 
   private request(target: number, call: CallOptions, build: (corr: number) => Buffer): Promise<Message> {
-    const root = this.topology.root;
+    const root = this.tree.root;
     if (root === null || this.closed) return Promise.reject(nodeUnavailable(target));
     const { corr, reply } = this.pending.add(target, this.budget(this.requestTimeoutMs, call), () => nodeUnavailable(target));
     this.writer.push(routingId(root), build(corr));
@@ -331,7 +370,7 @@ export class Control {
   private async read(): Promise<void> {
     for await (const [peer, frame] of this.router) {
       if (peer === undefined || frame === undefined) continue;
-      const root = this.topology.root;
+      const root = this.tree.root;
       if (root === null || peer.toString('latin1') !== routingId(root)) {
         this.drop('unknown peer');
         continue;
@@ -366,7 +405,7 @@ export class Control {
   /** A computing process exited: everything in flight to it or below it fails at once. */
   private onExit(id: number, exit: Exit): void {
     this.processes.delete(id);
-    const node = this.topology.get(id);
+    const node = this.tree.get(id);
     if (node === undefined || this.closed) return;
     node.state = 'exited';
     node.exit = exit;
@@ -377,33 +416,41 @@ export class Control {
       ...(exit.code !== null && { exitCode: exit.code }),
       ...(exit.signal !== null && { signal: exit.signal }),
     });
-    if (id === this.topology.root) this.rootLiveness.unwatch(id);
+    if (id === this.tree.root) this.rootLiveness.unwatch(id);
     this.reassess();
   }
 
   /** Why a node is down by itself (not because of an ancestor), or undefined. */
-  private readonly ownDownReason = (node: TreeNode): string | undefined => {
-    if (node.state === 'exited') return node.exit ? describeExit(node.exit) : 'its process exited';
+  private readonly ownDown = (node: TreeNode): Down | undefined => {
+    if (node.state === 'exited') return { cause: 'exit', reason: node.exit ? describeExit(node.exit) : 'its process exited' };
     const silent = node.parent === null ? !this.rootLiveness.isUp(node.id) : this.reportedDown.has(node.id);
-    return silent ? `not heard from for ${MISSED_INTERVALS} x ${this.heartbeatMs} ms` : undefined;
+    return silent ? { cause: 'silence', reason: `not heard from for ${MISSED_INTERVALS} x ${this.heartbeatMs} ms` } : undefined;
   };
 
   private reassess(): void {
     if (this.closed) return;
-    const flips = reassess(this.topology, this.ownDownReason);
+    const flips = reassess(this.tree, this.ownDown);
     const lost = new Set<number>();
-    for (const { node, available, reason } of flips) {
-      if (!available) lost.add(node.id);
-      this.emit({ kind: available ? 'available' : 'unavailable', id: node.id, reason });
+    for (const { node, down } of flips) {
+      if (down !== undefined) {
+        lost.add(node.id);
+        this.emit({ kind: 'unavailable', id: node.id, reason: down.reason, cause: down.cause });
+      } else {
+        this.emit({ kind: 'available', id: node.id, reason: 'reachable again' });
+      }
     }
     if (lost.size > 0) this.pending.failWhere((target) => lost.has(target), (target) => nodeUnavailable(target));
   }
 
   private emit(event: Omit<NodeEvent, 'time'>): void {
+    this.log.info({ node: event.id, event: event.kind, reason: event.reason }, `node ${event.id} ${event.kind}`);
     this.events.emit({ ...event, time: new Date() });
   }
 
+  /** Counts dropped input; the first of each kind is logged, the rest only counted. */
   private drop(kind: string): void {
-    this.dropped.set(kind, (this.dropped.get(kind) ?? 0) + 1);
+    const seen = this.dropped.get(kind) ?? 0;
+    this.dropped.set(kind, seen + 1);
+    if (seen === 0) this.log.warn({ kind }, 'dropped input from the tree; further drops of this kind are only counted');
   }
 }

@@ -2,6 +2,7 @@
  * @module Availability events and their subscribers. Listeners are called synchronously and
  * must not block; whoever streams events to a slow reader bounds its own buffer.
  */
+import type { DownCause } from './availability.js';
 
 export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited';
 
@@ -11,6 +12,8 @@ export interface NodeEvent {
   /** Wall-clock time the control observed it. */
   time: Date;
   reason: string;
+  /** For `unavailable`: the node's own exit or silence, or a node above it. */
+  cause?: DownCause;
   exitCode?: number;
   signal?: string;
 }

@@ -1,4 +1,15 @@
 /** @module The public API of the control core (the gateway imports only this). */
-export { Control, type CallOptions, type ControlOptions, type Created, type ExecResult, type PingResult } from './control.js';
+export {
+  Control,
+  type CallOptions,
+  type ControlOptions,
+  type Created,
+  type ExecResult,
+  type NodeSnapshot,
+  type PingResult,
+  type TopologySnapshot,
+} from './control.js';
+export type { NodeState } from './topology.js';
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { ArborError, invalidArgument, type ErrorKind } from './errors.js';
 export type { NodeEvent, NodeEventKind } from './events.js';

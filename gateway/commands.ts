@@ -3,19 +3,21 @@
  * Unary calls and Session streams both go through here.
  */
 import { checkHeartbeatInterval, checkName, checkNodeId, checkValue, NO_PARENT } from '../proto/limits.js';
-import type {
-  CreateRequest,
-  CreateResponse,
-  ExecRequest,
-  ExecResponse,
-  HeartbeatRequest,
-  HeartbeatResponse,
-  PingRequest,
-  PingResponse,
-  SessionRequest,
-  SessionResponse,
+import {
+  type CreateRequest,
+  type CreateResponse,
+  type ExecRequest,
+  type ExecResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  NodeState as ApiNodeState,
+  type PingRequest,
+  type PingResponse,
+  type SessionRequest,
+  type SessionResponse,
+  type TopologyResponse,
 } from '../proto/gen/arbor/v1/arbor.js';
-import { type CallOptions, type Control, invalidArgument } from '../control/index.js';
+import { type CallOptions, type Control, invalidArgument, type NodeState } from '../control/index.js';
 
 function refuse(problem: string): Promise<never> {
   return Promise.reject(invalidArgument(problem));
@@ -68,4 +70,28 @@ export function run(
     case undefined:
       return refuse('command is missing: expected one of create, exec, ping, heartbeat');
   }
+}
+
+const STATES: Record<NodeState, ApiNodeState> = {
+  starting: ApiNodeState.NODE_STATE_STARTING,
+  running: ApiNodeState.NODE_STATE_RUNNING,
+  exited: ApiNodeState.NODE_STATE_EXITED,
+};
+
+export function topology(control: Control): Promise<TopologyResponse> {
+  const snapshot = control.topology();
+  return Promise.resolve({
+    nodes: snapshot.nodes.map((n) => ({
+      id: n.id,
+      parent: n.parent ?? undefined,
+      left: n.left ?? undefined,
+      right: n.right ?? undefined,
+      pid: n.pid ?? 0,
+      depth: n.depth,
+      available: n.available,
+      state: STATES[n.state],
+    })),
+    root: snapshot.root ?? undefined,
+    heartbeatIntervalMs: snapshot.heartbeatMs,
+  });
 }

@@ -2,11 +2,12 @@
  * @module arbor-gateway: the control core behind a gRPC server.
  *
  * Its first stdout line is `arbor-gateway listening on <host>:<port>` (scripts and tests wait
- * for it). SIGTERM or SIGINT: stop accepting calls, let calls in flight finish (bounded), stop
- * every computing process, exit 0.
+ * for it); logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
+ * finish (bounded), stop every computing process, exit 0.
  */
-import { Control } from '../control/index.js';
-import { parseGatewayArgs, USAGE } from './args.js';
+import { Control, createLogger } from '../control/index.js';
+import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
+import { serveMetrics } from './metrics.js';
 import { listen, type Served, shutdown } from './server.js';
 
 const DRAIN_MS = 5000;
@@ -21,26 +22,39 @@ if ('problem' in parsed) {
   process.exit(2);
 }
 const args = parsed.run;
+const log = createLogger(args.logLevel);
 
-const control = await Control.start({ requestTimeoutMs: args.requestTimeoutMs });
+const control = await Control.start({ requestTimeoutMs: args.requestTimeoutMs, logger: log.child({ component: 'control' }) });
 let served: Served;
 try {
-  served = await listen(control, args.listen);
+  served = await listen(control, args.listen, log);
 } catch (error) {
   process.stderr.write(`arbor-gateway: cannot listen on ${args.listen}: ${error instanceof Error ? error.message : String(error)}\n`);
   await control.close();
   process.exit(2);
 }
+if (!isLoopback(args.listen)) log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
 const host = args.listen.slice(0, args.listen.lastIndexOf(':'));
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+log.info({ address: `${host}:${served.port}` }, 'serving');
+
+const metricsServer = args.metricsListen === undefined ? undefined : await serveMetrics(served.ctx.metrics, args.metricsListen);
+if (metricsServer !== undefined) {
+  const metricsHost = (args.metricsListen as string).slice(0, (args.metricsListen as string).lastIndexOf(':'));
+  process.stdout.write(`arbor-gateway metrics on ${metricsHost}:${metricsServer.port}\n`);
+}
 
 let stopping = false;
-async function stop(): Promise<void> {
+async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  log.info({ signal }, 'shutting down');
   await shutdown(served, DRAIN_MS);
+  metricsServer?.server.close();
   await control.close();
+  log.info('stopped');
+  log.flush();
   process.exit(0);
 }
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

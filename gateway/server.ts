@@ -1,10 +1,15 @@
 /**
- * @module The gRPC server of the gateway: the ArborService bound to one control.
+ * @module The gRPC server of the gateway: the ArborService bound to one control, plus the
+ * standard health service and server reflection.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { ArborServiceService, type ArborServiceServer } from '../proto/gen/arbor/v1/arbor.js';
-import type { Control } from '../control/index.js';
+import type { Control, Logger } from '../control/index.js';
 import * as commands from './commands.js';
+import type { GatewayContext } from './context.js';
+import { Metrics } from './metrics.js';
+import { addReflection } from './reflection.js';
 import { session } from './session.js';
 import { StreamRegistry } from './stream-registry.js';
 import { unary } from './unary.js';
@@ -12,44 +17,57 @@ import { watch } from './watch.js';
 
 /** Every request of this API is small; anything bigger is refused by grpc-js with RESOURCE_EXHAUSTED. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
+const SERVICE_NAME = 'arbor.v1.ArborService';
 
-export function arborService(control: Control, streams: StreamRegistry): ArborServiceServer {
+export function arborService(ctx: GatewayContext): ArborServiceServer {
+  const { control } = ctx;
   return {
-    create: unary((req, call) => commands.create(control, req, call)),
-    exec: unary((req, call) => commands.exec(control, req, call)),
-    ping: unary((req, call) => commands.ping(control, req, call)),
-    heartbeat: unary((req) => commands.heartbeat(control, req)),
-    session: (call) => session(control, streams, call),
-    watch: (call) => watch(control, streams, call),
+    create: unary(ctx, 'Create', (req, call) => commands.create(control, req, call)),
+    exec: unary(ctx, 'Exec', (req, call) => commands.exec(control, req, call)),
+    ping: unary(ctx, 'Ping', (req, call) => commands.ping(control, req, call)),
+    heartbeat: unary(ctx, 'Heartbeat', (req) => commands.heartbeat(control, req)),
+    topology: unary(ctx, 'Topology', () => commands.topology(control)),
+    session: (call) => session(ctx, call),
+    watch: (call) => watch(ctx, call),
   };
 }
 
 export interface Served {
   server: Server;
   port: number;
-  streams: StreamRegistry;
-}
-
-/** Starts serving on `address` ("host:port"; port 0 picks a free one) and resolves with the bound port. */
-export async function listen(control: Control, address: string): Promise<Served> {
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-  });
-  const streams = new StreamRegistry();
-  server.addService(ArborServiceService, arborService(control, streams));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
-  });
-  return { server, port, streams };
+  ctx: GatewayContext;
+  health: HealthImplementation;
 }
 
 /**
- * Stops accepting calls, ends Watch streams, lets sessions and calls in flight finish for up
- * to `graceMs`, then cuts the rest.
+ * Starts serving on `address` ("host:port"; port 0 picks a free one) and resolves with the
+ * bound port. Health says SERVING from then on.
  */
-export function shutdown({ server, streams }: Served, graceMs: number): Promise<void> {
+export async function listen(control: Control, address: string, log: Logger): Promise<Served> {
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+  const ctx: GatewayContext = { control, log, metrics: new Metrics(control), streams: new StreamRegistry() };
+  server.addService(ArborServiceService, arborService(ctx));
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  addReflection(server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  health.setStatus('', 'SERVING');
+  health.setStatus(SERVICE_NAME, 'SERVING');
+  return { server, port, ctx, health };
+}
+
+/**
+ * Health turns NOT_SERVING, new calls are refused, Watch streams end, sessions and calls in
+ * flight get up to `graceMs` to finish, then the rest is cut.
+ */
+export function shutdown({ server, ctx, health }: Served, graceMs: number): Promise<void> {
+  health.setStatus('', 'NOT_SERVING');
+  health.setStatus(SERVICE_NAME, 'NOT_SERVING');
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
+      ctx.log.warn({ graceMs }, 'calls still open after the grace period: cutting them');
       server.forceShutdown();
       resolve();
     }, graceMs);
@@ -57,6 +75,6 @@ export function shutdown({ server, streams }: Served, graceMs: number): Promise<
       clearTimeout(timer);
       resolve();
     });
-    streams.closeAll();
+    ctx.streams.closeAll();
   });
 }

@@ -9,19 +9,15 @@
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
-import type { Control } from '../control/index.js';
 import { run } from './commands.js';
+import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
 import { toStatus } from './status.js';
-import type { StreamRegistry } from './stream-registry.js';
 
 export const MAX_IN_FLIGHT = 4096;
 
-export function session(
-  control: Control,
-  streams: StreamRegistry,
-  call: ServerDuplexStream<SessionRequest, SessionResponse>,
-): void {
+export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionRequest, SessionResponse>): void {
+  const { control, streams } = ctx;
   let inFlight = 0;
   let inputEnded = false;
   let finished = false;
@@ -76,11 +72,16 @@ export function session(
     }
     inFlight++;
     adjustFlow();
+    const done = ctx.metrics.start(`Session/${req.command?.$case ?? 'none'}`);
     run(control, req.command, {})
       .then(
-        (result) => reply({ tag: req.tag, result }),
+        (result) => {
+          done(status.OK);
+          reply({ tag: req.tag, result });
+        },
         (error: unknown) => {
-          const { code, details } = toStatus(error);
+          const { code, details } = toStatus(error, ctx.log);
+          done(code);
           reply({ tag: req.tag, result: { $case: 'error', value: { code, message: details } } });
         },
       )

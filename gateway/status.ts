@@ -2,7 +2,7 @@
  * @module The one place where control failures become gRPC statuses.
  */
 import { status } from '@grpc/grpc-js';
-import { ArborError, type ErrorKind } from '../control/index.js';
+import { ArborError, type ErrorKind, type Logger } from '../control/index.js';
 
 const CODES: Record<ErrorKind, status> = {
   exists: status.ALREADY_EXISTS,
@@ -19,8 +19,8 @@ export interface Status {
 }
 
 /** Known failures keep their message (the `seed` console text); anything else is INTERNAL, without internals. */
-export function toStatus(error: unknown): Status {
+export function toStatus(error: unknown, log: Logger): Status {
   if (error instanceof ArborError) return { code: CODES[error.kind], details: error.message };
-  process.stderr.write(`arbor-gateway: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  log.error({ err: error }, 'internal error');
   return { code: status.INTERNAL, details: 'internal error' };
 }

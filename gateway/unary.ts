@@ -1,17 +1,31 @@
 /**
  * @module Adapts a promise-returning command to a grpc-js unary handler. grpc-js ignores the
- * promise an async handler returns, so every outcome is turned into exactly one callback here.
+ * promise an async handler returns, so every outcome is turned into exactly one callback here,
+ * and measured.
  */
-import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CallOptions } from '../control/index.js';
+import type { GatewayContext } from './context.js';
 import { callOptions } from './deadline.js';
 import { toStatus } from './status.js';
 
-export function unary<Req, Res>(run: (req: Req, call: CallOptions) => Promise<Res>): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  ctx: GatewayContext,
+  rpc: string,
+  run: (req: Req, call: CallOptions) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
+    const done = ctx.metrics.start(rpc);
     run(call.request, callOptions(call.getDeadline())).then(
-      (res) => callback(null, res),
-      (error: unknown) => callback(toStatus(error)),
+      (res) => {
+        done(status.OK);
+        callback(null, res);
+      },
+      (error: unknown) => {
+        const failed = toStatus(error, ctx.log);
+        done(failed.code);
+        callback(failed);
+      },
     );
   };
 }

@@ -6,13 +6,13 @@
  */
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { WatchRequest, WatchResponse } from '../proto/gen/arbor/v1/arbor.js';
-import type { Control, NodeEvent } from '../control/index.js';
+import type { NodeEvent } from '../control/index.js';
+import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
-import type { StreamRegistry } from './stream-registry.js';
 
 export const WATCH_BUFFER = 1024;
 
-export function watch(control: Control, streams: StreamRegistry, call: ServerWritableStream<WatchRequest, WatchResponse>): void {
+export function watch({ control, streams }: GatewayContext, call: ServerWritableStream<WatchRequest, WatchResponse>): void {
   const queue: NodeEvent[] = [];
   let blocked = false;
   let done = false;

@@ -20,6 +20,8 @@ export interface RunningGateway {
   pid: number;
   /** stderr so far (for diagnostics). */
   stderr: () => string;
+  /** Every stdout line so far. */
+  stdoutLines: string[];
   client: () => ArborServiceClient;
   /** Live computing processes (children of the gateway). */
   nodes: () => number[];
@@ -52,6 +54,8 @@ export async function startGateway(extraArgs: string[] = []): Promise<RunningGat
   });
 
   const lines = createInterface({ input: proc.stdout });
+  const stdoutLines: string[] = [];
+  lines.on('line', (line) => stdoutLines.push(line));
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not report listening; stderr: ${err}`)), 15_000);
     lines.once('line', (line) => {
@@ -68,6 +72,7 @@ export async function startGateway(extraArgs: string[] = []): Promise<RunningGat
     proc,
     pid,
     stderr: () => err,
+    stdoutLines,
     client: () => {
       const c = new ArborServiceClient(address, credentials.createInsecure());
       clients.push(c);

@@ -1,0 +1,22 @@
+/**
+ * @module The structured logger of the gateway and the control: pino, JSON lines to stderr,
+ * human-readable when stderr is a terminal.
+ */
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function createLogger(level: LogLevel, name = 'arbor-gateway'): Logger {
+  const options = { name, level };
+  // Pretty-printing synchronously in-process (no transport worker thread) keeps order with
+  // other stderr output and costs nothing when stderr is not a terminal.
+  if (process.stderr.isTTY) return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
+  return pino(options, pino.destination({ dest: 2, sync: false }));
+}
+
+/** For embedding and tests: logs nothing. */
+export const silentLogger: Logger = pino({ level: 'silent' });

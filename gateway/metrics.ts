@@ -1,0 +1,105 @@
+/**
+ * @module Prometheus metrics of the gateway (prom-client), served on an opt-in HTTP address.
+ */
+import { createServer, type Server } from 'node:http';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Control } from '../control/index.js';
+
+const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly calls = new Counter({
+    name: 'arbor_calls_total',
+    help: 'Commands answered, by RPC (Session commands as Session/<command>) and gRPC status code.',
+    labelNames: ['rpc', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'arbor_call_duration_seconds',
+    help: 'Time from receiving a command to answering it, by RPC.',
+    labelNames: ['rpc'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly inFlight = new Gauge({
+    name: 'arbor_in_flight_commands',
+    help: 'Commands received and not yet answered, by RPC.',
+    labelNames: ['rpc'] as const,
+    registers: [this.registry],
+  });
+  private readonly heartbeatMisses = new Counter({
+    name: 'arbor_heartbeat_misses_total',
+    help: 'Nodes found silent for 4 x the heartbeat interval.',
+    registers: [this.registry],
+  });
+  private readonly exits = new Counter({
+    name: 'arbor_process_exits_total',
+    help: 'Computing processes that exited while part of the tree, by how (signal name or exit code).',
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(control: Control) {
+    new Gauge({
+      name: 'arbor_nodes',
+      help: 'Nodes in the tree, by lifecycle state and availability.',
+      labelNames: ['state', 'available'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const node of control.topology().nodes) this.inc({ state: node.state, available: String(node.available) });
+      },
+    });
+    new Gauge({
+      name: 'arbor_heartbeat_interval_seconds',
+      help: 'The heartbeat interval in force (0: off).',
+      registers: [this.registry],
+      collect() {
+        this.set(control.heartbeatInterval / 1000);
+      },
+    });
+    control.subscribe((event) => {
+      if (event.kind === 'unavailable' && event.cause === 'silence') this.heartbeatMisses.inc();
+      if (event.kind === 'exited') this.exits.inc({ how: event.signal ?? `code ${event.exitCode ?? '?'}` });
+    });
+  }
+
+  /** Call when a command arrives; call the returned function with its status code when answered. */
+  start(rpc: string): (code: number) => void {
+    const began = process.hrtime.bigint();
+    this.inFlight.inc({ rpc });
+    return (code) => {
+      this.inFlight.dec({ rpc });
+      this.calls.inc({ rpc, code: CODE_NAMES[code] ?? String(code) });
+      this.latency.observe({ rpc }, Number(process.hrtime.bigint() - began) / 1e9);
+    };
+  }
+}
+
+/** Serves `GET /metrics` on `address` ("host:port"); resolves with the bound port. */
+export async function serveMetrics(metrics: Metrics, address: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at);
+  const port = Number(address.slice(at + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host.replace(/^\[|\]$/g, ''), () => resolve());
+  });
+  const bound = server.address();
+  return { server, port: typeof bound === 'object' && bound !== null ? bound.port : port };
+}
