@@ -67,16 +67,24 @@ export class ComputingNode {
   }
 
   private async readUplink(): Promise<void> {
-    for await (const [frame] of this.uplink) {
-      if (frame === undefined) continue;
+    for await (const frames of this.uplink) {
+      const [frame] = frames;
+      if (frames.length !== 1 || frame === undefined) {
+        this.drop('uplink wrong frame count');
+        continue;
+      }
       const error = splitFrame(frame, this.fromParent);
       if (error) this.drop(`uplink ${error.problem}`);
     }
   }
 
   private async readDownlink(): Promise<void> {
-    for await (const [peer, frame] of this.downlink) {
-      if (peer === undefined || frame === undefined) continue;
+    for await (const frames of this.downlink) {
+      const [peer, frame] = frames;
+      if (frames.length !== 2 || peer === undefined || frame === undefined) {
+        this.drop('downlink wrong frame count');
+        continue;
+      }
       const child = peer.toString('latin1');
       this.children.heard(child);
       const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
@@ -99,9 +107,11 @@ export class ComputingNode {
   private fromChild(child: string, rec: Buffer): void {
     const kind = recordKind(rec);
     if (child !== this.left && child !== this.right) {
-      // Only a hello from the child itself may introduce a new peer.
-      if (kind !== Kind.Hello || routingId(recordNode(rec)) !== child) return this.drop('downlink unknown peer');
-      this.adopt(child, recordNode(rec));
+      // Only a hello from the child itself, for a free child slot, may introduce a new peer:
+      // a node accepts frames from its parent link and its two children, nobody else.
+      if (kind !== Kind.Hello || routingId(recordNode(rec)) !== child || !this.adopt(child, recordNode(rec))) {
+        return this.drop('downlink unknown peer');
+      }
     } else if (kind === Kind.Heartbeat) {
       return this.childReported(child, rec);
     } else if (!isReply(kind)) {
@@ -110,18 +120,16 @@ export class ComputingNode {
     this.up.push(null, rec);
   }
 
-  private adopt(child: string, childId: number): void {
+  /** Takes `child` as the left or right child; false when that slot is taken (or it is us). */
+  private adopt(child: string, childId: number): boolean {
     const hop = nextHop(this.id, childId);
-    const replaced = hop === 'left' ? this.left : this.right;
-    if (replaced !== null) {
-      this.children.unwatch(replaced);
-      this.childDown.delete(replaced);
-    }
+    if (hop === 'self' || (hop === 'left' ? this.left : this.right) !== null) return false;
     if (hop === 'left') this.left = child;
-    else if (hop === 'right') this.right = child;
+    else this.right = child;
     this.children.watch(child);
     // The child learns the interval from us, so a child adopted mid-change is never left behind.
     this.down.push(child, encode({ kind: 'interval', corr: 0, node: childId, intervalMs: this.children.interval }));
+    return true;
   }
 
   private applyInterval(rec: Buffer): void {

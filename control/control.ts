@@ -56,7 +56,15 @@ export interface ControlOptions {
   computingExecArgv?: readonly string[];
   /** Where the control logs (default: nowhere). */
   logger?: Logger;
+  /** The most nodes the tree may hold (default DEFAULT_MAX_NODES). */
+  maxNodes?: number;
 }
+
+/**
+ * One idle computing process takes about 50-65 MB of RSS (of which 8-20 MB its own), so 256
+ * of them stay well inside a 24 GiB machine with room for the gateway and the load.
+ */
+export const DEFAULT_MAX_NODES = 256;
 
 /** Per-call limits from the caller, e.g. the gRPC deadline. */
 export interface CallOptions {
@@ -144,6 +152,7 @@ export class Control {
   /** Malformed or unexpected input from the tree, by kind. */
   readonly dropped = new Map<string, number>();
   private readonly log: Logger;
+  private readonly maxNodes: number;
 
   private constructor(
     private readonly dir: RuntimeDir,
@@ -155,8 +164,10 @@ export class Control {
     this.computingEntry = options.computingEntry ?? defaultComputingEntry();
     this.computingExecArgv = options.computingExecArgv ?? [];
     this.log = options.logger ?? silentLogger;
+    this.maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
     this.writer = new LinkWriter(router, (_peer, records, error) => {
-      for (const rec of records) this.pending.fail(recordCorr(rec), (target) => nodeUnavailable(target, error));
+      for (const rec of records) this.pending.fail(recordCorr(rec));
+      this.drop(`undeliverable to the root (${error instanceof Error ? error.message : String(error)})`);
     });
     this.reading = this.read();
   }
@@ -220,6 +231,9 @@ export class Control {
       if (placement !== parent) throw wrongParent(id, placement, parent);
     }
     if (existing !== undefined) throw nodeExists(id);
+    if (this.tree.size >= this.maxNodes) {
+      throw new ArborError('exhausted', `node limit reached: the tree holds ${this.maxNodes} nodes (gateway option --max-nodes)`);
+    }
     if (placement !== null) {
       const above = this.tree.get(placement) as TreeNode;
       if (above.state !== 'starting' && !above.available) throw parentUnavailable(placement);
@@ -246,7 +260,7 @@ export class Control {
       );
       node.pid = proc.pid;
       void proc.exited.then((exit) =>
-        this.pending.fail(hello.corr, () => new ArborError('unavailable', `Node ${id} could not start: ${describeExit(exit)}`)),
+        this.pending.fail(hello.corr, new ArborError('unavailable', `Node ${id} could not start: ${describeExit(exit)}`)),
       );
       await hello.reply;
       this.processes.set(id, proc);
@@ -321,7 +335,7 @@ export class Control {
     if (this.closed) return;
     this.closed = true;
     this.rootLiveness.stop();
-    this.pending.failWhere(() => true, (target) => nodeUnavailable(target));
+    this.pending.failWhere(() => true);
     await Promise.all([...this.processes.values()].map((proc) => proc.stop()));
     for (const start of this.starting.values()) start.reject(new Error('control closed'));
     this.router.close();
@@ -368,8 +382,12 @@ export class Control {
   }
 
   private async read(): Promise<void> {
-    for await (const [peer, frame] of this.router) {
-      if (peer === undefined || frame === undefined) continue;
+    for await (const frames of this.router) {
+      const [peer, frame] = frames;
+      if (frames.length !== 2 || peer === undefined || frame === undefined) {
+        this.drop('wrong frame count');
+        continue;
+      }
       const root = this.tree.root;
       if (root === null || peer.toString('latin1') !== routingId(root)) {
         this.drop('unknown peer');
@@ -391,7 +409,7 @@ export class Control {
         if (!this.pending.settle(msg)) this.drop(`late ${msg.kind}`);
         return;
       case 'fail':
-        this.pending.fail(msg.corr, (target) => nodeUnavailable(target));
+        this.pending.fail(msg.corr);
         return;
       case 'heartbeat':
         this.reportedDown = new Set(msg.down);
@@ -439,8 +457,17 @@ export class Control {
         this.emit({ kind: 'available', id: node.id, reason: 'reachable again' });
       }
     }
-    if (lost.size > 0) this.pending.failWhere((target) => lost.has(target), (target) => nodeUnavailable(target));
+    if (lost.size > 0) this.pending.failWhere(this.unreachable);
   }
+
+  /** A request target that cannot answer now, including a starting node whose parent was lost. */
+  private readonly unreachable = (target: number): boolean => {
+    const node = this.tree.get(target);
+    if (node === undefined) return false;
+    if (node.state !== 'starting') return !node.available;
+    const parent = node.parent === null ? undefined : this.tree.get(node.parent);
+    return parent !== undefined && parent.state !== 'starting' && !parent.available;
+  };
 
   private emit(event: Omit<NodeEvent, 'time'>): void {
     this.log.info({ node: event.id, event: event.kind, reason: event.reason }, `node ${event.id} ${event.kind}`);

@@ -33,7 +33,14 @@ export class EventHub {
     return () => this.listeners.delete(listener);
   }
 
+  /** A listener that throws is dropped, so one bad subscriber cannot stop the others or the core. */
   emit(event: NodeEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 /** @module The public API of the control core (the gateway imports only this). */
 export {
   Control,
+  DEFAULT_MAX_NODES,
   type CallOptions,
   type ControlOptions,
   type Created,

@@ -8,6 +8,8 @@ interface Entry {
   readonly target: number;
   readonly resolve: (msg: Message) => void;
   readonly reject: (error: Error) => void;
+  /** The error this request fails with when its target cannot answer (timeout, loss). */
+  readonly unavailable: () => Error;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -23,16 +25,13 @@ export class PendingRequests {
 
   /**
    * Registers a request to `target`. The promise resolves with the reply, or rejects with
-   * `onTimeout()` after `timeoutMs`, or with the error given to {@link failWhere}.
+   * `unavailable()` after `timeoutMs` or when {@link fail} / {@link failWhere} ends it.
    */
-  add(target: number, timeoutMs: number, onTimeout: () => Error): { corr: number; reply: Promise<Message> } {
+  add(target: number, timeoutMs: number, unavailable: () => Error): { corr: number; reply: Promise<Message> } {
     const corr = this.allocate();
     const reply = new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.entries.delete(corr);
-        reject(onTimeout());
-      }, timeoutMs);
-      this.entries.set(corr, { target, resolve, reject, timer });
+      const timer = setTimeout(() => this.fail(corr), timeoutMs);
+      this.entries.set(corr, { target, resolve, reject, unavailable, timer });
     });
     return { corr, reply };
   }
@@ -47,27 +46,27 @@ export class PendingRequests {
     return true;
   }
 
-  /** Fails one request now (e.g. its message could not be delivered). */
-  fail(corr: number, error: (target: number) => Error): void {
+  /** Fails one request now, with `error` or else its own unavailable error. */
+  fail(corr: number, error?: Error): void {
     const entry = this.entries.get(corr);
     if (entry === undefined) return;
     this.entries.delete(corr);
     clearTimeout(entry.timer);
-    entry.reject(error(entry.target));
+    entry.reject(error ?? entry.unavailable());
   }
 
   /** Fails now every request whose target matches, e.g. all requests routed through a dead node. */
-  failWhere(matches: (target: number) => boolean, error: (target: number) => Error): void {
+  failWhere(matches: (target: number) => boolean): void {
     for (const [corr, entry] of this.entries) {
-      if (matches(entry.target)) this.fail(corr, error);
+      if (matches(entry.target)) this.fail(corr);
     }
   }
 
   private allocate(): number {
-    do {
+    for (;;) {
       const corr = this.nextCorr;
       this.nextCorr = corr === MAX_CORR ? 1 : corr + 1;
       if (!this.entries.has(corr)) return corr;
-    } while (true); // eslint-disable-line no-constant-condition -- at most entries.size + 1 turns
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * @module The gateway's command line: flags win over environment variables, which win over defaults.
  */
-import { LOG_LEVELS, type LogLevel } from '../control/index.js';
+import { DEFAULT_MAX_NODES, LOG_LEVELS, type LogLevel } from '../control/index.js';
+import { DEFAULT_WATCH_BUFFER } from './limits.js';
 
 export interface GatewayArgs {
   listen: string;
@@ -9,18 +10,34 @@ export interface GatewayArgs {
   logLevel: LogLevel;
   /** Where to serve Prometheus metrics; off when undefined. */
   metricsListen: string | undefined;
+  maxNodes: number;
+  watchBuffer: number;
+  /** Paths of the PEM certificate and key; TLS is on when both are set. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 export const USAGE = `usage: arbor-gateway [options]
-  --listen host:port         serve gRPC here (env ARBOR_LISTEN, default 127.0.0.1:50051; port 0 picks a free port)
-  --request-timeout-ms N     how long a command waits for a node's reply (env ARBOR_REQUEST_TIMEOUT_MS, default 2000)
-  --log-level LEVEL          ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
-  --metrics-listen host:port serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
-  --help                     show this help`;
+  --listen host:port          serve gRPC here (env ARBOR_LISTEN, default 127.0.0.1:50051; port 0 picks a free port)
+  --request-timeout-ms N      how long a command waits for a node's reply (env ARBOR_REQUEST_TIMEOUT_MS, default 2000)
+  --log-level LEVEL           ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
+  --metrics-listen host:port  serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
+  --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES, default ${DEFAULT_MAX_NODES})
+  --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
+  --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key (env ARBOR_TLS_CERT, ARBOR_TLS_KEY)
+  --help                      show this help
+environment only:
+  ARBOR_TOKEN                 when set, ArborService calls must send "authorization: Bearer <token>"`;
 
 export type ParsedGatewayArgs = { run: GatewayArgs } | { help: true } | { problem: string };
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/;
+
+function positive(value: string, flag: string, max: number): number | string {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) return `${flag} ${value}: expected an integer from 1 to ${max}`;
+  return n;
+}
 
 /** The arguments to run with, a request for help, or the problem in words. */
 export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedGatewayArgs {
@@ -29,6 +46,10 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'request-timeout-ms': env.ARBOR_REQUEST_TIMEOUT_MS ?? '2000',
     'log-level': env.ARBOR_LOG_LEVEL ?? 'info',
     'metrics-listen': env.ARBOR_METRICS_LISTEN,
+    'max-nodes': env.ARBOR_MAX_NODES ?? String(DEFAULT_MAX_NODES),
+    'watch-buffer': String(DEFAULT_WATCH_BUFFER),
+    'tls-cert': env.ARBOR_TLS_CERT,
+    'tls-key': env.ARBOR_TLS_KEY,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -43,16 +64,20 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const listen = values.listen as string;
   if (!ADDRESS.test(listen)) return { problem: `--listen ${listen}: expected host:port` };
-  const timeout = values['request-timeout-ms'] as string;
-  const requestTimeoutMs = Number(timeout);
-  if (!/^\d+$/.test(timeout) || requestTimeoutMs < 1 || requestTimeoutMs > 3_600_000) {
-    return { problem: `--request-timeout-ms ${timeout}: expected milliseconds from 1 to 3600000` };
-  }
+  const requestTimeoutMs = positive(values['request-timeout-ms'] as string, '--request-timeout-ms', 3_600_000);
+  if (typeof requestTimeoutMs === 'string') return { problem: requestTimeoutMs };
   const logLevel = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) return { problem: `--log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}` };
   const metricsListen = values['metrics-listen'];
   if (metricsListen !== undefined && !ADDRESS.test(metricsListen)) return { problem: `--metrics-listen ${metricsListen}: expected host:port` };
-  return { run: { listen, requestTimeoutMs, logLevel, metricsListen } };
+  const maxNodes = positive(values['max-nodes'] as string, '--max-nodes', 100_000);
+  if (typeof maxNodes === 'string') return { problem: maxNodes };
+  const watchBuffer = positive(values['watch-buffer'] as string, '--watch-buffer', 1_000_000);
+  if (typeof watchBuffer === 'string') return { problem: watchBuffer };
+  const tlsCert = values['tls-cert'];
+  const tlsKey = values['tls-key'];
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) return { problem: '--tls-cert and --tls-key go together' };
+  return { run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey } };
 }
 
 /** True for addresses only this machine can reach. */

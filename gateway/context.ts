@@ -8,4 +8,8 @@ export interface GatewayContext {
   metrics: Metrics;
   log: Logger;
   streams: StreamRegistry;
+  /** Events a Watch subscriber may fall behind (see limits.ts). */
+  watchBuffer: number;
+  /** What is open right now, checked against limits.ts. */
+  load: { unary: number; watchers: number };
 }

@@ -5,6 +5,7 @@
  * for it); logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
  * finish (bounded), stop every computing process, exit 0.
  */
+import { readFileSync } from 'node:fs';
 import { Control, createLogger } from '../control/index.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { serveMetrics } from './metrics.js';
@@ -24,16 +25,31 @@ if ('problem' in parsed) {
 const args = parsed.run;
 const log = createLogger(args.logLevel);
 
-const control = await Control.start({ requestTimeoutMs: args.requestTimeoutMs, logger: log.child({ component: 'control' }) });
+let tls: { key: Buffer; cert: Buffer } | undefined;
+try {
+  if (args.tlsCert !== undefined && args.tlsKey !== undefined) tls = { cert: readFileSync(args.tlsCert), key: readFileSync(args.tlsKey) };
+} catch (error) {
+  process.stderr.write(`arbor-gateway: cannot read the TLS certificate or key: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+const token = process.env.ARBOR_TOKEN === undefined || process.env.ARBOR_TOKEN === '' ? undefined : process.env.ARBOR_TOKEN;
+
+const control = await Control.start({
+  requestTimeoutMs: args.requestTimeoutMs,
+  maxNodes: args.maxNodes,
+  logger: log.child({ component: 'control' }),
+});
 let served: Served;
 try {
-  served = await listen(control, args.listen, log);
+  served = await listen(control, args.listen, log, { watchBuffer: args.watchBuffer, tls, token });
 } catch (error) {
   process.stderr.write(`arbor-gateway: cannot listen on ${args.listen}: ${error instanceof Error ? error.message : String(error)}\n`);
   await control.close();
   process.exit(2);
 }
-if (!isLoopback(args.listen)) log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
+if (!isLoopback(args.listen) && tls === undefined) {
+  log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
+}
 const host = args.listen.slice(0, args.listen.lastIndexOf(':'));
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
 log.info({ address: `${host}:${served.port}` }, 'serving');

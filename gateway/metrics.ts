@@ -56,6 +56,14 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'arbor_pending_node_requests',
+      help: 'Requests sent into the tree and not yet answered (each holds one deadline timer).',
+      registers: [this.registry],
+      collect() {
+        this.set(control.inFlight);
+      },
+    });
+    new Gauge({
       name: 'arbor_heartbeat_interval_seconds',
       help: 'The heartbeat interval in force (0: off).',
       registers: [this.registry],

@@ -6,8 +6,10 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ArborServiceService, type ArborServiceServer } from '../proto/gen/arbor/v1/arbor.js';
 import type { Control, Logger } from '../control/index.js';
+import { bearerTokenInterceptor } from './auth.js';
 import * as commands from './commands.js';
 import type { GatewayContext } from './context.js';
+import { DEFAULT_WATCH_BUFFER, MAX_MESSAGE_BYTES } from './limits.js';
 import { Metrics } from './metrics.js';
 import { addReflection } from './reflection.js';
 import { session } from './session.js';
@@ -15,8 +17,6 @@ import { StreamRegistry } from './stream-registry.js';
 import { unary } from './unary.js';
 import { watch } from './watch.js';
 
-/** Every request of this API is small; anything bigger is refused by grpc-js with RESOURCE_EXHAUSTED. */
-const MAX_MESSAGE_BYTES = 64 * 1024;
 const SERVICE_NAME = 'arbor.v1.ArborService';
 
 export function arborService(ctx: GatewayContext): ArborServiceServer {
@@ -43,15 +43,36 @@ export interface Served {
  * Starts serving on `address` ("host:port"; port 0 picks a free one) and resolves with the
  * bound port. Health says SERVING from then on.
  */
-export async function listen(control: Control, address: string, log: Logger): Promise<Served> {
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
-  const ctx: GatewayContext = { control, log, metrics: new Metrics(control), streams: new StreamRegistry() };
+export interface ListenOptions {
+  watchBuffer?: number;
+  /** PEM key and certificate: serve TLS instead of plaintext. */
+  tls?: { key: Buffer; cert: Buffer };
+  /** Require `authorization: Bearer <token>` on ArborService calls. */
+  token?: string;
+}
+
+export async function listen(control: Control, address: string, log: Logger, options: ListenOptions = {}): Promise<Served> {
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    interceptors: options.token === undefined ? [] : [bearerTokenInterceptor(options.token)],
+  });
+  const ctx: GatewayContext = {
+    control,
+    log,
+    metrics: new Metrics(control),
+    streams: new StreamRegistry(),
+    watchBuffer: options.watchBuffer ?? DEFAULT_WATCH_BUFFER,
+    load: { unary: 0, watchers: 0 },
+  };
   server.addService(ArborServiceService, arborService(ctx));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    const credentials = options.tls
+      ? ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false)
+      : ServerCredentials.createInsecure();
+    server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');

@@ -1,7 +1,7 @@
 /**
  * @module The Session stream: many commands in flight, each answered as soon as it finishes.
  *
- * Backpressure both ways: reading pauses while the session has MAX_IN_FLIGHT commands
+ * Backpressure both ways: reading pauses while the session has SESSION_MAX_IN_FLIGHT commands
  * running or while the client is not reading our replies, so a fast sender is slowed, never
  * refused, and nothing is buffered without bound.
  *
@@ -12,9 +12,9 @@ import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbo
 import { run } from './commands.js';
 import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
+import { SESSION_MAX_IN_FLIGHT } from './limits.js';
 import { toStatus } from './status.js';
 
-export const MAX_IN_FLIGHT = 4096;
 
 export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionRequest, SessionResponse>): void {
   const { control, streams } = ctx;
@@ -25,7 +25,7 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
 
   const adjustFlow = (): void => {
     if (finished) return;
-    if (inFlight >= MAX_IN_FLIGHT || !writable) call.pause();
+    if (inFlight >= SESSION_MAX_IN_FLIGHT || !writable) call.pause();
     else call.resume();
   };
 

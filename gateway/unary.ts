@@ -7,6 +7,7 @@ import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-j
 import type { CallOptions } from '../control/index.js';
 import type { GatewayContext } from './context.js';
 import { callOptions } from './deadline.js';
+import { UNARY_MAX_IN_FLIGHT } from './limits.js';
 import { toStatus } from './status.js';
 
 export function unary<Req, Res>(
@@ -16,12 +17,20 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
     const done = ctx.metrics.start(rpc);
+    if (ctx.load.unary >= UNARY_MAX_IN_FLIGHT) {
+      done(status.RESOURCE_EXHAUSTED);
+      callback({ code: status.RESOURCE_EXHAUSTED, details: `too many calls in flight (${UNARY_MAX_IN_FLIGHT}); retry later or use Session` });
+      return;
+    }
+    ctx.load.unary++;
     run(call.request, callOptions(call.getDeadline())).then(
       (res) => {
+        ctx.load.unary--;
         done(status.OK);
         callback(null, res);
       },
       (error: unknown) => {
+        ctx.load.unary--;
         const failed = toStatus(error, ctx.log);
         done(failed.code);
         callback(failed);

@@ -10,6 +10,12 @@ import { Dealer, Router } from 'zeromq';
 const HIGH_WATER_MARK = 100_000;
 
 /**
+ * A link never carries a message bigger than a batch (64 KiB) or one heartbeat (64 KiB);
+ * libzmq drops the connection of a peer that sends more, before any of it reaches JS.
+ */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
  * The downward side of a link: the control towards the root, a node towards its children.
  * `mandatory` + `sendTimeout: 0` turn a send to a gone or full peer into an immediate error
  * (so the request fails at once as unavailable) instead of a silent drop or a wait.
@@ -22,6 +28,7 @@ export function downlinkSocket(): Router {
     sendTimeout: 0,
     sendHighWaterMark: HIGH_WATER_MARK,
     receiveHighWaterMark: HIGH_WATER_MARK,
+    maxMessageSize: MAX_MESSAGE_BYTES,
   });
 }
 
@@ -37,5 +44,6 @@ export function uplinkSocket(routingId: string): Dealer {
     sendTimeout: 0,
     sendHighWaterMark: HIGH_WATER_MARK,
     receiveHighWaterMark: HIGH_WATER_MARK,
+    maxMessageSize: MAX_MESSAGE_BYTES,
   });
 }

@@ -29,9 +29,10 @@ export interface RunningGateway {
   stop: () => Promise<number | null>;
 }
 
-export async function startGateway(extraArgs: string[] = []): Promise<RunningGateway> {
+export async function startGateway(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
   const proc = spawn(process.execPath, [GATEWAY_MAIN, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const pid = proc.pid as number;
   let err = '';

@@ -1,0 +1,53 @@
+/**
+ * SIGSTOP of the root while 1,000 commands are in flight: all fail within their deadline
+ * with UNAVAILABLE, commands meanwhile fail fast, and after SIGCONT everything works again
+ * without a restart.
+ */
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { startGateway } from './helpers/gateway.js';
+import { rpc } from './helpers/rpc.js';
+import { load, ping, store, TestSession } from './helpers/session.js';
+import { EventLog } from './helpers/watch.js';
+
+const REQUEST_TIMEOUT_MS = 2000;
+
+describe('root frozen under load', () => {
+  it('fails 1,000 in-flight commands in time, fails fast meanwhile, recovers after SIGCONT', async () => {
+    const gw = await startGateway(['--request-timeout-ms', String(REQUEST_TIMEOUT_MS)]);
+    const client = gw.client();
+    const api = rpc(client);
+    const ids = [50, 25, 75, 10, 30, 60, 90];
+    const root = await api.create({ id: 50 });
+    for (const id of ids.slice(1)) await api.create({ id });
+    const log = new EventLog(client);
+    await api.heartbeat({ intervalMs: 100 });
+
+    const session = new TestSession(gw.client());
+    process.kill(root.pid, 'SIGSTOP');
+    try {
+      const sentAt = performance.now();
+      const tags = Array.from({ length: 1000 }, (_, i) => {
+        const id = ids[i % ids.length] as number;
+        return session.send(i % 2 === 0 ? store(id, 'k', BigInt(i)) : load(id, 'k'));
+      });
+      const results = await session.all(tags, REQUEST_TIMEOUT_MS + 3000);
+      expect(performance.now() - sentAt).toBeLessThan(REQUEST_TIMEOUT_MS + 1000);
+      for (const r of results) expect(r).toMatchObject({ $case: 'error', value: { code: status.UNAVAILABLE } });
+
+      // The root is known silent now: new commands fail at once instead of waiting.
+      await log.next('unavailable', 50);
+      const t = performance.now();
+      const fast = await session.all([session.send(ping(90)), session.send(store(10, 'k', 1n)), session.send(load(50, 'k'))]);
+      expect(performance.now() - t).toBeLessThan(500);
+      expect(fast[0]).toEqual({ $case: 'ping', value: { id: 90, available: false } });
+      expect(fast[1]).toMatchObject({ $case: 'error', value: { code: status.UNAVAILABLE, message: 'Node 10 is unavailable' } });
+    } finally {
+      process.kill(root.pid, 'SIGCONT');
+    }
+    await log.next('available', 90);
+    const again = await session.all(ids.map((id) => session.send(store(id, 'k', BigInt(id)))));
+    again.forEach((r, i) => expect(r).toEqual({ $case: 'exec', value: { id: ids[i], name: 'k', found: true, value: BigInt(ids[i]!) } }));
+    await session.end();
+  });
+});
