@@ -1,0 +1,126 @@
+/**
+ * @module The `arbor` command line: flags and environment → options, or a usage error. Pure.
+ *
+ * Hand-written rather than `util.parseArgs` so every usage error is one short line that names
+ * the problem (parseArgs' messages run to several sentences).
+ */
+import { quote } from '../proto/limits.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
+
+/** The default gateway address (the gateway's default `--listen`). */
+export const DEFAULT_TARGET = '127.0.0.1:50051';
+
+/** What the command line asks for. */
+export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
+
+/** How the console runs. */
+export interface CliOptions {
+  /** The gateway's `host:port`. */
+  target: string;
+  format: OutputFormat;
+  /** Print replies in input order (still pipelining). */
+  ordered: boolean;
+  /** One JSON object per reply instead of text lines. */
+  json: boolean;
+}
+
+/** A usage error: the message (one line, without the program name). Exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The `--help` text of `arbor`. */
+export const USAGE_TEXT = [
+  'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json]',
+  '',
+  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, help, quit)',
+  'from stdin, interactively on a terminal, else as a script sent all at once, and prints one',
+  'line per reply. Type "help" at the prompt for the commands.',
+  '',
+  'Options:',
+  `  --target host:port   the gateway (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
+  '  --format seed|mai    reply lines as in the lab report (seed, the default) or the course (mai)',
+  '  --ordered            print replies in input order instead of as they arrive',
+  '  --json               print one JSON object per reply (JSON Lines)',
+  '  --help               print this text',
+  '  --version            print the version',
+  '',
+  'Exit status: 0 when every command succeeded, 1 when any failed, 2 for a usage error or an',
+  'unreachable gateway.',
+].join('\n');
+
+/**
+ * Reads the command line. `--help` and `--version` win over everything else, so they work even
+ * next to a mistake.
+ *
+ * @throws UsageError for an unknown option, a missing or bad value, or a positional argument
+ */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
+  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+  if (argv.includes('--version')) return { kind: 'version' };
+  const options: CliOptions = {
+    target: '',
+    format: 'seed',
+    ordered: false,
+    json: false,
+  };
+  let formatGiven = false;
+  let target: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = splitInline(arg);
+    const value = (): string => {
+      const found = inline ?? argv[++i];
+      /* `--target --json` is a forgotten value, not a target named "--json". */
+      if (found === undefined || found === '' || (inline === undefined && found.startsWith('--'))) {
+        throw new UsageError(`option ${flag} needs a value`);
+      }
+      return found;
+    };
+    switch (flag) {
+      case '--target':
+        target = checkTarget(value(), '--target');
+        break;
+      case '--format':
+        options.format = checkFormat(value());
+        formatGiven = true;
+        break;
+      case '--ordered':
+      case '--json':
+        if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
+        options[flag === '--json' ? 'json' : 'ordered'] = true;
+        break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option ${quote(arg)}`);
+        throw new UsageError(`unexpected argument ${quote(arg)}: commands are read from stdin`);
+    }
+  }
+  /* The environment is only read when no flag overrides it, so a stale bad value cannot block. */
+  options.target = target ?? checkTarget(nonEmpty(env['ARBOR_TARGET']) ?? DEFAULT_TARGET, 'ARBOR_TARGET');
+  if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
+  return { kind: 'run', options };
+}
+
+/** `--name=value` → [`--name`, `value`]; anything else → [arg, undefined]. */
+function splitInline(arg: string): [string, string | undefined] {
+  const eq = arg.indexOf('=');
+  if (!arg.startsWith('--') || eq === -1) return [arg, undefined];
+  return [arg.slice(0, eq), arg.slice(eq + 1)];
+}
+
+function checkTarget(target: string, source: string): string {
+  if (/\s/.test(target)) throw new UsageError(`invalid ${source} ${quote(target)}: expected host:port`);
+  return target;
+}
+
+function checkFormat(format: string): OutputFormat {
+  const known = OUTPUT_FORMATS.find((name) => name === format);
+  if (known === undefined) {
+    throw new UsageError(`invalid --format ${quote(format)}: expected ${OUTPUT_FORMATS.join(' or ')}`);
+  }
+  return known;
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}

@@ -1,0 +1,83 @@
+/**
+ * @module The console's commands and their outcomes, and how they map onto a `Session` stream.
+ *
+ * A `Command` is what one input line asks for (see `parse-line.ts`); an `Outcome` is what the
+ * gateway answered, or a local error in the same shape, so the formatters treat both alike.
+ * This is the only file that builds the proto's `SessionRequest` oneof: adding a command to the
+ * proto means adding a case here and in the formatters.
+ */
+import { status } from '@grpc/grpc-js';
+import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
+
+/** `create <id> [<parent>]`; `parent` is absent when none was given (or `-1`). */
+export interface CreateCommand {
+  kind: 'create';
+  id: number;
+  parent?: number;
+}
+
+/** `exec <id> <name> [<value>]`: a store when `value` is present, else a load. */
+export interface ExecCommand {
+  kind: 'exec';
+  id: number;
+  name: string;
+  value?: bigint;
+}
+
+/** `ping <id>`. */
+export interface PingCommand {
+  kind: 'ping';
+  id: number;
+}
+
+/** `heartbeat <time>` (or `heartbit <time>`), time in milliseconds; 0 turns heartbeats off. */
+export interface HeartbeatCommand {
+  kind: 'heartbeat';
+  intervalMs: number;
+}
+
+/** A command the gateway answers. */
+export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand;
+
+/** A command the console answers itself. */
+export type LocalCommand = { kind: 'help'; topic?: HelpTopic } | { kind: 'quit' };
+
+/** Everything a valid, non-empty line can ask for. */
+export type Command = RemoteCommand | LocalCommand;
+
+/** The command words, in the order the help and the error messages list them. */
+export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'help', 'quit'] as const;
+
+/** What `help <topic>` accepts: a command word (`heartbit` is folded into `heartbeat`). */
+export type HelpTopic = (typeof COMMAND_WORDS)[number];
+
+/**
+ * The result of one command: the `SessionResponse` result itself, so that a command added to
+ * the proto (e.g. `heartbeat`) needs no new type here. A local failure uses the `error` case.
+ */
+export type Outcome = NonNullable<SessionResponse['result']>;
+
+/** The `error` case of an `Outcome`. */
+export type ErrorOutcome = Extract<Outcome, { $case: 'error' }>;
+
+/** The body of a `SessionRequest`. */
+export type SessionCommand = NonNullable<SessionRequest['command']>;
+
+/** Builds an error outcome, e.g. for a line that never reached the gateway. */
+export function errorOutcome(code: status, message: string): ErrorOutcome {
+  return { $case: 'error', value: { code, message } };
+}
+
+/** Maps a command to the body of a `SessionRequest`. */
+export function toSessionCommand(command: RemoteCommand): SessionCommand {
+  switch (command.kind) {
+    case 'create':
+      return { $case: 'create', value: { id: command.id, parent: command.parent } };
+    case 'exec':
+      return { $case: 'exec', value: { id: command.id, name: command.name, value: command.value } };
+    case 'ping':
+      return { $case: 'ping', value: { id: command.id } };
+    case 'heartbeat':
+      return { $case: 'heartbeat', value: { intervalMs: command.intervalMs } };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @module The text of the console's `help` command. Pure.
+ */
+import { MAX_HEARTBEAT_MS, MAX_NODE_ID, MIN_HEARTBEAT_MS } from '../proto/limits.js';
+import { COMMAND_WORDS, type HelpTopic } from './command.js';
+import { usageOf } from './parse-line.js';
+
+const SUMMARIES: Record<HelpTopic, string> = {
+  create: 'start computing node <id>',
+  exec: 'store <value> under <name> in node <id>, or load it',
+  ping: 'check that node <id> answers',
+  heartbeat: 'nodes report every <time> ms (heartbit works too)',
+  help: 'this text, or more on one command',
+  quit: 'wait for replies in flight, then exit',
+};
+
+const DETAILS: Record<HelpTopic, string[]> = {
+  create: [
+    `start computing node <id> (0 to ${MAX_NODE_ID}) and place it in the search tree;`,
+    'prints the new process id. <parent>, when given, must be the node the tree places',
+    '<id> under (-1 means no parent given).',
+  ],
+  exec: [
+    'with <value>: store the signed 64-bit integer <value> under <name> ([A-Za-z0-9]+)',
+    'in node <id>; without: load the value stored under <name>.',
+  ],
+  ping: ['check that node <id> answers; a node that does not exist is an error.'],
+  heartbeat: [
+    `every node reports every <time> ms (${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}; 0 turns reports off);`,
+    'a node silent for 4 x <time> ms is reported unavailable. Also spelled heartbit.',
+  ],
+  help: ['list the commands, or explain one.'],
+  quit: ['stop reading commands, wait for the replies still in flight, and exit.'],
+};
+
+/** The help text (several lines, no trailing newline): every command, or one `topic`. */
+export function helpText(topic?: HelpTopic): string {
+  if (topic !== undefined) return [usageOf(topic), ...DETAILS[topic].map((line) => `  ${line}`)].join('\n');
+  const width = Math.max(...COMMAND_WORDS.map((word) => usageOf(word).length)) + 2;
+  return [
+    'Commands, one per line; each reply is printed when it arrives:',
+    ...COMMAND_WORDS.map((word) => `  ${usageOf(word).padEnd(width)}${SUMMARIES[word]}`),
+    "Lines starting with '#' are ignored. 'help <command>' tells more.",
+  ].join('\n');
+}

@@ -1,0 +1,108 @@
+/**
+ * @module Interactive mode: a prompt with history on a terminal; replies print as they arrive.
+ *
+ * A reply may arrive while the user is typing, so it is printed above the prompt: the input line
+ * is cleared, the reply written, and the prompt redrawn with what was typed so far.
+ * Ctrl-D, and Ctrl-C on an empty line, end the session like `quit` (replies in flight are still
+ * awaited); Ctrl-C on a half-typed line discards it.
+ */
+import { clearLine, createInterface, cursorTo } from 'node:readline';
+import type { Dispatcher } from './dispatcher.js';
+import { hasRoom, waitForRoom, type FlowSources } from './flow-control.js';
+import { MAX_LINE_CHARS } from './parse-line.js';
+
+/** The prompt shown before each command. */
+export const PROMPT = 'arbor> ';
+const HISTORY_SIZE = 1000;
+
+/** The terminal the prompt and the user's typing use. */
+export interface Terminal {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+}
+
+/** An interactive session's controls, for building its `Dispatcher`. */
+export interface Prompter {
+  /** Prints a reply above the prompt. */
+  readonly print: (text: string) => void;
+}
+
+/**
+ * Runs the prompt until `quit`, Ctrl-C, Ctrl-D or `signal` aborts. Does not wait for the replies
+ * in flight.
+ *
+ * @param makeDispatcher builds the dispatcher once the prompt exists (its replies go through `print`)
+ * @param flowOf the flow sources, given the dispatcher
+ */
+export function runInteractive(
+  terminal: Terminal,
+  makeDispatcher: (prompter: Prompter) => Dispatcher,
+  flowOf: (dispatcher: Dispatcher) => FlowSources,
+  signal: AbortSignal,
+): Promise<void> {
+  const rl = createInterface({
+    input: terminal.input,
+    output: terminal.output,
+    prompt: PROMPT,
+    terminal: true,
+    historySize: HISTORY_SIZE,
+  });
+  let closed = false;
+  let quitTyped = false;
+  const out = terminal.output;
+  const dispatcher = makeDispatcher({
+    print: (text) => {
+      if (closed) {
+        out.write(`${text}\n`);
+        return;
+      }
+      clearLine(out, 0);
+      cursorTo(out, 0);
+      out.write(`${text}\n`);
+      rl.prompt(true);
+    },
+  });
+  const flow = flowOf(dispatcher);
+  return new Promise<void>((resolve) => {
+    rl.on('line', (line: string) => {
+      /* A pasted megabyte arrives as one line here; the parser refuses it without looking. */
+      const text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS + 1) : line;
+      if (dispatcher.handleLine(text) === 'quit') {
+        quitTyped = true;
+        rl.close();
+        return;
+      }
+      if (hasRoom(flow)) {
+        rl.prompt();
+        return;
+      }
+      rl.pause();
+      void waitForRoom(flow, signal).then(() => {
+        if (closed) return;
+        rl.resume();
+        rl.prompt();
+      });
+    });
+    /* Ctrl-C discards a half-typed line (as shells do); on an empty line it quits. */
+    rl.on('SIGINT', () => {
+      if (rl.line === '') {
+        rl.close();
+        return;
+      }
+      out.write('^C\n');
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      rl.prompt();
+    });
+    rl.on('close', () => {
+      /* Ctrl-C/Ctrl-D leave the cursor after the prompt; later output starts on a fresh line. */
+      if (!quitTyped) out.write('\n');
+      closed = true;
+      resolve();
+    });
+    const onAbort = (): void => rl.close();
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    rl.prompt();
+  });
+}

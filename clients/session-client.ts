@@ -1,0 +1,170 @@
+/**
+ * @module One `Session` bidi stream, turned into `send(command) → Promise<outcome>`.
+ *
+ * Each command gets a tag (1, 2, 3, ... as uint64) and a pending entry; a response resolves the
+ * entry with its tag, in whatever order the gateway answers. When the stream fails or the gateway
+ * ends it, every pending command is rejected with one `SessionClosedError` that names the target,
+ * so nothing waits forever (the nats `muxsubscription` / temporal `threaded-vm` pattern).
+ * Backpressure is exposed rather than hidden: `writable` turns false when `write()` did, and the
+ * caller stops reading input until `whenWritable()` resolves.
+ */
+import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { errorOutcome, type Outcome, type SessionCommand } from './command.js';
+import { statusName } from './format.js';
+
+/** Every command pending on a session that failed or ended is rejected with this. */
+export class SessionClosedError extends Error {
+  override readonly name = 'SessionClosedError';
+}
+
+/** Options of a `SessionClient`. */
+export interface SessionClientOptions {
+  /** Receives responses that match no pending command (tag 0 will carry availability events). */
+  onUnmatched?: (response: SessionResponse) => void;
+  /** Called once when the session is over, for whatever reason (also after `end()`). */
+  onClosed?: (error: SessionClosedError) => void;
+}
+
+interface Pending {
+  resolve: (outcome: Outcome) => void;
+  reject: (error: SessionClosedError) => void;
+}
+
+/** A client's side of one `Session` stream. */
+export class SessionClient {
+  private nextTag = 1n;
+  private readonly pending = new Map<bigint, Pending>();
+  private closed: SessionClosedError | undefined;
+  private blocked = false;
+  private wakeWriters: (() => void)[] = [];
+  private readonly finished: Promise<void>;
+  private markFinished: () => void = () => {};
+  private cancelledByUs = false;
+
+  /**
+   * @param stream a fresh `client.session()` stream; this takes it over
+   * @param target the gateway address, for error messages
+   */
+  constructor(
+    private readonly stream: ClientDuplexStream<SessionRequest, SessionResponse>,
+    private readonly target: string,
+    private readonly options: SessionClientOptions = {},
+  ) {
+    /* The error listener goes first: an unhandled 'error' on a client stream crashes the process
+       (PITFALLS §2, "Tests"). */
+    stream.on('error', this.onError);
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onEnd);
+    stream.on('drain', this.onDrain);
+    this.finished = new Promise((resolve) => (this.markFinished = resolve));
+  }
+
+  /**
+   * Sends one command and resolves with its outcome (an `error` outcome for a command the gateway
+   * refused). Rejects with `SessionClosedError` if the session fails or ends before the answer, or
+   * already has. Never waits for room: check `writable` before sending more.
+   */
+  send(command: SessionCommand): Promise<Outcome> {
+    if (this.closed !== undefined) return Promise.reject(this.closed);
+    const tag = this.nextTag++;
+    return new Promise<Outcome>((resolve, reject) => {
+      this.pending.set(tag, { resolve, reject });
+      if (!this.stream.write({ tag, command })) this.blocked = true;
+    });
+  }
+
+  /** Commands sent and not answered yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** False while the stream's buffer is full (`write()` returned false) and not yet drained. */
+  get writable(): boolean {
+    return !this.blocked || this.closed !== undefined;
+  }
+
+  /** Resolves when `writable` is true again: on `'drain'`, or when the session is over. */
+  whenWritable(): Promise<void> {
+    if (this.writable) return Promise.resolve();
+    return new Promise((resolve) => this.wakeWriters.push(resolve));
+  }
+
+  /** The error the session ended with, once it has ended (`undefined` while it is open). */
+  get closedError(): SessionClosedError | undefined {
+    return this.closed;
+  }
+
+  /**
+   * Half-closes the stream (no more commands) and resolves when the gateway has ended its side,
+   * or after `timeoutMs`, when the call is cancelled. Call it once nothing is in flight.
+   */
+  async end(timeoutMs = 2000): Promise<void> {
+    if (this.closed === undefined) this.stream.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.cancel();
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.finished, timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Cancels the call; whatever is still pending is rejected. */
+  cancel(): void {
+    if (this.closed !== undefined) return;
+    this.cancelledByUs = true;
+    this.stream.cancel();
+  }
+
+  private readonly onData = (response: SessionResponse): void => {
+    const entry = this.pending.get(response.tag);
+    if (entry === undefined) {
+      this.options.onUnmatched?.(response);
+      return;
+    }
+    this.pending.delete(response.tag);
+    entry.resolve(response.result ?? errorOutcome(status.INTERNAL, 'the gateway sent a response without a result'));
+  };
+
+  private readonly onError = (error: ServiceError): void => {
+    if (this.cancelledByUs && error.code === status.CANCELLED) {
+      this.close(`the session with the gateway at ${this.target} was cancelled`);
+    } else {
+      const details = error.details || error.message;
+      this.close(`the session with the gateway at ${this.target} failed (${statusName(error.code)}: ${details})`);
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    this.close(`the gateway at ${this.target} ended the session`);
+  };
+
+  private readonly onDrain = (): void => {
+    this.blocked = false;
+    this.wakeAll();
+  };
+
+  private close(message: string): void {
+    if (this.closed === undefined) {
+      const unanswered = this.pending.size;
+      const suffix = unanswered === 0 ? '' : `; ${unanswered} command${unanswered === 1 ? '' : 's'} got no reply`;
+      this.closed = new SessionClosedError(`${message}${suffix}`);
+      const entries = [...this.pending.values()];
+      this.pending.clear();
+      for (const entry of entries) entry.reject(this.closed);
+      this.options.onClosed?.(this.closed);
+    }
+    this.wakeAll();
+    this.markFinished();
+  }
+
+  private wakeAll(): void {
+    const waiters = this.wakeWriters;
+    this.wakeWriters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

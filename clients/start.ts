@@ -1,0 +1,144 @@
+/**
+ * @module `npm start`: a gateway plus a console attached to it, stopped together.
+ *
+ * Starts `dist/gateway/main.js --listen <addr>` (flag `--listen`, env `ARBOR_LISTEN`, default
+ * 127.0.0.1:50051), waits until it listens, runs the console (`runCli`) against it, and when the
+ * console ends (quit or end of input, after the replies in flight) stops the gateway, which stops
+ * every computing process. Exits with the console's exit code; 2 if the gateway cannot start;
+ * 128 + n after forwarding signal n (SIGINT, SIGTERM) to the gateway. The gateway shares the
+ * terminal (its stderr is inherited), so it logs warnings only unless `ARBOR_LOG_LEVEL` says more.
+ */
+import { constants } from 'node:os';
+import { quote } from '../proto/limits.js';
+import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
+import { EXIT_USAGE, processIo, runCli, type CliIo } from './cli.js';
+import { exitWith, isEntryPoint } from './entry.js';
+import { describeExit, GatewayProcess, GatewayStartError } from './gateway-process.js';
+
+/** Where the gateway listens unless `--listen` or `ARBOR_LISTEN` says otherwise. */
+export const DEFAULT_LISTEN = '127.0.0.1:50051';
+/** How long the gateway may take to report that it listens. */
+export const READY_TIMEOUT_MS = 15_000;
+/** How long the gateway may take to stop after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 5000;
+
+/** The gateway's log level under `npm start`, unless env `ARBOR_LOG_LEVEL` sets one. */
+export const GATEWAY_LOG_LEVEL = 'warn';
+
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** The `--help` text of `npm start`. */
+export const START_USAGE_TEXT = [
+  'Usage: npm start -- [--listen host:port] [console options]',
+  '',
+  `Starts a gateway on --listen (default: env ARBOR_LISTEN, else ${DEFAULT_LISTEN}; port 0 picks a`,
+  'free one) and attaches the console to it. When the console ends (quit, Ctrl-D, or the end of',
+  'piped input, once the replies in flight are in), the gateway and every computing process stop.',
+  '',
+  'Console options (--target is set to the gateway started here):',
+  ...USAGE_TEXT.split('\n').filter((line) => /^ {2}--(format|ordered|json|help|version)/.test(line)),
+].join('\n');
+
+/** What `npm start`'s command line asks for. */
+export type StartRequest =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; listen: string; consoleArgs: string[] };
+
+/**
+ * Reads `npm start`'s command line: `--listen` is its own; the rest are console options,
+ * checked here so a typo fails before a gateway is started.
+ *
+ * @throws UsageError for a bad `--listen`, a `--target`, or a bad console option
+ */
+export function parseStartArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): StartRequest {
+  let listen = env['ARBOR_LISTEN']?.trim() || DEFAULT_LISTEN;
+  const consoleArgs: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (arg === '--listen' || arg.startsWith('--listen=')) {
+      const value = arg === '--listen' ? argv[++i] : arg.slice('--listen='.length);
+      if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError('option --listen needs a value');
+      listen = value;
+    } else if (arg === '--target' || arg.startsWith('--target=')) {
+      throw new UsageError("--target does not apply: npm start runs its own gateway (use --listen, or run 'arbor --target')");
+    } else {
+      consoleArgs.push(arg);
+    }
+  }
+  if (!/^\S+:\d+$/.test(listen)) throw new UsageError(`invalid --listen ${quote(listen)}: expected host:port`);
+  const request = parseArgs(consoleArgs, {});
+  if (request.kind !== 'run') return request;
+  return { kind: 'run', listen, consoleArgs };
+}
+
+/**
+ * Runs `npm start` with `argv` and resolves with the exit code. Never calls `process.exit`, but
+ * installs SIGINT/SIGTERM handlers on the process while the gateway runs (to forward them).
+ */
+export async function runStart(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let request: StartRequest;
+  try {
+    request = parseStartArgs(argv, io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`arbor: ${error.message} (see npm start -- --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (request.kind === 'help') {
+    io.stdout.write(`${START_USAGE_TEXT}\n`);
+    return 0;
+  }
+  if (request.kind === 'version') return runCli(['--version'], io);
+
+  let gateway: GatewayProcess;
+  try {
+    gateway = await GatewayProcess.start(request.listen, {
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      log: io.stderr,
+      /* The gateway logs to the terminal the console's prompt is on: only warnings and worse,
+         unless the user asked for more. */
+      env: { ...process.env, ARBOR_LOG_LEVEL: io.env['ARBOR_LOG_LEVEL'] ?? GATEWAY_LOG_LEVEL },
+    });
+  } catch (error) {
+    if (!(error instanceof GatewayStartError)) throw error;
+    io.stderr.write(`arbor: cannot start the gateway on ${request.listen}: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+
+  let received: NodeJS.Signals | undefined;
+  let stopping = false;
+  const quit = new AbortController();
+  /* The console quits too: its open session would otherwise hold the gateway's drain until the
+     drain's deadline. */
+  const forward = (signal: NodeJS.Signals): void => {
+    received ??= signal;
+    gateway.signal(signal);
+    quit.abort();
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  void gateway.exited.then((info) => {
+    if (!stopping && received === undefined) {
+      io.stderr.write(`arbor: the gateway stopped unexpectedly (${describeExit(info)})\n`);
+    }
+  });
+  let code: number;
+  try {
+    code = await runCli(['--target', gateway.address, ...request.consoleArgs], io, { quit: quit.signal });
+  } finally {
+    stopping = true;
+    const exit = await gateway.stop(STOP_GRACE_MS);
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    if (received === undefined && exit.code !== 0 && exit.code !== null) {
+      io.stderr.write(`arbor: the gateway did not stop cleanly (${describeExit(exit)})\n`);
+    }
+  }
+  return received === undefined ? code : 128 + constants.signals[received];
+}
+
+/** Runs `npm start` on the process's arguments and exits with its code. */
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+  return exitWith('arbor', () => runStart(argv));
+}
+
+if (isEntryPoint(import.meta.url)) void main();
