@@ -25,9 +25,9 @@ export function startCli(program: string, args: string[], env: NodeJS.ProcessEnv
   const proc = spawn(process.execPath, [program, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   const lines: string[] = [];
   let err = '';
-  createInterface({ input: proc.stdout! }).on('line', (line) => lines.push(line));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  proc.stdin!.on('error', () => undefined);
+  createInterface({ input: proc.stdout }).on('line', (line) => lines.push(line));
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  proc.stdin.on('error', () => undefined);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   onTestFinished(async () => {
     if (isAlive(proc.pid!)) {
@@ -40,8 +40,8 @@ export function startCli(program: string, args: string[], env: NodeJS.ProcessEnv
     lines,
     stderr: () => err,
     exited,
-    write: (text) => void proc.stdin!.write(text),
-    endInput: () => void proc.stdin!.end(),
+    write: (text) => void proc.stdin.write(text),
+    endInput: () => void proc.stdin.end(),
     waitForLines: (count, timeoutMs = 15_000) => waitFor(`${count} output lines (have ${lines.length})`, () => lines.length >= count, timeoutMs),
   };
 }
