@@ -22,6 +22,11 @@ export interface CliOptions {
   ordered: boolean;
   /** One JSON object per reply instead of text lines. */
   json: boolean;
+  /** A PEM file of the CA that signed the gateway's certificate: connect with TLS. */
+  tlsCa?: string;
+  /** Sent as `authorization: Bearer <token>` on every call (env `ARBOR_TOKEN` only, never a flag,
+      so it does not show in `ps`). */
+  token?: string;
 }
 
 /** A usage error: the message (one line, without the program name). Exit code 2. */
@@ -31,22 +36,30 @@ export class UsageError extends Error {
 
 /** The `--help` text of `arbor`. */
 export const USAGE_TEXT = [
-  'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json]',
+  'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE]',
   '',
-  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, help, quit)',
-  'from stdin, interactively on a terminal, else as a script sent all at once, and prints one',
-  'line per reply. Type "help" at the prompt for the commands.',
+  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, tree, status,',
+  'help, quit) from stdin, interactively on a terminal, else as a script sent all at once, and',
+  'prints one line per reply. Type "help" at the prompt for the commands.',
   '',
   'Options:',
   `  --target host:port   the gateway (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
   '  --format seed|mai    reply lines as in the lab report (seed, the default) or the course (mai)',
   '  --ordered            print replies in input order instead of as they arrive',
   '  --json               print one JSON object per reply (JSON Lines)',
+  '  --tls-ca FILE        connect with TLS, trusting the CA certificate in FILE (PEM; env ARBOR_TLS_CA)',
   '  --help               print this text',
   '  --version            print the version',
   '',
+  'Environment:',
+  '  ARBOR_TARGET         the gateway, when --target is not given',
+  '  ARBOR_TOKEN          sent as "authorization: Bearer <token>" (for a gateway started with one)',
+  '  NO_COLOR             when set (to anything), no colours; there are none off a terminal anyway',
+  '  XDG_STATE_HOME       the prompt history is kept in $XDG_STATE_HOME/arbor/history',
+  '                       (default ~/.local/state/arbor/history, last 1000 lines)',
+  '',
   'Exit status: 0 when every command succeeded, 1 when any failed, 2 for a usage error or an',
-  'unreachable gateway.',
+  'unreachable gateway (or one lost while running a script).',
 ].join('\n');
 
 /**
@@ -66,6 +79,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   };
   let formatGiven = false;
   let target: string | undefined;
+  let tlsCa: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
     const [flag, inline] = splitInline(arg);
@@ -80,6 +94,9 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     switch (flag) {
       case '--target':
         target = checkTarget(value(), '--target');
+        break;
+      case '--tls-ca':
+        tlsCa = value();
         break;
       case '--format':
         options.format = checkFormat(value());
@@ -97,6 +114,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   }
   /* The environment is only read when no flag overrides it, so a stale bad value cannot block. */
   options.target = target ?? checkTarget(nonEmpty(env['ARBOR_TARGET']) ?? DEFAULT_TARGET, 'ARBOR_TARGET');
+  tlsCa ??= nonEmpty(env['ARBOR_TLS_CA']);
+  if (tlsCa !== undefined) options.tlsCa = tlsCa;
+  const token = nonEmpty(env['ARBOR_TOKEN']);
+  if (token !== undefined) options.token = token;
   if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
   return { kind: 'run', options };
 }

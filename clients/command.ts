@@ -39,14 +39,28 @@ export interface HeartbeatCommand {
 /** A command the gateway answers. */
 export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand;
 
+/** `tree [--json]`: draw the search tree (or print it as one JSON object). */
+export interface TreeCommand {
+  kind: 'tree';
+  json: boolean;
+}
+
+/** `status`: one line of counts about the tree. */
+export interface StatusCommand {
+  kind: 'status';
+}
+
+/** A command answered from the gateway's `Topology` RPC (not sent on the session). */
+export type TopologyCommand = TreeCommand | StatusCommand;
+
 /** A command the console answers itself. */
 export type LocalCommand = { kind: 'help'; topic?: HelpTopic } | { kind: 'quit' };
 
 /** Everything a valid, non-empty line can ask for. */
-export type Command = RemoteCommand | LocalCommand;
+export type Command = RemoteCommand | TopologyCommand | LocalCommand;
 
 /** The command words, in the order the help and the error messages list them. */
-export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'help', 'quit'] as const;
+export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'tree', 'status', 'help', 'quit'] as const;
 
 /** What `help <topic>` accepts: a command word (`heartbit` is folded into `heartbeat`). */
 export type HelpTopic = (typeof COMMAND_WORDS)[number];

@@ -5,16 +5,22 @@
  * how output reaches the terminal. Each line is parsed; a command for the gateway is sent at once
  * (never waiting for earlier replies) and its reply is printed through `ReplyOrder`, in arrival
  * or input order. Local answers (bad lines, help) take their place in the same order.
+ * `tree` and `status` are fences: they ask the gateway's `Topology` once every command before them
+ * has been answered, and commands after them are sent once they are answered, so they show
+ * exactly the tree the lines before them left (`create 8`, `tree`, `create 9` shows 8 alone).
  */
-import type { NodeEvent } from '../proto/gen/arbor/v1/arbor.js';
-import { toSessionCommand, type Outcome, type RemoteCommand } from './command.js';
+import type { NodeEvent, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { toSessionCommand, type Outcome, type RemoteCommand, type TopologyCommand } from './command.js';
 import { formatEvent, formatJsonEvent } from './format-event.js';
-import { formatJsonHelp, formatJsonLocalError, formatJsonReply } from './format-json.js';
+import { formatJsonHelp, formatJsonLocalError, formatJsonReply, formatJsonTopology } from './format-json.js';
 import { formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
+import { GatewayCallError, type GatewayPort } from './gateway-link.js';
 import { helpText } from './help.js';
 import { parseLine } from './parse-line.js';
+import type { ProgressCounts } from './progress.js';
 import { ReplyOrder } from './reply-order.js';
-import { SessionClosedError, type SessionClient } from './session-client.js';
+import { SessionClosedError } from './session-client.js';
+import { topologyText } from './topology-view.js';
 
 /** How replies are printed. */
 export interface DispatcherOptions {
@@ -26,23 +32,29 @@ export interface DispatcherOptions {
 /** What the caller does after a line: keep reading, or stop (`quit`). */
 export type LineVerdict = 'continue' | 'quit';
 
-/** Dispatches input lines to a session and prints the replies through `emit`. */
+/** Dispatches input lines to the gateway and prints the replies through `emit`. */
 export class Dispatcher {
   private lineNumber = 0;
   private failed = false;
   private lost: SessionClosedError | undefined;
   private readonly order: ReplyOrder;
   private changeWaiters: (() => void)[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Pending while a `tree` or `status` is: later commands are sent after it. */
+  private fence: Promise<void> | undefined;
+  private readonly tally: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, createsAnswered: 0 };
 
   /**
-   * @param session the gateway session commands go to
+   * @param gateway where commands go
    * @param options the output format and order
-   * @param emit prints one reply (a line, or several for help), without the final newline
+   * @param emit prints one reply (a line, or several for help and tree), without the final newline
+   * @param onChange called whenever a command is sent or answered (for a progress display)
    */
   constructor(
-    private readonly session: SessionClient,
+    private readonly gateway: GatewayPort,
     private readonly options: DispatcherOptions,
     private readonly emit: (text: string) => void,
+    private readonly onChange: () => void = () => {},
   ) {
     this.order = new ReplyOrder(options.ordered, emit);
   }
@@ -72,9 +84,20 @@ export class Dispatcher {
         this.printNow(this.options.json ? formatJsonHelp(line, text) : text);
         return 'continue';
       }
-      default:
-        this.dispatch(line, parsed);
+      case 'tree':
+      case 'status': {
+        const fence: Promise<void> = this.track(line, parsed, this.askTopology()).then(() => {
+          if (this.fence === fence) this.fence = undefined;
+        });
+        this.fence = fence;
         return 'continue';
+      }
+      default: {
+        const command = toSessionCommand(parsed);
+        const fence = this.fence;
+        void this.track(line, parsed, fence === undefined ? this.gateway.send(command) : fence.then(() => this.gateway.send(command)));
+        return 'continue';
+      }
     }
   }
 
@@ -86,6 +109,11 @@ export class Dispatcher {
   /** The session's failure, once replies were lost with it. */
   get lostSession(): SessionClosedError | undefined {
     return this.lost;
+  }
+
+  /** Commands sent and answered so far (lost ones count as answered). */
+  get counts(): Readonly<ProgressCounts> {
+    return this.tally;
   }
 
   /** Replies not printed yet (in flight, or held back for order): what bounds memory. */
@@ -103,26 +131,57 @@ export class Dispatcher {
     while (this.order.backlog > 0) await this.nextChange();
   }
 
-  private dispatch(line: number, command: RemoteCommand): void {
-    const slot = this.order.reserve();
-    this.session.send(toSessionCommand(command)).then(
-      (outcome) => this.complete(slot, line, command, outcome),
-      (error: unknown) => {
-        this.lost ??= error instanceof SessionClosedError ? error : new SessionClosedError(String(error));
-        this.failed = true;
-        this.order.fill(slot, undefined);
-        this.changed();
-      },
-    );
+  /** `Topology`, once everything sent before has been answered. */
+  private async askTopology(): Promise<TopologyResponse> {
+    await Promise.allSettled([...this.inFlight]);
+    return this.gateway.topology();
   }
 
-  private complete(slot: number, line: number, command: RemoteCommand, outcome: Outcome): void {
+  /** Reserves the reply's place, and fills it when `answer` settles; resolves once it is filled. */
+  private track(
+    line: number,
+    command: RemoteCommand | TopologyCommand,
+    answer: Promise<Outcome | TopologyResponse>,
+  ): Promise<void> {
+    const slot = this.order.reserve();
+    const creates = command.kind === 'create' ? 1 : 0;
+    this.tally.sent += 1;
+    this.tally.createsSent += creates;
+    const settled = answer
+      .then(
+        (result) => this.order.fill(slot, this.replyText(line, command, result)),
+        (error: unknown) => this.order.fill(slot, this.failureText(line, error)),
+      )
+      .catch(() => {}); // the formatters do not throw; were one to, the rest must go on
+    this.inFlight.add(settled);
+    void settled.finally(() => {
+      this.inFlight.delete(settled);
+      this.tally.answered += 1;
+      this.tally.createsAnswered += creates;
+      this.changed();
+    });
+    this.onChange();
+    return settled;
+  }
+
+  private replyText(line: number, command: RemoteCommand | TopologyCommand, result: Outcome | TopologyResponse): string {
+    if (command.kind === 'tree' || command.kind === 'status') {
+      const topology = result as TopologyResponse;
+      return this.options.json ? formatJsonTopology(line, command, topology) : topologyText(command, topology);
+    }
+    const outcome = result as Outcome;
     if (isFailure(command, outcome)) this.failed = true;
-    const text = this.options.json
-      ? formatJsonReply(line, command, outcome)
-      : formatReply(command, outcome, this.options.format);
-    this.order.fill(slot, text);
-    this.changed();
+    return this.options.json ? formatJsonReply(line, command, outcome) : formatReply(command, outcome, this.options.format);
+  }
+
+  /** The line for a call that got no answer: none for a lost session (the console says why once). */
+  private failureText(line: number, error: unknown): string | undefined {
+    this.failed = true;
+    if (error instanceof GatewayCallError) {
+      return this.options.json ? formatJsonLocalError(line, error.message, error.code) : formatLocalError(error.message);
+    }
+    this.lost ??= error instanceof SessionClosedError ? error : new SessionClosedError(String(error));
+    return undefined;
   }
 
   private printNow(text: string): void {
@@ -138,5 +197,6 @@ export class Dispatcher {
     const waiters = this.changeWaiters;
     this.changeWaiters = [];
     for (const resolve of waiters) resolve();
+    this.onChange();
   }
 }

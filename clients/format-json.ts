@@ -4,8 +4,8 @@
  * Pure. Every object has these members, in this order:
  * - `line`: the 1-based number of the input line it answers (every line read counts, so skipped
  *   and invalid lines keep the numbering of the input file);
- * - `command`: `create`, `exec`, `ping`, `heartbeat` or `help`; absent for a line that did not
- *   parse;
+ * - `command`: `create`, `exec`, `ping`, `heartbeat`, `tree`, `status` or `help`; absent for a
+ *   line that did not parse (or a command that could not be sent: not connected);
  * - the command's arguments: `id` (create, exec, ping), `name` (exec), `intervalMs` (heartbeat);
  * - `ok`: true when the command was carried out, false when it failed;
  * - when `ok` is true, the result:
@@ -14,6 +14,8 @@
  *   - ping: `available` (a node that exists but did not answer is `ok: true, available: false`,
  *     though it still makes the exit code 1, as in the text formats);
  *   - help: `text` (the help text, lines separated by `\n`);
+ *   - tree: `topology` (the object `tree --json` prints, see `topology-view.ts`);
+ *   - status: `nodes`, `depth`, `heartbeatIntervalMs`, `unavailable`;
  * - when `ok` is false: `code` (the gRPC status name, e.g. `NOT_FOUND`; `INVALID_ARGUMENT` for a
  *   line the console refused itself) and `message` (the seed text without `Error: `).
  *
@@ -22,8 +24,10 @@
  * `{"line":3,"command":"exec","id":8,"name":"X","ok":true,"found":true,"value":"16"}`.
  */
 import { status } from '@grpc/grpc-js';
-import type { Outcome, RemoteCommand } from './command.js';
+import type { TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { Outcome, RemoteCommand, TopologyCommand } from './command.js';
 import { answers, mismatchMessage, statusName } from './format.js';
+import { statusCounts, topologyJson } from './topology-view.js';
 
 /** The JSON line for the reply to `command`, read from input line `line`. */
 export function formatJsonReply(line: number, command: RemoteCommand, outcome: Outcome): string {
@@ -52,6 +56,12 @@ export function formatJsonReply(line: number, command: RemoteCommand, outcome: O
 /** The JSON line for an input line the console refused (it never reached the gateway). */
 export function formatJsonLocalError(line: number, message: string, code = status.INVALID_ARGUMENT): string {
   return JSON.stringify({ line, ok: false, code: statusName(code), message });
+}
+
+/** The JSON line for `tree` or `status`. */
+export function formatJsonTopology(line: number, command: TopologyCommand, topology: TopologyResponse): string {
+  if (command.kind === 'status') return JSON.stringify({ line, command: 'status', ok: true, ...statusCounts(topology) });
+  return JSON.stringify({ line, command: 'tree', ok: true, topology: topologyJson(topology) });
 }
 
 /** The JSON line for `help`. */

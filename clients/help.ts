@@ -10,6 +10,8 @@ const SUMMARIES: Record<HelpTopic, string> = {
   exec: 'store <value> under <name> in node <id>, or load it',
   ping: 'check that node <id> answers',
   heartbeat: 'nodes report every <time> ms (heartbit works too)',
+  tree: 'draw the search tree (--json: as one JSON object)',
+  status: 'one line: nodes, depth, heartbeat interval, unavailable nodes',
   help: 'this text, or more on one command',
   quit: 'wait for replies in flight, then exit',
 };
@@ -29,6 +31,22 @@ const DETAILS: Record<HelpTopic, string[]> = {
     `every node reports every <time> ms (${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}; 0 turns reports off);`,
     'a node silent for 4 x <time> ms is reported unavailable. Also spelled heartbit.',
   ],
+  tree: [
+    'draw the search tree, root first, each node with its pid; children below their parent,',
+    'left (smaller ids) marked L, right (larger ids) marked R:',
+    '  8 (pid 4242)',
+    '  ├─L 6 (pid 4243)',
+    '  └─R 11 (pid 4244) ✗ unavailable',
+    "marks: '✗ unavailable' (does not answer now), '✗ exited' (its process is gone),",
+    "'… starting' (not connected yet). --json prints the tree as one JSON object:",
+    '{"root", "heartbeatIntervalMs", "nodes": [{"id", "parent", "left", "right", "pid", "depth",',
+    '"available", "state"}]}, absent links null. Shows the tree after every command before it.',
+  ],
+  status: [
+    'one line about the tree, e.g. "nodes 5, depth 2, heartbeat 100 ms, unavailable 0":',
+    'the number of nodes, the depth (edges from the root to the deepest node), the heartbeat',
+    'interval (or off), and how many nodes do not answer now (exited ones included).',
+  ],
   help: ['list the commands, or explain one.'],
   quit: ['stop reading commands, wait for the replies still in flight, and exit.'],
 };
@@ -40,6 +58,6 @@ export function helpText(topic?: HelpTopic): string {
   return [
     'Commands, one per line; each reply is printed when it arrives:',
     ...COMMAND_WORDS.map((word) => `  ${usageOf(word).padEnd(width)}${SUMMARIES[word]}`),
-    "Lines starting with '#' are ignored. 'help <command>' tells more.",
+    "Lines starting with '#' are ignored. 'help <command>' tells more; Tab completes commands.",
   ].join('\n');
 }

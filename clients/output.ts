@@ -22,10 +22,12 @@ export class BatchedWriter {
    * @param dest where lines go
    * @param onError called once if `dest` fails (e.g. EPIPE when the reader went away); later
    *   lines are dropped
+   * @param beforeWrite called before each write (to erase a progress line on the same terminal)
    */
   constructor(
     private readonly dest: NodeJS.WritableStream,
     private readonly onError: (error: Error) => void,
+    private readonly beforeWrite: () => void = () => {},
   ) {
     dest.on('error', this.fail);
   }
@@ -72,6 +74,7 @@ export class BatchedWriter {
     const data = this.pending.join('');
     this.pending = [];
     this.pendingChars = 0;
+    this.beforeWrite();
     if (!this.dest.write(data)) {
       this.blocked = true;
       this.dest.once('drain', this.onDrain);

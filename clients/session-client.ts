@@ -16,6 +16,21 @@ import { statusName } from './format.js';
 /** Every command pending on a session that failed or ended is rejected with this. */
 export class SessionClosedError extends Error {
   override readonly name = 'SessionClosedError';
+
+  /**
+   * @param message the whole story, naming the target
+   * @param reason why, without the target (e.g. `UNAVAILABLE: Connection dropped`)
+   * @param unanswered commands that were pending and got no reply
+   * @param code the gRPC status the stream failed with (none when the gateway ended it)
+   */
+  constructor(
+    message: string,
+    readonly reason = message,
+    readonly unanswered = 0,
+    readonly code?: status,
+  ) {
+    super(message);
+  }
 }
 
 /** Options of a `SessionClient`. */
@@ -132,15 +147,15 @@ export class SessionClient {
 
   private readonly onError = (error: ServiceError): void => {
     if (this.cancelledByUs && error.code === status.CANCELLED) {
-      this.close(`the session with the gateway at ${this.target} was cancelled`);
+      this.close(`the session with the gateway at ${this.target} was cancelled`, 'cancelled', error.code);
     } else {
-      const details = error.details || error.message;
-      this.close(`the session with the gateway at ${this.target} failed (${statusName(error.code)}: ${details})`);
+      const reason = `${statusName(error.code)}: ${error.details || error.message}`;
+      this.close(`the session with the gateway at ${this.target} failed (${reason})`, reason, error.code);
     }
   };
 
   private readonly onEnd = (): void => {
-    this.close(`the gateway at ${this.target} ended the session`);
+    this.close(`the gateway at ${this.target} ended the session`, 'it ended the session');
   };
 
   private readonly onDrain = (): void => {
@@ -148,11 +163,11 @@ export class SessionClient {
     this.wakeAll();
   };
 
-  private close(message: string): void {
+  private close(message: string, reason: string, code?: status): void {
     if (this.closed === undefined) {
       const unanswered = this.pending.size;
       const suffix = unanswered === 0 ? '' : `; ${unanswered} command${unanswered === 1 ? '' : 's'} got no reply`;
-      this.closed = new SessionClosedError(`${message}${suffix}`);
+      this.closed = new SessionClosedError(`${message}${suffix}`, `${reason}${suffix}`, unanswered, code);
       const entries = [...this.pending.values()];
       this.pending.clear();
       for (const entry of entries) entry.reject(this.closed);

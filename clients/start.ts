@@ -4,16 +4,17 @@
  * Starts `dist/gateway/main.js --listen <addr>` (flag `--listen`, env `ARBOR_LISTEN`, default
  * 127.0.0.1:50051), waits until it listens, runs the console (`runCli`) against it, and when the
  * console ends (quit or end of input, after the replies in flight) stops the gateway, which stops
- * every computing process. Exits with the console's exit code; 2 if the gateway cannot start;
- * 128 + n after forwarding signal n (SIGINT, SIGTERM) to the gateway. The gateway shares the
- * terminal (its stderr is inherited), so it logs warnings only unless `ARBOR_LOG_LEVEL` says more.
+ * every computing process. Exits with the console's exit code; 2 if the gateway cannot start or
+ * stops unexpectedly (the console then quits too); 128 + n after forwarding signal n (SIGINT,
+ * SIGTERM) to the gateway. The gateway shares the terminal (its stderr is inherited), so it logs
+ * warnings only unless `ARBOR_LOG_LEVEL` says more.
  */
 import { constants } from 'node:os';
 import { quote } from '../proto/limits.js';
 import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
 import { EXIT_USAGE, processIo, runCli, type CliIo } from './cli.js';
 import { exitWith, isEntryPoint } from './entry.js';
-import { describeExit, GatewayProcess, GatewayStartError } from './gateway-process.js';
+import { describeExit, GatewayProcess, GatewayStartError, type GatewayExit } from './gateway-process.js';
 
 /** Where the gateway listens unless `--listen` or `ARBOR_LISTEN` says otherwise. */
 export const DEFAULT_LISTEN = '127.0.0.1:50051';
@@ -108,6 +109,7 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
 
   let received: NodeJS.Signals | undefined;
   let stopping = false;
+  let crashed: GatewayExit | undefined;
   const quit = new AbortController();
   /* The console quits too: its open session would otherwise hold the gateway's drain until the
      drain's deadline. */
@@ -117,9 +119,12 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     quit.abort();
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  /* The console's own gateway is gone for good: an interactive console would try to reconnect
+     forever, so it quits (after the replies in flight, which fail at once), then says why. */
   void gateway.exited.then((info) => {
     if (!stopping && received === undefined) {
-      io.stderr.write(`arbor: the gateway stopped unexpectedly (${describeExit(info)})\n`);
+      crashed = info;
+      quit.abort();
     }
   });
   let code: number;
@@ -133,7 +138,10 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
       io.stderr.write(`arbor: the gateway did not stop cleanly (${describeExit(exit)})\n`);
     }
   }
-  return received === undefined ? code : 128 + constants.signals[received];
+  if (received !== undefined) return 128 + constants.signals[received];
+  if (crashed === undefined) return code;
+  io.stderr.write(`arbor: the gateway stopped unexpectedly (${describeExit(crashed)})\n`);
+  return EXIT_USAGE;
 }
 
 /** Runs `npm start` on the process's arguments and exits with its code. */

@@ -3,6 +3,7 @@ import { MAX_LINE_CHARS, parseLine, type ParsedLine } from '../clients/parse-lin
 import { LineSplitter } from '../clients/line-splitter.js';
 import { parseArgs, UsageError } from '../clients/args.js';
 import { helpText } from '../clients/help.js';
+import { COMMAND_WORDS } from '../clients/command.js';
 
 /** The message of an invalid line (fails the test if the line parsed). */
 function problem(line: string): string {
@@ -34,6 +35,11 @@ describe('parseLine: valid commands', () => {
     ['help exec', { kind: 'help', topic: 'exec' }],
     ['help heartbit', { kind: 'help', topic: 'heartbeat' }],
     ['quit', { kind: 'quit' }],
+    ['tree', { kind: 'tree', json: false }],
+    ['tree --json', { kind: 'tree', json: true }],
+    ['status', { kind: 'status' }],
+    ['help tree', { kind: 'help', topic: 'tree' }],
+    ['help status', { kind: 'help', topic: 'status' }],
   ])('%j', (line, expected) => {
     expect(parseLine(line)).toEqual(expected);
   });
@@ -58,8 +64,8 @@ describe('parseLine: lines to skip', () => {
 
 describe('parseLine: wrong commands and argument counts', () => {
   it.each([
-    ['foo', "unknown command 'foo': expected create, exec, ping, heartbeat, help or quit"],
-    ['CREATE 5', "unknown command 'CREATE': expected create, exec, ping, heartbeat, help or quit"],
+    ['foo', "unknown command 'foo': expected create, exec, ping, heartbeat, tree, status, help or quit"],
+    ['CREATE 5', "unknown command 'CREATE': expected create, exec, ping, heartbeat, tree, status, help or quit"],
     ['create', 'create takes 1 or 2 arguments: create <id> [<parent>]'],
     ['create 1 2 3', 'create takes 1 or 2 arguments: create <id> [<parent>]'],
     ['exec 8', 'exec takes 2 or 3 arguments: exec <id> <name> [<value>]'],
@@ -70,8 +76,12 @@ describe('parseLine: wrong commands and argument counts', () => {
     ['heartbeat', 'heartbeat takes 1 argument: heartbeat <time>'],
     ['heartbit 1 2', 'heartbit takes 1 argument: heartbit <time>'],
     ['help a b', 'help takes at most 1 argument: help [<command>]'],
-    ['help foo', "no help for 'foo': expected create, exec, ping, heartbeat, help or quit"],
+    ['help foo', "no help for 'foo': expected create, exec, ping, heartbeat, tree, status, help or quit"],
     ['quit now', 'quit takes no arguments: quit'],
+    ['status 1', 'status takes no arguments: status'],
+    ['tree 8', "unknown tree option '8': tree [--json]"],
+    ['tree --JSON', "unknown tree option '--JSON': tree [--json]"],
+    ['tree --json x', 'tree takes at most 1 argument: tree [--json]'],
   ])('%j', (line, message) => {
     expect(problem(line)).toBe(message);
   });
@@ -127,7 +137,7 @@ describe('parseLine: garbage gives a short error', () => {
 
   it('NUL, control characters and invalid UTF-8 replacement characters are shown as ?', () => {
     expect(problem('create 5\u0000')).toBe("invalid id '5?': expected an integer from 0 to 2147483647 in plain decimal digits");
-    expect(problem('\u0000\u0001')).toBe("unknown command '??': expected create, exec, ping, heartbeat, help or quit");
+    expect(problem('\u0000\u0001')).toBe("unknown command '??': expected create, exec, ping, heartbeat, tree, status, help or quit");
     expect(problem('exec 1 a\ufffdb')).toBe("name 'a?b' is invalid: expected 1 to 255 characters from [A-Za-z0-9]");
   });
 
@@ -191,6 +201,13 @@ describe('parseArgs', () => {
     expect(parseArgs(['--target=f:3'], { ARBOR_TARGET: 'e:2' })).toMatchObject({ options: { target: 'f:3' } });
   });
 
+  it('TLS from --tls-ca or ARBOR_TLS_CA, the token from ARBOR_TOKEN only', () => {
+    expect(parseArgs(['--tls-ca', 'ca.pem'], env)).toMatchObject({ options: { tlsCa: 'ca.pem' } });
+    expect(parseArgs(['--tls-ca=a.pem'], { ARBOR_TLS_CA: 'b.pem' })).toMatchObject({ options: { tlsCa: 'a.pem' } });
+    expect(parseArgs([], { ARBOR_TLS_CA: 'b.pem', ARBOR_TOKEN: ' t0k ' })).toMatchObject({ options: { tlsCa: 'b.pem', token: 't0k' } });
+    expect(() => parseArgs(['--token', 'x'], env)).toThrow(new UsageError("unknown option '--token'"));
+  });
+
   it('help and version win', () => {
     expect(parseArgs(['--bogus', '--help'], env)).toEqual({ kind: 'help' });
     expect(parseArgs(['--version'], env)).toEqual({ kind: 'version' });
@@ -206,6 +223,7 @@ describe('parseArgs', () => {
     [['--ordered=yes'], 'option --ordered takes no value'],
     [['--json', '--format', 'mai'], '--format and --json cannot be used together'],
     [['--target', 'a b:1'], "invalid --target 'a b:1': expected host:port"],
+    [['--tls-ca'], 'option --tls-ca needs a value'],
   ])('%j → %s', (argv, message) => {
     expect(() => parseArgs(argv, env)).toThrow(new UsageError(message));
   });
@@ -214,12 +232,18 @@ describe('parseArgs', () => {
 describe('helpText', () => {
   it('lists every command', () => {
     const text = helpText();
-    for (const usage of ['create <id> [<parent>]', 'exec <id> <name> [<value>]', 'ping <id>', 'heartbeat <time>', 'help', 'quit']) {
+    for (const usage of ['create <id> [<parent>]', 'exec <id> <name> [<value>]', 'ping <id>', 'heartbeat <time>', 'tree [--json]', 'status', 'help', 'quit']) {
       expect(text).toContain(usage);
     }
   });
 
   it('explains one command', () => {
     expect(helpText('exec').split('\n')[0]).toBe('exec <id> <name> [<value>]');
+  });
+
+  it('explains every command, tree with its drawing convention', () => {
+    for (const word of COMMAND_WORDS) expect(helpText(word).split('\n').length).toBeGreaterThan(1);
+    expect(helpText('tree')).toContain('├─L 6 (pid 4243)');
+    expect(helpText('tree')).toContain('✗ unavailable');
   });
 });

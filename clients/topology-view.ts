@@ -1,0 +1,141 @@
+/**
+ * @module The console's views of a `TopologyResponse`: `tree`, `status` and `tree --json`. Pure.
+ *
+ * `tree` draws the search tree with box-drawing characters, the root first and each node's
+ * children below it, left (smaller ids) before right, each marked `L` or `R`:
+ *
+ * ```
+ * 8 (pid 4242)
+ * ├─L 6 (pid 4243)
+ * │   └─L 2 (pid 4250) ✗ unavailable
+ * └─R 11 (pid 4244)
+ *     ├─L 9 (pid 4245) ✗ exited
+ *     └─R 13 (pid 4246) … starting
+ * ```
+ *
+ * A node's mark: `✗ exited` (its process exited), `… starting` (not connected yet),
+ * `✗ unavailable` (running but not reachable now), nothing when it is available. An empty tree
+ * is `(no nodes)`. A malformed answer (a child id with no entry, a loop, a node no link reaches)
+ * is still drawn, marked, never an exception.
+ *
+ * `status` is one line: `nodes 5, depth 2, heartbeat 100 ms, unavailable 1` (depth: edges from the
+ * root to the deepest node; `heartbeat off` when the interval is 0).
+ *
+ * `tree --json` is one JSON object with every field present (absent links are `null`, states
+ * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
+ * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
+ */
+import { NodeState, type NodeInfo, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { TopologyCommand } from './command.js';
+
+/** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
+export function topologyText(command: TopologyCommand, topology: TopologyResponse): string {
+  if (command.kind === 'status') return statusLine(topology);
+  return command.json ? JSON.stringify(topologyJson(topology)) : drawTree(topology);
+}
+
+/** The text of `tree` (several lines, no trailing newline). */
+export function drawTree(topology: TopologyResponse): string {
+  const byId = new Map(topology.nodes.map((node) => [node.id, node]));
+  const drawn = new Set<number>();
+  const lines: string[] = [];
+
+  const draw = (id: number, lead: string, branch: string, childLead: string): void => {
+    const node = byId.get(id);
+    if (node === undefined) {
+      lines.push(`${lead}${branch}${id} ? missing from the answer`);
+      return;
+    }
+    if (drawn.has(id)) {
+      lines.push(`${lead}${branch}${id} ? drawn above already`);
+      return;
+    }
+    drawn.add(id);
+    lines.push(`${lead}${branch}${describeNode(node)}`);
+    const children = [
+      ['L', node.left],
+      ['R', node.right],
+    ].filter((entry): entry is [string, number] => entry[1] !== undefined);
+    children.forEach(([side, child], index) => {
+      const last = index === children.length - 1;
+      draw(child, lead + childLead, `${last ? '└─' : '├─'}${side} `, last ? '    ' : '│   ');
+    });
+  };
+
+  if (topology.root !== undefined) draw(topology.root, '', '', '');
+  /* Nodes no link reaches (only in a malformed answer) are drawn as trees of their own. */
+  for (const node of topology.nodes) {
+    if (!drawn.has(node.id)) {
+      lines.push(`? not linked from the root:`);
+      draw(node.id, '', '', '');
+    }
+  }
+  return lines.length === 0 ? '(no nodes)' : lines.join('\n');
+}
+
+/** One node's label: `6 (pid 4243)` (`(no pid yet)` before its process is spawned) and its mark. */
+export function describeNode(node: NodeInfo): string {
+  const mark = nodeMark(node);
+  const pid = node.pid === 0 ? 'no pid yet' : `pid ${node.pid}`;
+  return `${node.id} (${pid})${mark === '' ? '' : ` ${mark}`}`;
+}
+
+/** `✗ exited`, `… starting`, `✗ unavailable`, or `''` for an available node. */
+export function nodeMark(node: NodeInfo): string {
+  if (node.state === NodeState.NODE_STATE_EXITED) return '✗ exited';
+  if (node.state === NodeState.NODE_STATE_STARTING) return '… starting';
+  return node.available ? '' : '✗ unavailable';
+}
+
+/** The numbers `status` shows. */
+export interface StatusCounts {
+  nodes: number;
+  /** Edges from the root to the deepest node (0 for a lone root or an empty tree). */
+  depth: number;
+  heartbeatIntervalMs: number;
+  /** Nodes not reachable now (exited and starting ones included). */
+  unavailable: number;
+}
+
+/** Counts the nodes, the depth and the unavailable nodes. */
+export function statusCounts(topology: TopologyResponse): StatusCounts {
+  return {
+    nodes: topology.nodes.length,
+    depth: topology.nodes.reduce((deepest, node) => Math.max(deepest, node.depth), 0),
+    heartbeatIntervalMs: topology.heartbeatIntervalMs,
+    unavailable: topology.nodes.filter((node) => !node.available).length,
+  };
+}
+
+/** The `status` line, e.g. `nodes 5, depth 2, heartbeat 100 ms, unavailable 1`. */
+export function statusLine(topology: TopologyResponse): string {
+  const { nodes, depth, heartbeatIntervalMs, unavailable } = statusCounts(topology);
+  const heartbeat = heartbeatIntervalMs === 0 ? 'off' : `${heartbeatIntervalMs} ms`;
+  return `nodes ${nodes}, depth ${depth}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
+}
+
+const STATE_NAMES: Record<NodeState, string> = {
+  [NodeState.NODE_STATE_UNSPECIFIED]: 'unspecified',
+  [NodeState.NODE_STATE_STARTING]: 'starting',
+  [NodeState.NODE_STATE_RUNNING]: 'running',
+  [NodeState.NODE_STATE_EXITED]: 'exited',
+  [NodeState.UNRECOGNIZED]: 'unrecognized',
+};
+
+/** The topology as a plain object for `JSON.stringify` (every field present). */
+export function topologyJson(topology: TopologyResponse): Record<string, unknown> {
+  return {
+    root: topology.root ?? null,
+    heartbeatIntervalMs: topology.heartbeatIntervalMs,
+    nodes: topology.nodes.map((node) => ({
+      id: node.id,
+      parent: node.parent ?? null,
+      left: node.left ?? null,
+      right: node.right ?? null,
+      pid: node.pid,
+      depth: node.depth,
+      available: node.available,
+      state: STATE_NAMES[node.state] ?? 'unrecognized',
+    })),
+  };
+}
