@@ -1,14 +1,19 @@
 /**
- * @module The only writer of a ZeroMQ socket: batches records per peer per event-loop turn.
+ * @module The only writer of a ZeroMQ socket: batches records per peer.
  *
  * zeromq.js allows one pending send per socket (a second rejects with EBUSY), so every send of
- * a socket goes through one LinkWriter. Records pushed during one turn leave as one message per
- * peer, which cuts per-message costs on every hop under load.
+ * a socket goes through one LinkWriter, and records pushed before a flush leave as one message
+ * per peer. When the link is idle the flush is a microtask, so a lone request pays no extra
+ * event-loop turn per hop; when the link flushed moments ago (it is under load), the flush
+ * waits for the end of the loop turn (setImmediate), so everything that arrives in that turn
+ * shares one message: that cuts per-message costs on every hop.
  */
 import type { Dealer, Router } from 'zeromq';
 
 /** Keeps a frame well under what a receiver would want to hold at once. */
 const MAX_FRAME_BYTES = 64 * 1024;
+/** A flush this soon after the previous one means the link is busy: batch per loop turn. */
+const BUSY_GAP_MS = 0.5;
 
 /** `peer` is null for a Dealer (its one connection), else the Router routing id. */
 export type Undeliverable = (peer: string | null, records: Buffer[], error: unknown) => void;
@@ -17,6 +22,7 @@ export class LinkWriter {
   private queues = new Map<string | null, Buffer[]>();
   private flushing = false;
   private scheduled = false;
+  private lastFlushAt = -Infinity;
   private readonly peerIds = new Map<string, Buffer>();
 
   constructor(
@@ -34,13 +40,17 @@ export class LinkWriter {
     queue.push(record);
     if (!this.scheduled && !this.flushing) {
       this.scheduled = true;
-      setImmediate(() => void this.flush());
+      if (performance.now() - this.lastFlushAt < BUSY_GAP_MS) setImmediate(this.startFlush);
+      else queueMicrotask(this.startFlush);
     }
   }
 
-  private readonly flush = async (): Promise<void> => {
+  private readonly startFlush = (): void => void this.flush();
+
+  private async flush(): Promise<void> {
     this.scheduled = false;
     this.flushing = true;
+    this.lastFlushAt = performance.now();
     try {
       while (this.queues.size > 0) {
         const queues = this.queues;
@@ -50,7 +60,7 @@ export class LinkWriter {
     } finally {
       this.flushing = false;
     }
-  };
+  }
 
   private async sendAll(peer: string | null, records: Buffer[]): Promise<void> {
     let start = 0;
