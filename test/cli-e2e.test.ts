@@ -3,7 +3,11 @@
  * formats, exit codes, pipelined scripts, events while a script runs, and `npm start`'s
  * program leaving no process behind.
  */
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLI_MAIN, startGateway } from './helpers/gateway.js';
 import { runScript, START_MAIN, startCli } from './helpers/cli.js';
 import { isAlive, waitFor } from './helpers/processes.js';
@@ -122,6 +126,39 @@ describe('arbor CLI end to end', () => {
     await waitFor('available line', () => cli.lines.includes('Heartbit: node 2 is available again'));
     cli.endInput();
     expect(await cli.exited).toBe(1); // the ping failed
+  });
+
+  it('tree draws the search tree (with marks after a death) and status sums it up', async () => {
+    const gw = await startGateway();
+    const created = await runScript(CLI_MAIN, ['--target', gw.address, '--ordered'], 'create 8\ncreate 11\ncreate 6\ncreate 13\ncreate 9\n');
+    const pid = (i: number) => created.lines[i]!.slice(4);
+    process.kill(Number(pid(1)), 'SIGKILL');
+    const status = async () => (await runScript(CLI_MAIN, ['--target', gw.address], 'status\n')).lines[0];
+    await waitFor('node 11 and its subtree unavailable', async () => (await status())?.endsWith('unavailable 3') ?? false);
+    const drawn = await runScript(CLI_MAIN, ['--target', gw.address, '--ordered'], 'tree\nstatus\n');
+    expect(drawn.lines).toEqual([
+      `8 (pid ${pid(0)})`,
+      `├─L 6 (pid ${pid(2)})`,
+      `└─R 11 (pid ${pid(1)}) ✗ exited`,
+      `    ├─L 9 (pid ${pid(4)}) ✗ unavailable`,
+      `    └─R 13 (pid ${pid(3)}) ✗ unavailable`,
+      'nodes 5, depth 2, heartbeat off, unavailable 3',
+    ]);
+  });
+
+  it('talks TLS with --tls-ca and sends ARBOR_TOKEN; a wrong token exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'arbor-tls-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const gw = await startGateway(['--tls-cert', cert, '--tls-key', key], { ARBOR_TOKEN: 'tok3n' });
+    const ok = await runScript(CLI_MAIN, ['--target', gw.address, '--tls-ca', cert], 'create 4\nping 4\n', { ARBOR_TOKEN: 'tok3n' });
+    expect(ok.code).toBe(0);
+    expect(ok.lines).toContain('Ok: 4 is available');
+    const wrong = await runScript(CLI_MAIN, ['--target', gw.address, '--tls-ca', cert], 'ping 4\n', { ARBOR_TOKEN: 'nope' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/token/i);
   });
 
   it('usage errors and an unreachable gateway exit 2 with one clear line', async () => {
