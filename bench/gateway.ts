@@ -1,0 +1,104 @@
+/**
+ * @module A real arbor-gateway process on an ephemeral port, as a user would run it, with a
+ * promise-based client for the calls the benchmark makes.
+ */
+import { createInterface } from 'node:readline';
+import { credentials } from '@grpc/grpc-js';
+import {
+  ArborServiceClient,
+  type CreateResponse,
+  type HeartbeatResponse,
+} from '../proto/gen/arbor/v1/arbor.js';
+import { remember, spawnTracked, type Tracked } from './children.js';
+import { GATEWAY_MAIN } from './paths.js';
+import { unaryCall } from './unary-call.js';
+
+export interface GatewayOptions {
+  /** Node flags for the gateway process itself (e.g. --cpu-prof). */
+  execArgv?: readonly string[];
+  /** Extra environment (e.g. NODE_OPTIONS, which the computing processes inherit too). */
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * This environment without ARBOR_* settings, so a gateway or CLI started here runs with its
+ * defaults (no token, TLS, log level or limits the user happened to export).
+ */
+export function defaultsEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ARBOR_')));
+  return { ...env, ...extra };
+}
+
+export class Gateway {
+  private readonly clients: ArborServiceClient[] = [];
+
+  private constructor(
+    private readonly tracked: Tracked,
+    readonly address: string,
+    private readonly stderrText: () => string,
+  ) {}
+
+  static async start(options: GatewayOptions = {}): Promise<Gateway> {
+    const tracked = spawnTracked(process.execPath, [...(options.execArgv ?? []), GATEWAY_MAIN, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: defaultsEnv(options.env),
+    });
+    let err = '';
+    tracked.proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      if (err.length < 20_000) err += chunk;
+    });
+    const lines = createInterface({ input: tracked.proc.stdout as NodeJS.ReadableStream });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`gateway did not report listening within 15 s; stderr: ${err}`)), 15_000);
+        lines.once('line', (line) => {
+          clearTimeout(timer);
+          const match = /^arbor-gateway listening on (\S+)$/.exec(line);
+          if (match) resolve(match[1] as string);
+          else reject(new Error(`unexpected first line from the gateway: ${line}`));
+        });
+        void tracked.exited.then((code) => reject(new Error(`gateway exited with ${code}; stderr: ${err}`)));
+      });
+      lines.on('line', () => undefined); // keep draining stdout
+      return new Gateway(tracked, address, () => err);
+    } catch (error) {
+      await tracked.stop('SIGKILL');
+      throw error;
+    }
+  }
+
+  get pid(): number {
+    return this.tracked.pid;
+  }
+
+  /** What the gateway wrote on stderr so far. */
+  get stderr(): string {
+    return this.stderrText();
+  }
+
+  /** A new client (its own HTTP/2 connection); closed when the gateway is stopped. */
+  client(): ArborServiceClient {
+    const client = new ArborServiceClient(this.address, credentials.createInsecure());
+    this.clients.push(client);
+    return client;
+  }
+
+  /** The computing processes (the gateway's children), remembered for cleanup. */
+  nodePids(): number[] {
+    return remember(this.pid);
+  }
+
+  /** SIGTERM: the gateway stops its nodes and exits; stragglers are killed. */
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.close();
+    await this.tracked.stop('SIGTERM', 10_000);
+  }
+}
+
+export function create(client: ArborServiceClient, id: number): Promise<CreateResponse> {
+  return unaryCall<CreateResponse>((cb) => client.create({ id, parent: undefined }, cb));
+}
+
+export function heartbeat(client: ArborServiceClient, intervalMs: number): Promise<HeartbeatResponse> {
+  return unaryCall<HeartbeatResponse>((cb) => client.heartbeat({ intervalMs }, cb));
+}

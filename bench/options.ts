@@ -1,0 +1,65 @@
+/**
+ * @module How much the benchmark does: the full run (under 3 minutes on 2 cores) or `--quick`
+ * (a smoke run for the test suite: the same rows, small trees and tiny counts, so it stays
+ * light next to other tests; its figures mean nothing).
+ */
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Warm-up before each timed load run. */
+  warmupMs: number;
+  /** Length of each timed load run. */
+  measureMs: number;
+  /** Commands of the Session run and lines of the CLI script (the same commands). */
+  scriptCommands: number;
+  /** Warm-up commands sent over the Session before the timed run. */
+  scriptWarmup: number;
+  /** In flight on the Session and the echo stream. */
+  streamWindow: number;
+  /** In flight on the pipelined zeromq echo. */
+  zmqWindow: number;
+  /** Levels of the balanced tree: 6 gives 63 nodes, depths 0 to 5. */
+  treeLevels: number;
+  /** Length of the sorted-insert chain for the per-hop latency. */
+  chainLength: number;
+  /** Requests per end of the chain (root, deepest) for the per-hop latency. */
+  hopSamples: number;
+  /** Bare node + zeromq processes started (the first is a warm-up). */
+  bareStarts: number;
+  /** How long a process sits idle before its RSS is read. */
+  idleSettleMs: number;
+  /** The window over which heartbeat CPU is measured. */
+  cpuWindowMs: number;
+}
+
+export const FULL: BenchOptions = {
+  quick: false,
+  warmupMs: 500,
+  measureMs: 2000,
+  scriptCommands: 100_000,
+  scriptWarmup: 20_000,
+  streamWindow: 1024,
+  zmqWindow: 1000,
+  treeLevels: 6,
+  chainLength: 32,
+  hopSamples: 500,
+  bareStarts: 6,
+  idleSettleMs: 1000,
+  cpuWindowMs: 5000,
+};
+
+export const QUICK: BenchOptions = {
+  quick: true,
+  warmupMs: 50,
+  measureMs: 150,
+  scriptCommands: 2000,
+  scriptWarmup: 500,
+  streamWindow: 1024,
+  zmqWindow: 1000,
+  treeLevels: 4,
+  chainLength: 8,
+  hopSamples: 100,
+  bareStarts: 2,
+  idleSettleMs: 200,
+  cpuWindowMs: 500,
+};

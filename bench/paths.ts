@@ -1,0 +1,19 @@
+/**
+ * @module Where the built programs are. Resolved from this file, which runs from dist/bench/.
+ */
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (dist/bench/paths.js → ../../). */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const GATEWAY_MAIN = `${REPO}dist/gateway/main.js`;
+export const CLI_MAIN = `${REPO}dist/clients/main.js`;
+/** Built entry points of the benchmark's own helper processes. */
+export const BENCH_DIST = `${REPO}dist/bench/`;
+export const RESULTS_DIR = `${REPO}bench/results/`;
+
+/** A short, unique ipc endpoint for this benchmark process, and its socket file (to remove after). */
+export function ipcEndpoint(name: string): { endpoint: string; file: string } {
+  const file = `${tmpdir()}/arbor-bench-${process.pid}-${name}`;
+  return { endpoint: `ipc://${file}`, file };
+}

@@ -1,0 +1,94 @@
+/**
+ * @module What the kernel says about processes: children (by ppid), resident memory, CPU time.
+ * Linux only (/proc).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface Stat {
+  state: string;
+  ppid: number;
+  /** utime + stime, in clock ticks. */
+  cpuTicks: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may hold spaces: fields count from after the last ')'.
+  // After it: state(3) ppid(4) ... utime(14) stime(15), i.e. indices 0, 1 ... 11, 12 here.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: rest[0] ?? '?', ppid: Number(rest[1]), cpuTicks: Number(rest[11]) + Number(rest[12]) };
+}
+
+/** Live (non-zombie) direct children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat !== undefined && stat.ppid === pid && stat.state !== 'Z' && stat.state !== 'X') out.push(Number(entry));
+  }
+  return out;
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** VmRSS of `pid` in bytes (undefined when it is gone). */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RssAnon of `pid` in bytes: its own memory, without the mapped files (node binary, libraries) it shares. */
+export function rssAnonBytes(pid: number): number | undefined {
+  try {
+    const match = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of `pid` (all its threads) in clock ticks; 0 when it is gone. */
+export function cpuTicks(pid: number): number {
+  return readStat(pid)?.cpuTicks ?? 0;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** The kernel's USER_HZ (`getconf CLK_TCK`), 100 on nearly every Linux. */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** Starts measuring the CPU time (utime + stime) of `pids`; the returned function gives the µs used since. */
+export function cpuMeter(pids: readonly number[]): () => number {
+  const start = pids.map(cpuTicks);
+  return () => (pids.reduce((sum, pid, i) => sum + cpuTicks(pid) - (start[i] as number), 0) * 1e6) / clockTicksPerSecond();
+}
+
+/** Several named groups of processes measured over the same window: µs of CPU per group. */
+export function cpuMeters(groups: Readonly<Record<string, readonly number[]>>): () => { name: string; cpuUs: number }[] {
+  const meters = Object.entries(groups).map(([name, pids]) => ({ name, read: cpuMeter(pids) }));
+  return () => meters.map(({ name, read }) => ({ name, cpuUs: read() }));
+}

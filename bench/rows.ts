@@ -1,0 +1,82 @@
+/**
+ * @module The rows of the benchmark table: their stable labels (the smoke test looks for each
+ * one) and the shape of a measured row. Labels name no counts, which differ in `--quick`; each
+ * row's note gives them (63 nodes, depth 5, 31 nodes... in a full run).
+ */
+
+export const ROW_LABELS = {
+  echoUnary1: 'grpc-js echo, unary, concurrency 1',
+  echoUnary64: 'grpc-js echo, unary, concurrency 64',
+  echoStream: 'grpc-js echo, bidi stream, 1024 in flight',
+  zmqEcho1: 'zeromq echo, 1 in flight',
+  zmqEchoWindow: 'zeromq echo, 1000 in flight',
+  bareStart: 'bare node + zeromq, start',
+  bareRss: 'bare node + zeromq, idle RSS',
+  heartbeatFloor: 'bare node + zeromq ×tree size, 1 msg/100 ms, CPU',
+  execStoreRoot1: 'Exec store, root, concurrency 1',
+  execLoadRoot1: 'Exec load, root, concurrency 1',
+  execStoreRoot64: 'Exec store, root, concurrency 64',
+  execLoadRoot64: 'Exec load, root, concurrency 64',
+  execStoreDeep1: 'Exec store, deep leaf, concurrency 1',
+  execLoadDeep1: 'Exec load, deep leaf, concurrency 1',
+  execStoreDeep64: 'Exec store, deep leaf, concurrency 64',
+  execLoadDeep64: 'Exec load, deep leaf, concurrency 64',
+  session: 'Session, 1024 in flight',
+  cli: 'CLI, piped script',
+  createSequential: 'create the tree, one at a time',
+  createConcurrent: 'create the tree, all at once',
+  nodeRss: 'computing process, idle RSS',
+  hop: 'added latency per tree hop',
+  heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+} as const;
+
+export type RowKey = keyof typeof ROW_LABELS;
+
+export const TARGET_LABELS = {
+  execThroughput: 'unary Exec c=64 ops/s vs grpc-js echo c=64',
+  execLatency: 'unary Exec c=1 p50 (root) vs grpc-js echo p50',
+  sessionVsZmq: 'Session cmds/s vs zeromq pipelined echo',
+  sessionVsUnary: 'Session cmds/s vs unary Exec c=64',
+  cliVsSession: 'CLI script time vs Session time',
+  hop: 'added p50 latency per tree hop',
+  createSequential: 'create one at a time vs bare start',
+  createConcurrent: 'create all at once rate vs one at a time',
+  nodeRss: 'idle computing RSS vs bare node + zeromq',
+  heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+} as const;
+
+export type TargetKey = keyof typeof TARGET_LABELS;
+
+export type Section = 'baselines' | 'arbor';
+
+const BASELINE_KEYS: ReadonlySet<RowKey> = new Set(['echoUnary1', 'echoUnary64', 'echoStream', 'zmqEcho1', 'zmqEchoWindow', 'bareStart', 'bareRss', 'heartbeatFloor']);
+
+export function sectionOf(key: RowKey): Section {
+  return BASELINE_KEYS.has(key) ? 'baselines' : 'arbor';
+}
+
+export interface Row {
+  key: RowKey;
+  section: Section;
+  /** The main figure, formatted (e.g. "10,234 ops/s"); "n/a (...)" when it could not be measured. */
+  value: string;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Parameters and side figures, in words. */
+  note?: string;
+  /** Raw figures for the JSON and the targets. */
+  figures: Record<string, number>;
+}
+
+export interface TargetResult {
+  key: TargetKey;
+  /** The measured figure, formatted (e.g. "0.82 ×", "31 µs"). */
+  measured: string;
+  /** The target, formatted (e.g. "≥ 0.7 ×"). */
+  target: string;
+  /** undefined when an input is missing (printed as n/a, counts as FAIL). */
+  pass: boolean | undefined;
+  /** The inputs of the comparison, in words. */
+  detail?: string;
+  ratio?: number;
+}

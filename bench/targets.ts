@@ -1,0 +1,166 @@
+/**
+ * @module The issue's targets: ratios between figures of one run, each PASS or FAIL.
+ *
+ * Where the issue names "unary Exec" without saying store or load, the figure is the mean of
+ * store and load to the root (the throughput of both, or their p50 latencies).
+ */
+import { cpus } from 'node:os';
+import { mb, ms, rate, us } from './format.js';
+import type { Row, RowKey, TargetKey, TargetResult } from './rows.js';
+
+type Figures = (key: RowKey, name: string) => number | undefined;
+
+function mean(...values: (number | undefined)[]): number | undefined {
+  if (values.some((v) => v === undefined || Number.isNaN(v))) return undefined;
+  return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+}
+
+interface Check {
+  key: TargetKey;
+  /** ≥ (at least) or ≤ (at most) `bound`. */
+  at: 'least' | 'most';
+  bound: number;
+  /** Ratio targets print "0.62 ×"; absolute ones use `show`. */
+  show?: (value: number) => string;
+  value: (f: Figures) => { value: number | undefined; detail: string | undefined };
+}
+
+const both = (a: number | undefined, b: number | undefined, fmt: (v: number) => string): string | undefined =>
+  a === undefined || b === undefined ? undefined : `${fmt(a)} vs ${fmt(b)}`;
+
+function ratioOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+const CHECKS: Check[] = [
+  {
+    key: 'execThroughput',
+    at: 'least',
+    bound: 0.7,
+    value: (f) => {
+      const exec = mean(f('execStoreRoot64', 'opsPerSec'), f('execLoadRoot64', 'opsPerSec'));
+      const echo = f('echoUnary64', 'opsPerSec');
+      return { value: ratioOf(exec, echo), detail: both(exec, echo, (v) => rate(v)) };
+    },
+  },
+  {
+    key: 'execLatency',
+    at: 'most',
+    bound: 1.5,
+    value: (f) => {
+      const exec = mean(f('execStoreRoot1', 'p50Ms'), f('execLoadRoot1', 'p50Ms'));
+      const echo = f('echoUnary1', 'p50Ms');
+      return { value: ratioOf(exec, echo), detail: both(exec, echo, ms) };
+    },
+  },
+  {
+    key: 'sessionVsZmq',
+    at: 'least',
+    bound: 0.5,
+    value: (f) => {
+      const session = f('session', 'opsPerSec');
+      const zmq = f('zmqEchoWindow', 'opsPerSec');
+      const stream = f('echoStream', 'opsPerSec');
+      const detail = both(session, zmq, (v) => rate(v, '/s'));
+      return {
+        value: ratioOf(session, zmq),
+        detail: detail === undefined || stream === undefined ? detail : `${detail}; grpc-js echo stream ${rate(stream, '/s')}`,
+      };
+    },
+  },
+  {
+    key: 'sessionVsUnary',
+    at: 'least',
+    bound: 5,
+    value: (f) => {
+      const session = f('session', 'opsPerSec');
+      const exec = mean(f('execStoreRoot64', 'opsPerSec'), f('execLoadRoot64', 'opsPerSec'));
+      return { value: ratioOf(session, exec), detail: both(session, exec, (v) => rate(v, '/s')) };
+    },
+  },
+  {
+    key: 'cliVsSession',
+    at: 'most',
+    bound: 1.5,
+    value: (f) => {
+      const cli = f('cli', 'seconds');
+      const session = f('session', 'seconds');
+      return { value: ratioOf(cli, session), detail: both(cli, session, (v) => `${v.toFixed(2)} s`) };
+    },
+  },
+  {
+    key: 'hop',
+    at: 'most',
+    bound: 0.05,
+    show: us,
+    value: (f) => {
+      const floor = f('zmqEcho1', 'p50Ms');
+      return { value: f('hop', 'perHopMs'), detail: floor === undefined ? undefined : `transport floor per hop, a zeromq round trip p50: ${us(floor)}` };
+    },
+  },
+  {
+    key: 'createSequential',
+    at: 'most',
+    bound: 1.5,
+    value: (f) => {
+      const create = f('createSequential', 'p50Ms');
+      const bare = f('bareStart', 'medianMs');
+      return { value: ratioOf(create, bare), detail: both(create, bare, ms) };
+    },
+  },
+  {
+    key: 'createConcurrent',
+    at: 'least',
+    bound: 3,
+    value: (f) => {
+      const atOnce = f('createConcurrent', 'nodesPerSec');
+      const sequential = f('createSequential', 'nodesPerSec');
+      const detail = both(atOnce, sequential, (v) => rate(v, 'nodes/s'));
+      // Starting a process costs CPU: with every core busy starting processes, the rate cannot
+      // exceed cores / CPU per start, i.e. this many times the one-at-a-time rate.
+      const cpuMs = f('bareStart', 'cpuMs');
+      const perCreate = f('createSequential', 'meanMs');
+      const ceiling = cpuMs === undefined || perCreate === undefined || cpuMs === 0 ? undefined : (cpus().length * perCreate) / cpuMs;
+      return {
+        value: ratioOf(atOnce, sequential),
+        detail: detail === undefined || ceiling === undefined ? detail : `${detail}; CPU-bound ceiling ≈ ${ceiling.toFixed(1)} ×`,
+      };
+    },
+  },
+  {
+    key: 'nodeRss',
+    at: 'most',
+    bound: 1.0,
+    value: (f) => {
+      const node = f('nodeRss', 'bytes');
+      const bare = f('bareRss', 'bytes');
+      return { value: ratioOf(node, bare), detail: both(node, bare, mb) };
+    },
+  },
+  {
+    key: 'heartbeatCpu',
+    at: 'most',
+    bound: 5,
+    show: (v) => `${v.toFixed(2)} %`,
+    value: (f) => {
+      const floor = f('heartbeatFloor', 'percent');
+      return { value: f('heartbeatCpu', 'percent'), detail: floor === undefined ? undefined : `floor, bare processes sending as often: ${floor.toFixed(2)} %` };
+    },
+  },
+];
+
+export function evaluateTargets(rows: readonly Row[]): TargetResult[] {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const figures: Figures = (key, name) => {
+    const v = byKey.get(key)?.figures[name];
+    return v === undefined || Number.isNaN(v) ? undefined : v;
+  };
+  return CHECKS.map((check) => {
+    const { value, detail } = check.value(figures);
+    const show = check.show ?? ((v: number) => `${v.toFixed(2)} ×`);
+    const target = `${check.at === 'least' ? '≥' : '≤'} ${show(check.bound)}`;
+    if (value === undefined) return { key: check.key, measured: 'n/a', target, pass: undefined };
+    const pass = check.at === 'least' ? value >= check.bound : value <= check.bound;
+    return { key: check.key, measured: show(value), target, pass, ratio: value, ...(detail !== undefined && { detail }) };
+  });
+}
