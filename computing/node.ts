@@ -11,6 +11,7 @@ import {
   decode,
   encode,
   FailReason,
+  HEADER_BYTES,
   Kind,
   LinkWriter,
   LivenessMonitor,
@@ -36,17 +37,22 @@ export class ComputingNode {
   private readonly down: LinkWriter;
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
-  private readonly children = new LivenessMonitor<string>(() => this.reportIfChanged());
-  /** The last unreachable-list each child reported. */
-  private readonly childDown = new Map<string, number[]>();
+  private readonly children = new LivenessMonitor<string>(() => this.subtreeChanged());
+  /** The body (i32 ids) of the last heartbeat each child sent. */
+  private readonly childDown = new Map<string, Buffer>();
   private beatTimer: NodeJS.Timeout | null = null;
-  private lastReport = '';
+  /**
+   * Our heartbeat, encoded once and sent again every interval until the subtree's liveness
+   * changes: an idle node allocates nothing per beat.
+   */
+  private beat: Buffer;
 
   constructor(
     readonly id: number,
     private readonly uplink: Dealer,
     private readonly downlink: Router,
   ) {
+    this.beat = this.buildBeat();
     this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length));
     this.down = new LinkWriter(downlink, (_peer, records) => this.bounce(records));
   }
@@ -140,38 +146,40 @@ export class ComputingNode {
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.beatTimer = null;
     if (msg.intervalMs > 0) {
-      this.beatTimer = setInterval(() => this.report(), msg.intervalMs);
-      this.report();
+      this.beatTimer = setInterval(() => this.up.push(null, this.beat), msg.intervalMs);
+      this.up.push(null, this.beat);
     }
   }
 
   private childReported(child: string, rec: Buffer): void {
-    const msg = decode(rec);
-    if (msg instanceof ProtocolError || msg.kind !== 'heartbeat') return this.drop('heartbeat malformed');
-    this.childDown.set(child, msg.down);
-    this.reportIfChanged();
+    const body = rec.subarray(HEADER_BYTES);
+    if (body.length % 4 !== 0) return this.drop('heartbeat malformed');
+    if (this.childDown.get(child)?.equals(body) === true) return;
+    this.childDown.set(child, Buffer.from(body));
+    this.subtreeChanged();
   }
 
   /** The topmost unreachable nodes of this subtree: a silent child hides what lies below it. */
-  private unreachable(): number[] {
+  private buildBeat(): Buffer {
     const down: number[] = [];
     for (const child of [this.left, this.right]) {
       if (child === null) continue;
-      if (this.children.isUp(child)) down.push(...(this.childDown.get(child) ?? []));
-      else down.push(Number(child));
+      if (!this.children.isUp(child)) {
+        down.push(Number(child));
+        continue;
+      }
+      const body = this.childDown.get(child);
+      if (body !== undefined) for (let at = 0; at < body.length; at += 4) down.push(body.readInt32LE(at));
     }
-    return down;
+    return encode({ kind: 'heartbeat', corr: 0, node: this.id, down });
   }
 
-  private report(): void {
-    const down = this.unreachable();
-    this.lastReport = down.join(',');
-    this.up.push(null, encode({ kind: 'heartbeat', corr: 0, node: this.id, down }));
-  }
-
-  private reportIfChanged(): void {
-    if (this.children.interval === 0) return;
-    if (this.unreachable().join(',') !== this.lastReport) this.report();
+  /** A child came or went, or reported a change below it: tell the parent at once if our view changed. */
+  private subtreeChanged(): void {
+    const beat = this.buildBeat();
+    if (beat.equals(this.beat)) return;
+    this.beat = beat;
+    if (this.children.interval > 0) this.up.push(null, beat);
   }
 
   private serve(rec: Buffer): void {

@@ -26,12 +26,10 @@ export class Metrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
-  private readonly inFlight = new Gauge({
-    name: 'arbor_in_flight_commands',
-    help: 'Commands received and not yet answered, by RPC.',
-    labelNames: ['rpc'] as const,
-    registers: [this.registry],
-  });
+  /** Per RPC: commands received and not yet answered (read at scrape time, not on the hot path). */
+  private readonly open = new Map<string, number>();
+  /** Label lookups hash their labels; the hot path keeps the resolved children instead. */
+  private readonly children = new Map<string, { calls: Counter.Internal; latency: Histogram.Internal<"rpc"> }>();
   private readonly heartbeatMisses = new Counter({
     name: 'arbor_heartbeat_misses_total',
     help: 'Nodes found silent for 4 x the heartbeat interval.',
@@ -45,6 +43,16 @@ export class Metrics {
   });
 
   constructor(control: Control) {
+    const open = this.open;
+    new Gauge({
+      name: 'arbor_in_flight_commands',
+      help: 'Commands received and not yet answered, by RPC.',
+      labelNames: ['rpc'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [rpc, count] of open) this.set({ rpc }, count);
+      },
+    });
     new Gauge({
       name: 'arbor_nodes',
       help: 'Nodes in the tree, by lifecycle state and availability.',
@@ -79,13 +87,24 @@ export class Metrics {
 
   /** Call when a command arrives; call the returned function with its status code when answered. */
   start(rpc: string): (code: number) => void {
-    const began = process.hrtime.bigint();
-    this.inFlight.inc({ rpc });
+    const began = performance.now();
+    this.open.set(rpc, (this.open.get(rpc) ?? 0) + 1);
     return (code) => {
-      this.inFlight.dec({ rpc });
-      this.calls.inc({ rpc, code: CODE_NAMES[code] ?? String(code) });
-      this.latency.observe({ rpc }, Number(process.hrtime.bigint() - began) / 1e9);
+      this.open.set(rpc, (this.open.get(rpc) ?? 1) - 1);
+      const child = this.child(rpc, code);
+      child.calls.inc();
+      child.latency.observe((performance.now() - began) / 1000);
     };
+  }
+
+  private child(rpc: string, code: number): { calls: Counter.Internal; latency: Histogram.Internal<"rpc"> } {
+    const key = `${rpc} ${code}`;
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = { calls: this.calls.labels(rpc, CODE_NAMES[code] ?? String(code)), latency: this.latency.labels(rpc) };
+      this.children.set(key, child);
+    }
+    return child;
   }
 }
 
