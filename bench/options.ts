@@ -30,6 +30,8 @@ export interface BenchOptions {
   idleSettleMs: number;
   /** The window over which heartbeat CPU is measured. */
   cpuWindowMs: number;
+  /** Failures injected to measure detection latency (each: one SIGSTOP, one SIGKILL). */
+  detectionTrials: number;
 }
 
 export const FULL: BenchOptions = {
@@ -46,6 +48,7 @@ export const FULL: BenchOptions = {
   bareStarts: 6,
   idleSettleMs: 1000,
   cpuWindowMs: 5000,
+  detectionTrials: 10,
 };
 
 export const QUICK: BenchOptions = {
@@ -62,4 +65,5 @@ export const QUICK: BenchOptions = {
   bareStarts: 2,
   idleSettleMs: 200,
   cpuWindowMs: 500,
+  detectionTrials: 1,
 };

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js';
 import type { Row, RowKey } from './rows.js';
 import { cliScript } from './scenarios/cli-script.js';
 import { createAllAtOnce, createOneAtATime } from './scenarios/create.js';
+import { detectionLatency } from './scenarios/detection.js';
 import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { nodeRss } from './scenarios/node-rss.js';
@@ -107,6 +108,14 @@ export const PHASES: readonly Phase[] = [
         const chain = chainOrder(opts.chainLength);
         await createOneAtATime(client, chain);
         emit(await hopLatency(client, chain, opts));
+      }),
+  },
+  {
+    name: 'arbor, failure detection',
+    keys: ['detectStop', 'detectKill'],
+    run: (opts, emit) =>
+      withGateway(async (gateway) => {
+        for (const row of await detectionLatency(gateway, opts.detectionTrials)) emit(row);
       }),
   },
 ];

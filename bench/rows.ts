@@ -28,6 +28,8 @@ export const ROW_LABELS = {
   nodeRss: 'computing process, idle RSS',
   hop: 'added latency per tree hop',
   heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+  detectStop: 'detection latency, SIGSTOP of a leaf',
+  detectKill: 'detection latency, kill -9 of a leaf',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;

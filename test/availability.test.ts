@@ -134,6 +134,21 @@ describe('availability', () => {
     }
   });
 
+  it('a gateway whose event loop stalls (SIGSTOP for 1 s at time = 50 ms) raises no false event', async () => {
+    const { gw, api, log } = await tree([8, 4, 12, 2, 6]);
+    await api.heartbeat({ intervalMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Heartbeats keep arriving while the gateway is frozen; its late timers must not count
+    // that time as silence of the root.
+    process.kill(gw.pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    process.kill(gw.pid, 'SIGCONT');
+    expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: true });
+    // Give a false verdict every chance to surface: several 4 x 50 ms windows.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(log.of('unavailable')).toEqual([]);
+  });
+
   it('restarting on the same port right after a gateway crash works', async () => {
     const first = await startGateway();
     const port = first.address.split(':')[1] as string;

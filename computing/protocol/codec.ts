@@ -161,6 +161,21 @@ export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): Prot
   return undefined;
 }
 
+/**
+ * True when the frame is well-formed and every record's kind passes `allowed`: such a frame can
+ * be passed on whole (a relay of replies), without visiting its records one by one.
+ */
+export function frameHasOnly(frame: Buffer, allowed: (kind: number) => boolean): boolean {
+  let at = 0;
+  while (at < frame.length) {
+    if (frame.length - at < HEADER_BYTES) return false;
+    const len = frame.readUInt16LE(at);
+    if (len < HEADER_BYTES || at + len > frame.length || !allowed(frame[at + 2] as number)) return false;
+    at += len;
+  }
+  return at > 0;
+}
+
 function isNameByte(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
