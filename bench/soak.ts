@@ -25,7 +25,7 @@ if (!Number.isFinite(soakSeconds) || soakSeconds <= 0) {
   process.stderr.write('usage: node dist/bench/soak.js [--seconds N]\n');
   process.exit(2);
 }
-const WARMUP_MS = Math.min(10_000, soakSeconds * 200);
+const WARMUP_MS = Math.min(20_000, soakSeconds * 300);
 const IDLE_MS = 3000;
 const IDS = [80, 40, 120, 20, 60, 100, 140, 10, 30, 50, 70, 90, 110, 130, 150];
 let nextChurnId = 1000;
@@ -89,7 +89,11 @@ try {
   await sleep(IDLE_MS);
   const warm = rssBytes(gateway.pid) ?? 0;
   process.stderr.write(`soak: ${soakSeconds} s of mixed load...\n`);
+  // The trajectory tells a plateau (heap grown to its working size) from a leak (a slope).
+  const samples: string[] = [];
+  const sampler = setInterval(() => samples.push(mb(rssBytes(gateway.pid) ?? 0)), 10_000);
   const ops = await load(soakSeconds * 1000);
+  clearInterval(sampler);
   await sleep(IDLE_MS);
   const after = rssBytes(gateway.pid) ?? 0;
   const ratio = after / warm;
@@ -97,6 +101,7 @@ try {
     [
       `arbor soak: ${soakSeconds} s, ${ops.toLocaleString('en-US')} commands answered`,
       `  gateway RSS after warm-up   ${mb(warm)}`,
+      `  during the soak, every 10 s ${samples.join(', ')}`,
       `  gateway RSS after the soak  ${mb(after)}  (${ratio.toFixed(2)} ×, target ≤ 1.20 ×: ${ratio <= 1.2 ? 'PASS' : 'FAIL'})`,
     ].join('\n') + '\n',
   );

@@ -3,7 +3,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Control } from '../control/index.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<
@@ -43,6 +43,8 @@ export class Metrics {
   });
 
   constructor(control: Control) {
+    // Process and Node.js runtime metrics: memory, heap, GC, event-loop lag, handles.
+    collectDefaultMetrics({ register: this.registry });
     const open = this.open;
     new Gauge({
       name: 'arbor_in_flight_commands',

@@ -49,6 +49,11 @@ export class TestSession {
     this.stream.end();
     return this.ended;
   }
+
+  /** Abandons the stream, as a client that goes away would. */
+  cancel(): void {
+    this.stream.cancel();
+  }
 }
 
 export const create = (id: number, parent?: number): Command => ({ $case: 'create', value: { id, parent } });

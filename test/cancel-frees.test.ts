@@ -1,0 +1,55 @@
+/**
+ * A client that cancels, or whose deadline passes, leaves nothing behind: its requests stuck
+ * in a frozen node are freed by their deadline, and the gateway's in-flight and pending
+ * counts return to zero (read from the metrics, as an operator would).
+ */
+import { Metadata, status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { startGateway } from './helpers/gateway.js';
+import { waitFor } from './helpers/processes.js';
+import { rpc } from './helpers/rpc.js';
+import { store, TestSession } from './helpers/session.js';
+
+describe('cancelled and expired calls', () => {
+  it('frees everything a cancelled session and expired unary calls held', async () => {
+    const gw = await startGateway(['--metrics-listen', '127.0.0.1:0', '--request-timeout-ms', '1500']);
+    await waitFor('metrics address', () => gw.stdoutLines.some((l) => l.includes('metrics on')));
+    const metrics = /metrics on (\S+)/.exec(gw.stdoutLines.join('\n'))?.[1] as string;
+    const scrape = async () => (await fetch(`http://${metrics}/metrics`)).text();
+    const gauge = (text: string, name: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(name))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+
+    const api = rpc(gw.client());
+    await api.create({ id: 8 });
+    const { pid } = await api.create({ id: 4 });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // 500 commands stuck in the frozen node, then the client goes away.
+      const session = new TestSession(gw.client());
+      for (let i = 0; i < 500; i++) session.send(store(4, 'k', BigInt(i)));
+      // Unary calls whose own deadline (300 ms) is shorter than the gateway's.
+      const client = gw.client();
+      const expired = Array.from(
+        { length: 20 },
+        () =>
+          new Promise<number>((resolve) =>
+            client.exec({ id: 4, name: 'k' }, new Metadata(), { deadline: Date.now() + 300 }, (e) => resolve(e ? e.code : 0)),
+          ),
+      );
+      await waitFor('commands pending in the tree', async () => gauge(await scrape(), 'arbor_pending_node_requests') >= 500);
+      session.cancel();
+      expect(new Set(await Promise.all(expired))).toEqual(new Set([status.DEADLINE_EXCEEDED]));
+      // Everything is freed within the gateway's own deadline, with the node still frozen.
+      await waitFor('nothing pending', async () => {
+        const text = await scrape();
+        return gauge(text, 'arbor_pending_node_requests') === 0 && gauge(text, 'arbor_in_flight_commands') === 0;
+      }, 5000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(await api.exec({ id: 4, name: 'k', value: 1n })).toMatchObject({ found: true });
+  });
+});
