@@ -98,3 +98,8 @@ export class ComputingProcess {
     if (this.exit === null) this.child.kill('SIGKILL');
   }
 }
+
+/** How a process ended, in words, for events and errors. */
+export function describeExit(exit: Exit): string {
+  return exit.signal !== null ? `its process was killed by ${exit.signal}` : `its process exited with code ${exit.code}`;
+}

@@ -17,17 +17,24 @@ import {
   decode,
   downlinkSocket,
   encode,
-  LinkWriter,
   LivenessMonitor,
   type Message,
   MISSED_INTERVALS,
   ProtocolError,
   recordCorr,
-  routingId,
-  splitFrame,
 } from '../computing/protocol/index.js';
 import { type Down, reassess } from './availability.js';
-import { ComputingProcess, type Exit, defaultComputingEntry } from './computing-process.js';
+import {
+  type CallOptions,
+  type ControlOptions,
+  type Created,
+  DEFAULT_MAX_NODES,
+  type ExecResult,
+  type PingResult,
+  type TopologySnapshot,
+} from './api.js';
+import { ComputingProcess, defaultComputingEntry, describeExit, type Exit } from './computing-process.js';
+import { type Deferred, deferred } from './deferred.js';
 import {
   ArborError,
   nodeExists,
@@ -40,95 +47,9 @@ import {
 import { type EventListener, EventHub, type NodeEvent } from './events.js';
 import { type Logger, silentLogger } from './logger.js';
 import { PendingRequests } from './pending-requests.js';
+import { RootLink } from './root-link.js';
 import { RuntimeDir } from './runtime-dir.js';
-import { type NodeState, Topology, type TreeNode } from './topology.js';
-
-export interface ControlOptions {
-  /** How long a command may wait for its reply (default 2000 ms). */
-  requestTimeoutMs?: number;
-  /** How long a new process may take to start and connect (default 10000 ms: a cold start under load). */
-  startTimeoutMs?: number;
-  /** Where the private runtime directory is created (default: the OS temp dir). */
-  runtimeParent?: string;
-  /** The computing program (default: the built computing/main.js). */
-  computingEntry?: string;
-  /** Extra node flags for computing processes. */
-  computingExecArgv?: readonly string[];
-  /** Where the control logs (default: nowhere). */
-  logger?: Logger;
-  /** The most nodes the tree may hold (default DEFAULT_MAX_NODES). */
-  maxNodes?: number;
-}
-
-/**
- * One idle computing process takes about 50-65 MB of RSS (of which 8-20 MB its own), so 256
- * of them stay well inside a 24 GiB machine with room for the gateway and the load.
- */
-export const DEFAULT_MAX_NODES = 256;
-
-/** Per-call limits from the caller, e.g. the gRPC deadline. */
-export interface CallOptions {
-  /** Absolute deadline, ms since the epoch; the control never waits beyond it. */
-  deadline?: number;
-}
-
-export interface Created {
-  id: number;
-  pid: number;
-  /** Where the tree placed the node; null for the root. */
-  parent: number | null;
-}
-
-export interface ExecResult {
-  id: number;
-  name: string;
-  found: boolean;
-  value: bigint;
-}
-
-export interface PingResult {
-  id: number;
-  available: boolean;
-}
-
-export interface NodeSnapshot {
-  id: number;
-  parent: number | null;
-  left: number | null;
-  right: number | null;
-  pid: number | null;
-  depth: number;
-  available: boolean;
-  state: NodeState;
-}
-
-export interface TopologySnapshot {
-  /** Pre-order, left before right. */
-  nodes: NodeSnapshot[];
-  root: number | null;
-  heartbeatMs: number;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined); // waiting on it is optional
-  return { promise, resolve, reject };
-}
-
-function describeExit(exit: Exit): string {
-  return exit.signal !== null ? `its process was killed by ${exit.signal}` : `its process exited with code ${exit.code}`;
-}
+import { Topology, type TreeNode } from './topology.js';
 
 export class Control {
   private readonly tree = new Topology();
@@ -142,21 +63,18 @@ export class Control {
   /** The topmost unreachable nodes, as the root last reported them. */
   private reportedDown = new Set<number>();
   private heartbeatMs = 0;
-  private readonly writer: LinkWriter;
-  private readonly reading: Promise<void>;
+  private readonly link: RootLink;
   private closed = false;
   private readonly requestTimeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly computingEntry: string;
   private readonly computingExecArgv: readonly string[];
-  /** Malformed or unexpected input from the tree, by kind. */
-  readonly dropped = new Map<string, number>();
   private readonly log: Logger;
   private readonly maxNodes: number;
 
   private constructor(
     private readonly dir: RuntimeDir,
-    private readonly router: Router,
+    router: Router,
     options: ControlOptions,
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
@@ -165,11 +83,18 @@ export class Control {
     this.computingExecArgv = options.computingExecArgv ?? [];
     this.log = options.logger ?? silentLogger;
     this.maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
-    this.writer = new LinkWriter(router, (_peer, records, error) => {
-      for (const rec of records) this.pending.fail(recordCorr(rec));
-      this.drop(`undeliverable to the root (${error instanceof Error ? error.message : String(error)})`);
-    });
-    this.reading = this.read();
+    this.link = new RootLink(
+      router,
+      {
+        currentRoot: () => this.tree.root,
+        heard: (root) => this.rootLiveness.heard(root),
+        record: this.fromRoot,
+        undeliverable: (records) => {
+          for (const rec of records) this.pending.fail(recordCorr(rec));
+        },
+      },
+      this.log,
+    );
   }
 
   /** Creates the runtime directory and binds the link to the root. */
@@ -325,7 +250,7 @@ export class Control {
     this.rootLiveness.setInterval(intervalMs);
     const root = this.tree.root;
     if (root !== null && this.tree.get(root)?.state === 'running') {
-      this.writer.push(routingId(root), encode({ kind: 'interval', corr: 0, node: root, intervalMs }));
+      this.link.send(root, encode({ kind: 'interval', corr: 0, node: root, intervalMs }));
     }
     this.reassess();
   }
@@ -338,8 +263,7 @@ export class Control {
     this.pending.failWhere(() => true);
     await Promise.all([...this.processes.values()].map((proc) => proc.stop()));
     for (const start of this.starting.values()) start.reject(new Error('control closed'));
-    this.router.close();
-    await this.reading;
+    await this.link.close();
     this.dir.remove();
   }
 
@@ -366,7 +290,7 @@ export class Control {
     const root = this.tree.root;
     if (root === null || this.closed) return Promise.reject(nodeUnavailable(target));
     const { corr, reply } = this.pending.add(target, this.budget(this.requestTimeoutMs, call), () => nodeUnavailable(target));
-    this.writer.push(routingId(root), build(corr));
+    this.link.send(root, build(corr));
     return reply;
   }
 
@@ -378,35 +302,17 @@ export class Control {
   /** The root is connected: watch it and tell it the interval (it passes it down). */
   private adoptRoot(root: number): void {
     this.rootLiveness.watch(root);
-    this.writer.push(routingId(root), encode({ kind: 'interval', corr: 0, node: root, intervalMs: this.heartbeatMs }));
-  }
-
-  private async read(): Promise<void> {
-    for await (const frames of this.router) {
-      const [peer, frame] = frames;
-      if (frames.length !== 2 || peer === undefined || frame === undefined) {
-        this.drop('wrong frame count');
-        continue;
-      }
-      const root = this.tree.root;
-      if (root === null || peer.toString('latin1') !== routingId(root)) {
-        this.drop('unknown peer');
-        continue;
-      }
-      this.rootLiveness.heard(root);
-      const error = splitFrame(frame, this.fromRoot);
-      if (error) this.drop(error.problem);
-    }
+    this.link.send(root, encode({ kind: 'interval', corr: 0, node: root, intervalMs: this.heartbeatMs }));
   }
 
   private readonly fromRoot = (rec: Buffer): void => {
     const msg = decode(rec);
-    if (msg instanceof ProtocolError) return this.drop(msg.problem);
+    if (msg instanceof ProtocolError) return this.link.drop(msg.problem);
     switch (msg.kind) {
       case 'value':
       case 'pong':
       case 'hello':
-        if (!this.pending.settle(msg)) this.drop(`late ${msg.kind}`);
+        if (!this.pending.settle(msg)) this.link.drop(`late ${msg.kind}`);
         return;
       case 'fail':
         this.pending.fail(msg.corr);
@@ -416,7 +322,7 @@ export class Control {
         this.reassess();
         return;
       default:
-        this.drop(`unexpected ${msg.kind}`);
+        this.link.drop(`unexpected ${msg.kind}`);
     }
   };
 
@@ -472,12 +378,5 @@ export class Control {
   private emit(event: Omit<NodeEvent, 'time'>): void {
     this.log.info({ node: event.id, event: event.kind, reason: event.reason }, `node ${event.id} ${event.kind}`);
     this.events.emit({ ...event, time: new Date() });
-  }
-
-  /** Counts dropped input; the first of each kind is logged, the rest only counted. */
-  private drop(kind: string): void {
-    const seen = this.dropped.get(kind) ?? 0;
-    this.dropped.set(kind, seen + 1);
-    if (seen === 0) this.log.warn({ kind }, 'dropped input from the tree; further drops of this kind are only counted');
   }
 }

@@ -1,6 +1,6 @@
 /** @module The public API of the control core (the gateway imports only this). */
+export { Control } from './control.js';
 export {
-  Control,
   DEFAULT_MAX_NODES,
   type CallOptions,
   type ControlOptions,
@@ -9,7 +9,7 @@ export {
   type NodeSnapshot,
   type PingResult,
   type TopologySnapshot,
-} from './control.js';
+} from './api.js';
 export type { NodeState } from './topology.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { ArborError, invalidArgument, type ErrorKind } from './errors.js';

@@ -1,0 +1,71 @@
+/**
+ * @module The control's public types: its options, per-call limits and what its commands return.
+ */
+import type { Logger } from './logger.js';
+import type { NodeState } from './topology.js';
+
+export interface ControlOptions {
+  /** How long a command may wait for its reply (default 2000 ms). */
+  requestTimeoutMs?: number;
+  /** How long a new process may take to start and connect (default 10000 ms: a cold start under load). */
+  startTimeoutMs?: number;
+  /** Where the private runtime directory is created (default: the OS temp dir). */
+  runtimeParent?: string;
+  /** The computing program (default: the built computing/main.js). */
+  computingEntry?: string;
+  /** Extra node flags for computing processes. */
+  computingExecArgv?: readonly string[];
+  /** Where the control logs (default: nowhere). */
+  logger?: Logger;
+  /** The most nodes the tree may hold (default DEFAULT_MAX_NODES). */
+  maxNodes?: number;
+}
+
+/**
+ * One idle computing process takes about 50-65 MB of RSS (of which 8-20 MB its own), so 256
+ * of them stay well inside a 24 GiB machine with room for the gateway and the load.
+ */
+export const DEFAULT_MAX_NODES = 256;
+
+/** Per-call limits from the caller, e.g. the gRPC deadline. */
+export interface CallOptions {
+  /** Absolute deadline, ms since the epoch; the control never waits beyond it. */
+  deadline?: number;
+}
+
+export interface Created {
+  id: number;
+  pid: number;
+  /** Where the tree placed the node; null for the root. */
+  parent: number | null;
+}
+
+export interface ExecResult {
+  id: number;
+  name: string;
+  found: boolean;
+  value: bigint;
+}
+
+export interface PingResult {
+  id: number;
+  available: boolean;
+}
+
+export interface NodeSnapshot {
+  id: number;
+  parent: number | null;
+  left: number | null;
+  right: number | null;
+  pid: number | null;
+  depth: number;
+  available: boolean;
+  state: NodeState;
+}
+
+export interface TopologySnapshot {
+  /** Pre-order, left before right. */
+  nodes: NodeSnapshot[];
+  root: number | null;
+  heartbeatMs: number;
+}
