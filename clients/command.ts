@@ -79,7 +79,7 @@ export type SessionCommand = NonNullable<SessionRequest['command']>;
 
 /** Builds an error outcome, e.g. for a line that never reached the gateway. */
 export function errorOutcome(code: status, message: string): ErrorOutcome {
-  return { $case: 'error', value: { code, message } };
+  return { $case: 'error', value: { code, message, reason: '' } };
 }
 
 /** Maps a command to the body of a `SessionRequest`. */

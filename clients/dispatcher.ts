@@ -27,6 +27,11 @@ export interface DispatcherOptions {
   format: OutputFormat;
   json: boolean;
   ordered: boolean;
+  /**
+   * Add an indented `why: ...` line under an error that carries a reason (e.g. which node
+   * does not answer). Only for a person at a terminal: script output stays byte-exact.
+   */
+  explain?: boolean;
 }
 
 /** What the caller does after a line: keep reading, or stop (`quit`). */
@@ -171,7 +176,10 @@ export class Dispatcher {
     }
     const outcome = result as Outcome;
     if (isFailure(command, outcome)) this.failed = true;
-    return this.options.json ? formatJsonReply(line, command, outcome) : formatReply(command, outcome, this.options.format);
+    if (this.options.json) return formatJsonReply(line, command, outcome);
+    const text = formatReply(command, outcome, this.options.format);
+    const why = outcome.$case === 'error' && this.options.explain === true ? outcome.value.reason : '';
+    return why === '' ? text : `${text}\n  why: ${why}`;
   }
 
   /** The line for a call that got no answer: none for a lost session (the console says why once). */

@@ -33,7 +33,8 @@ import { statusCounts, topologyJson } from './topology-view.js';
 export function formatJsonReply(line: number, command: RemoteCommand, outcome: Outcome): string {
   const head = { line, ...describe(command) };
   if (outcome.$case === 'error') {
-    return JSON.stringify({ ...head, ok: false, code: statusName(outcome.value.code), message: outcome.value.message });
+    const { code, message, reason } = outcome.value;
+    return JSON.stringify({ ...head, ok: false, code: statusName(code), message, ...(reason !== '' && { reason }) });
   }
   if (!answers(command, outcome)) {
     return JSON.stringify({ ...head, ok: false, code: 'INTERNAL', message: mismatchMessage(command, outcome) });

@@ -100,7 +100,7 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
         { input: io.stdin, output: direct ? io.stdout : io.stderr, notices: io.stderr, history },
         (prompter) => {
           say = prompter.notice;
-          return (dispatcher = new Dispatcher(link, options, paint(direct ? prompter.print : toWriter)));
+          return (dispatcher = new Dispatcher(link, { ...options, explain: direct }, paint(direct ? prompter.print : toWriter)));
         },
         (made) => ({ session: link, output: direct ? ALWAYS_OPEN : writer, dispatcher: made }),
         stop.signal,

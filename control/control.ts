@@ -161,7 +161,7 @@ export class Control {
     }
     if (placement !== null) {
       const above = this.tree.get(placement) as TreeNode;
-      if (above.state !== 'starting' && !above.available) throw parentUnavailable(placement);
+      if (above.state !== 'starting' && !above.available) throw parentUnavailable(placement, this.whyDown(placement));
     }
     const node = this.tree.insert(id);
     const started = deferred();
@@ -169,9 +169,11 @@ export class Control {
     let proc: ComputingProcess | undefined;
     try {
       if (placement !== null) await this.whenStarted(placement);
-      const hello = this.pending.add(id, this.budget(this.startTimeoutMs, call), () =>
-        placement === null ? nodeUnavailable(id) : parentUnavailable(placement),
-      );
+      const startBudget = this.budget(this.startTimeoutMs, call);
+      const hello = this.pending.add(id, startBudget, () => {
+        const reason = (placement === null ? undefined : this.whyDown(placement)) ?? `the new process did not connect within ${startBudget} ms`;
+        return placement === null ? nodeUnavailable(id, reason) : parentUnavailable(placement, reason);
+      });
       proc = ComputingProcess.spawn(
         this.computingEntry,
         {
@@ -215,7 +217,7 @@ export class Control {
     const node = this.tree.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     if (node.state === 'starting') return this.afterStart(id).then(() => this.exec(id, name, value, call));
-    if (!node.available) return Promise.reject(nodeUnavailable(id));
+    if (!node.available) return Promise.reject(nodeUnavailable(id, this.whyDown(id)));
     const reply = this.request(id, call, (corr) =>
       value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
     );
@@ -281,15 +283,18 @@ export class Control {
     try {
       await this.starting.get(id)?.promise;
     } catch (error) {
-      throw parentUnavailable(id, error);
+      throw parentUnavailable(id, error instanceof Error ? `its creation failed: ${error.message}` : undefined);
     }
-    if (this.tree.get(id)?.available !== true) throw parentUnavailable(id);
+    if (this.tree.get(id)?.available !== true) throw parentUnavailable(id, this.whyDown(id));
   }
 
   private request(target: number, call: CallOptions, build: (corr: number) => Buffer): Promise<Message> {
     const root = this.tree.root;
     if (root === null || this.closed) return Promise.reject(nodeUnavailable(target));
-    const { corr, reply } = this.pending.add(target, this.budget(this.requestTimeoutMs, call), () => nodeUnavailable(target));
+    const budget = this.budget(this.requestTimeoutMs, call);
+    const { corr, reply } = this.pending.add(target, budget, () =>
+      nodeUnavailable(target, this.whyDown(target) ?? `no reply within ${budget} ms`),
+    );
     this.link.send(root, build(corr));
     return reply;
   }
@@ -315,7 +320,7 @@ export class Control {
         if (!this.pending.settle(msg)) this.link.drop(`late ${msg.kind}`);
         return;
       case 'fail':
-        this.pending.fail(msg.corr);
+        this.pending.fail(msg.corr, nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
         return;
       case 'heartbeat':
         this.reportedDown = new Set(msg.down);
@@ -364,6 +369,23 @@ export class Control {
       }
     }
     if (lost.size > 0) this.pending.failWhere(this.unreachable);
+  }
+
+  /**
+   * Why node `id` cannot be reached now, naming the node at the top of the outage (e.g. the
+   * root that does not answer); undefined when it is available.
+   */
+  private whyDown(id: number): string | undefined {
+    let node = this.tree.get(id);
+    let top: { node: TreeNode; down: Down } | undefined;
+    while (node !== undefined) {
+      const down = node.state === 'starting' ? undefined : this.ownDown(node);
+      if (down !== undefined) top = { node, down };
+      node = node.parent === null ? undefined : this.tree.get(node.parent);
+    }
+    if (top === undefined) return undefined;
+    if (top.node.id === id) return top.down.reason;
+    return `node ${top.node.id} above it${top.node.parent === null ? ' (the root)' : ''} cannot be reached: ${top.down.reason}`;
   }
 
   /** A request target that cannot answer now, including a starting node whose parent was lost. */

@@ -10,9 +10,10 @@ export class ArborError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    /** Why, in words, when known; kept apart so the message stays the console's exact line. */
+    readonly reason?: string,
   ) {
-    super(message, options);
+    super(message);
   }
 }
 
@@ -20,10 +21,10 @@ export const nodeExists = (id: number): ArborError => new ArborError('exists', `
 export const nodeNotFound = (id: number): ArborError => new ArborError('not-found', `Node with id ${id} doesn't exist`);
 export const parentNotFound = (parent: number): ArborError =>
   new ArborError('not-found', `Parent with id ${parent} not found`);
-export const nodeUnavailable = (id: number, cause?: unknown): ArborError =>
-  new ArborError('unavailable', `Node ${id} is unavailable`, { cause });
-export const parentUnavailable = (parent: number, cause?: unknown): ArborError =>
-  new ArborError('unavailable', `Parent ${parent} is unavailable`, { cause });
+export const nodeUnavailable = (id: number, reason?: string): ArborError =>
+  new ArborError('unavailable', `Node ${id} is unavailable`, reason);
+export const parentUnavailable = (parent: number, reason?: string): ArborError =>
+  new ArborError('unavailable', `Parent ${parent} is unavailable`, reason);
 export const wrongParent = (id: number, placement: number | null, parent: number): ArborError =>
   new ArborError('wrong-parent', `Node ${id} belongs under ${placement ?? 'control'}, not under ${parent}`);
 export const invalidArgument = (problem: string): ArborError => new ArborError('invalid', problem);

@@ -67,7 +67,7 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   call.on('data', (req: SessionRequest) => {
     if (inputEnded) return;
     if (req.tag === 0n) {
-      reply({ tag: 0n, result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message: 'tag must be non-zero' } } });
+      reply({ tag: 0n, result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message: 'tag must be non-zero', reason: '' } } });
       return;
     }
     inFlight++;
@@ -80,9 +80,9 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
           reply({ tag: req.tag, result });
         },
         (error: unknown) => {
-          const { code, details } = toStatus(error, ctx.log);
+          const { code, details, reason } = toStatus(error, ctx.log);
           done(code);
-          reply({ tag: req.tag, result: { $case: 'error', value: { code, message: details } } });
+          reply({ tag: req.tag, result: { $case: 'error', value: { code, message: details, reason } } });
         },
       )
       .finally(() => {

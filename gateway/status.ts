@@ -16,11 +16,13 @@ const CODES: Record<ErrorKind, status> = {
 export interface Status {
   code: status;
   details: string;
+  /** Why, when known (unary calls: trailing metadata "arbor-reason"; Session: SessionError.reason). */
+  reason: string;
 }
 
 /** Known failures keep their message (the `seed` console text); anything else is INTERNAL, without internals. */
 export function toStatus(error: unknown, log: Logger): Status {
-  if (error instanceof ArborError) return { code: CODES[error.kind], details: error.message };
+  if (error instanceof ArborError) return { code: CODES[error.kind], details: error.message, reason: error.reason ?? '' };
   log.error({ err: error }, 'internal error');
-  return { code: status.INTERNAL, details: 'internal error' };
+  return { code: status.INTERNAL, details: 'internal error', reason: '' };
 }

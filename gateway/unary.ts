@@ -3,7 +3,7 @@
  * promise an async handler returns, so every outcome is turned into exactly one callback here,
  * and measured.
  */
-import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CallOptions } from '../control/index.js';
 import type { GatewayContext } from './context.js';
 import { callOptions } from './deadline.js';
@@ -33,7 +33,9 @@ export function unary<Req, Res>(
         ctx.load.unary--;
         const failed = toStatus(error, ctx.log);
         done(failed.code);
-        callback(failed);
+        const metadata = new Metadata();
+        if (failed.reason !== '') metadata.set('arbor-reason', failed.reason);
+        callback({ code: failed.code, details: failed.details, metadata });
       },
     );
   };

@@ -5,7 +5,8 @@
  */
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { startGateway } from './helpers/gateway.js';
+import { runScript } from './helpers/cli.js';
+import { CLI_MAIN, startGateway } from './helpers/gateway.js';
 import { rpc } from './helpers/rpc.js';
 import { load, ping, store, TestSession } from './helpers/session.js';
 import { EventLog } from './helpers/watch.js';
@@ -41,7 +42,27 @@ describe('root frozen under load', () => {
       const fast = await session.all([session.send(ping(90)), session.send(store(10, 'k', 1n)), session.send(load(50, 'k'))]);
       expect(performance.now() - t).toBeLessThan(500);
       expect(fast[0]).toEqual({ $case: 'ping', value: { id: 90, available: false } });
-      expect(fast[1]).toMatchObject({ $case: 'error', value: { code: status.UNAVAILABLE, message: 'Node 10 is unavailable' } });
+      // The line stays the console's; the reason says why: the root does not answer.
+      expect(fast[1]).toEqual({
+        $case: 'error',
+        value: {
+          code: status.UNAVAILABLE,
+          message: 'Node 10 is unavailable',
+          reason: 'node 50 above it (the root) cannot be reached: not heard from for 4 x 100 ms',
+        },
+      });
+      // Unary calls carry the same reason in the trailing metadata, and the CLI shows it in JSON.
+      const unary = await api.exec({ id: 90, name: 'k' }).catch((e: { metadata: { get: (k: string) => unknown[] } }) => e);
+      expect((unary as { metadata: { get: (k: string) => unknown[] } }).metadata.get('arbor-reason')).toEqual([
+        'node 50 above it (the root) cannot be reached: not heard from for 4 x 100 ms',
+      ]);
+      const cli = await runScript(CLI_MAIN, ['--target', gw.address, '--json'], 'exec 25 k\n');
+      expect(JSON.parse(cli.lines[0]!)).toMatchObject({
+        ok: false,
+        code: 'UNAVAILABLE',
+        message: 'Node 25 is unavailable',
+        reason: 'node 50 above it (the root) cannot be reached: not heard from for 4 x 100 ms',
+      });
     } finally {
       process.kill(root.pid, 'SIGCONT');
     }
