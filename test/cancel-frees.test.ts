@@ -41,7 +41,9 @@ describe('cancelled and expired calls', () => {
       );
       await waitFor('commands pending in the tree', async () => gauge(await scrape(), 'arbor_pending_node_requests') >= 500);
       session.cancel();
-      expect(new Set(await Promise.all(expired))).toEqual(new Set([status.DEADLINE_EXCEEDED]));
+      // At the call's deadline either side may speak first: the client's own DEADLINE_EXCEEDED,
+      // or the gateway's UNAVAILABLE (its wait is capped by that same deadline).
+      for (const code of await Promise.all(expired)) expect([status.DEADLINE_EXCEEDED, status.UNAVAILABLE]).toContain(code);
       // Everything is freed within the gateway's own deadline, with the node still frozen.
       await waitFor('nothing pending', async () => {
         const text = await scrape();

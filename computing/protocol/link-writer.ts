@@ -5,14 +5,15 @@
  * a socket goes through one LinkWriter, and records pushed before a flush leave as one message
  * per peer. When the link is idle the flush is a microtask, so a lone request pays no extra
  * event-loop turn per hop; when the link flushed moments ago (it is under load), the flush
- * waits for the end of the loop turn (setImmediate), so everything that arrives in that turn
- * shares one message: that cuts per-message costs on every hop.
+ * waits 1 ms, so everything that arrives meanwhile shares one message: on this design a
+ * message costs far more than its bytes (a send() and a wakeup of every process it crosses),
+ * so fewer, bigger messages raise throughput, at up to 1 ms per hop of latency under load.
  */
 import type { Dealer, Router } from 'zeromq';
 
 /** Keeps a frame well under what a receiver would want to hold at once. */
 const MAX_FRAME_BYTES = 64 * 1024;
-/** A flush this soon after the previous one means the link is busy: batch per loop turn. */
+/** A flush this soon after the previous one means the link is busy: coalesce for 1 ms. */
 const BUSY_GAP_MS = 0.5;
 
 /** `peer` is null for a Dealer (its one connection), else the Router routing id. */
@@ -40,7 +41,7 @@ export class LinkWriter {
     queue.push(record);
     if (!this.scheduled && !this.flushing) {
       this.scheduled = true;
-      if (performance.now() - this.lastFlushAt < BUSY_GAP_MS) setImmediate(this.startFlush);
+      if (performance.now() - this.lastFlushAt < BUSY_GAP_MS) setTimeout(this.startFlush, 1);
       else queueMicrotask(this.startFlush);
     }
   }
