@@ -144,21 +144,33 @@ export const recordCorr = (rec: Buffer): number => rec.readUInt32LE(3);
 export const recordNode = (rec: Buffer): number => rec.readInt32LE(7);
 
 /**
- * Calls `visit` with each record of a frame (views into it, no copies). Stops at the first
- * malformed length and returns the error; records before it were already visited, which is
- * safe because each record is self-contained.
+ * Steps over the records of a frame, calling `step` with each record's offset and length
+ * (no copies, no views); stops early when `step` returns false. Returns the first malformed
+ * length, if any.
  */
-export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): ProtocolError | undefined {
+function walkFrame(frame: Buffer, step: (at: number, len: number) => boolean): ProtocolError | undefined {
   let at = 0;
   while (at < frame.length) {
     if (frame.length - at < HEADER_BYTES) return new ProtocolError('truncated', `${frame.length - at} bytes left, header needs ${HEADER_BYTES}`);
     const len = frame.readUInt16LE(at);
     if (len < HEADER_BYTES || len > MAX_RECORD_BYTES) return new ProtocolError('bad-length', `record length ${len}`);
     if (at + len > frame.length) return new ProtocolError('truncated', `record of ${len} bytes, ${frame.length - at} left`);
-    visit(frame.subarray(at, at + len));
+    if (!step(at, len)) return undefined;
     at += len;
   }
   return undefined;
+}
+
+/**
+ * Calls `visit` with each record of a frame (views into it, no copies). Stops at the first
+ * malformed length and returns the error; records before it were already visited, which is
+ * safe because each record is self-contained.
+ */
+export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): ProtocolError | undefined {
+  return walkFrame(frame, (at, len) => {
+    visit(frame.subarray(at, at + len));
+    return true;
+  });
 }
 
 /**
@@ -166,14 +178,9 @@ export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): Prot
  * be passed on whole (a relay of replies), without visiting its records one by one.
  */
 export function frameHasOnly(frame: Buffer, allowed: (kind: number) => boolean): boolean {
-  let at = 0;
-  while (at < frame.length) {
-    if (frame.length - at < HEADER_BYTES) return false;
-    const len = frame.readUInt16LE(at);
-    if (len < HEADER_BYTES || at + len > frame.length || !allowed(frame[at + 2] as number)) return false;
-    at += len;
-  }
-  return at > 0;
+  let passed = true;
+  const error = walkFrame(frame, (at) => (passed = allowed(frame[at + 2] as number)));
+  return frame.length > 0 && error === undefined && passed;
 }
 
 function isNameByte(c: number): boolean {
