@@ -10,6 +10,7 @@ import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ArborServiceClient } from '../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from './helpers/gateway.js';
+import { waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 
 function selfSignedCert(): { dir: string; cert: string; key: string } {
@@ -34,6 +35,15 @@ describe('security', () => {
     expect(await rpc(tls).create({ id: 3 })).toMatchObject({ id: 3 });
     const plain = rpc(gw.client());
     await expect(plain.ping({ id: 3 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('warns when it listens beyond loopback without TLS, and not on loopback', async () => {
+    const open = await startGateway(['--listen', '0.0.0.0:0']);
+    await waitFor('the warning', () => open.stderr().includes('listening beyond this machine without TLS'));
+    await open.stop();
+    const local = await startGateway();
+    await rpc(local.client()).create({ id: 1 }); // by now the gateway has logged its start
+    expect(local.stderr()).not.toContain('without TLS');
   });
 
   it('with ARBOR_TOKEN set, calls without the bearer token get UNAUTHENTICATED', async () => {
