@@ -71,67 +71,60 @@ export class ProtocolError extends Error {
 
 const MAX_NAME = 255;
 
-function header(buf: Buffer, length: number, kind: Kind, corr: number, node: number): void {
+/** A record of `bodyBytes` bytes after the header, with the header written. */
+function record(kind: Kind, corr: number, node: number, bodyBytes: number): Buffer {
+  const length = HEADER_BYTES + bodyBytes;
+  const buf = Buffer.allocUnsafe(length);
   buf.writeUInt16LE(length, 0);
   buf.writeUInt8(kind, 2);
   buf.writeUInt32LE(corr >>> 0, 3);
   buf.writeInt32LE(node, 7);
+  return buf;
 }
 
 /** Encodes one record. The caller passes valid fields (the gateway validated them). */
 export function encode(msg: Message): Buffer {
+  const { corr, node } = msg;
   switch (msg.kind) {
     case 'store': {
-      const len = HEADER_BYTES + 8 + msg.name.length;
-      const buf = Buffer.allocUnsafe(len);
-      header(buf, len, Kind.Store, msg.corr, msg.node);
+      const buf = record(Kind.Store, corr, node, 8 + msg.name.length);
       buf.writeBigInt64LE(msg.value, HEADER_BYTES);
       buf.write(msg.name, HEADER_BYTES + 8, 'latin1');
       return buf;
     }
     case 'load': {
-      const len = HEADER_BYTES + msg.name.length;
-      const buf = Buffer.allocUnsafe(len);
-      header(buf, len, Kind.Load, msg.corr, msg.node);
+      const buf = record(Kind.Load, corr, node, msg.name.length);
       buf.write(msg.name, HEADER_BYTES, 'latin1');
       return buf;
     }
     case 'ping':
-    case 'pong': {
-      const buf = Buffer.allocUnsafe(HEADER_BYTES);
-      header(buf, HEADER_BYTES, msg.kind === 'ping' ? Kind.Ping : Kind.Pong, msg.corr, msg.node);
-      return buf;
-    }
+      return record(Kind.Ping, corr, node, 0);
+    case 'pong':
+      return record(Kind.Pong, corr, node, 0);
     case 'hello': {
-      const buf = Buffer.allocUnsafe(HEADER_BYTES + 4);
-      header(buf, HEADER_BYTES + 4, Kind.Hello, msg.corr, msg.node);
+      const buf = record(Kind.Hello, corr, node, 4);
       buf.writeInt32LE(msg.pid, HEADER_BYTES);
       return buf;
     }
     case 'value': {
-      const buf = Buffer.allocUnsafe(HEADER_BYTES + 9);
-      header(buf, HEADER_BYTES + 9, Kind.Value, msg.corr, msg.node);
+      const buf = record(Kind.Value, corr, node, 9);
       buf.writeUInt8(msg.found ? 1 : 0, HEADER_BYTES);
       buf.writeBigInt64LE(msg.value, HEADER_BYTES + 1);
       return buf;
     }
     case 'fail': {
-      const buf = Buffer.allocUnsafe(HEADER_BYTES + 1);
-      header(buf, HEADER_BYTES + 1, Kind.Fail, msg.corr, msg.node);
+      const buf = record(Kind.Fail, corr, node, 1);
       buf.writeUInt8(msg.reason, HEADER_BYTES);
       return buf;
     }
     case 'heartbeat': {
       const ids = msg.down.length > MAX_DOWN_IDS ? msg.down.slice(0, MAX_DOWN_IDS) : msg.down;
-      const len = HEADER_BYTES + 4 * ids.length;
-      const buf = Buffer.allocUnsafe(len);
-      header(buf, len, Kind.Heartbeat, msg.corr, msg.node);
+      const buf = record(Kind.Heartbeat, corr, node, 4 * ids.length);
       ids.forEach((id, i) => buf.writeInt32LE(id, HEADER_BYTES + 4 * i));
       return buf;
     }
     case 'interval': {
-      const buf = Buffer.allocUnsafe(HEADER_BYTES + 4);
-      header(buf, HEADER_BYTES + 4, Kind.Interval, msg.corr, msg.node);
+      const buf = record(Kind.Interval, corr, node, 4);
       buf.writeUInt32LE(msg.intervalMs, HEADER_BYTES);
       return buf;
     }
