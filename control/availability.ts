@@ -18,8 +18,7 @@ export type OwnDown = (node: TreeNode) => Down | undefined;
 
 export interface Flip {
   node: TreeNode;
-  available: boolean;
-  /** Set when the node became unavailable. */
+  /** Why it became unavailable; undefined when it became available again. */
   down: Down | undefined;
 }
 
@@ -38,7 +37,7 @@ export function reassess(topology: Topology, ownDown: OwnDown): Flip[] {
     const available = down === undefined;
     if (available !== node.available) {
       node.available = available;
-      flips.push({ node, available, down });
+      flips.push({ node, down });
     }
   }
   return flips;
