@@ -7,7 +7,7 @@
  * proto means adding a case here and in the formatters.
  */
 import { status } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { SessionCommand, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
 
 /** `create <id> [<parent>]`; `parent` is absent when none was given (or `-1`). */
 export interface CreateCommand {
@@ -66,24 +66,24 @@ export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'tree', 'st
 export type HelpTopic = (typeof COMMAND_WORDS)[number];
 
 /**
- * The result of one command: the `SessionResponse` result itself, so that a command added to
+ * The result of one command: the `SessionResult` result itself, so that a command added to
  * the proto (e.g. `heartbeat`) needs no new type here. A local failure uses the `error` case.
  */
-export type Outcome = NonNullable<SessionResponse['result']>;
+export type Outcome = NonNullable<SessionResult['result']>;
 
 /** The `error` case of an `Outcome`. */
 export type ErrorOutcome = Extract<Outcome, { $case: 'error' }>;
 
-/** The body of a `SessionRequest`. */
-export type SessionCommand = NonNullable<SessionRequest['command']>;
+/** The body of a `SessionCommand` (without its tag). */
+export type CommandBody = NonNullable<SessionCommand['command']>;
 
 /** Builds an error outcome, e.g. for a line that never reached the gateway. */
 export function errorOutcome(code: status, message: string): ErrorOutcome {
   return { $case: 'error', value: { code, message, reason: '' } };
 }
 
-/** Maps a command to the body of a `SessionRequest`. */
-export function toSessionCommand(command: RemoteCommand): SessionCommand {
+/** Maps a command to the body of a `SessionCommand`. */
+export function toCommandBody(command: RemoteCommand): CommandBody {
   switch (command.kind) {
     case 'create':
       return { $case: 'create', value: { id: command.id, parent: command.parent } };

@@ -10,7 +10,7 @@
  * exactly the tree the lines before them left (`create 8`, `tree`, `create 9` shows 8 alone).
  */
 import type { NodeEvent, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
-import { toSessionCommand, type Outcome, type RemoteCommand, type TopologyCommand } from './command.js';
+import { toCommandBody, type Outcome, type RemoteCommand, type TopologyCommand } from './command.js';
 import { formatEvent, formatJsonEvent } from './format-event.js';
 import { formatJsonHelp, formatJsonLocalError, formatJsonReply, formatJsonTopology } from './format-json.js';
 import { formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
@@ -98,7 +98,7 @@ export class Dispatcher {
         return 'continue';
       }
       default: {
-        const command = toSessionCommand(parsed);
+        const command = toCommandBody(parsed);
         const fence = this.fence;
         void this.track(line, parsed, fence === undefined ? this.gateway.send(command) : fence.then(() => this.gateway.send(command)));
         return 'continue';

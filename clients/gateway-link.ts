@@ -12,8 +12,8 @@
  * Every call carries the bearer token, when there is one.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { ArborServiceClient, SessionResponse, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
-import type { Outcome, SessionCommand } from './command.js';
+import type { ArborServiceClient, SessionResult, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { CommandBody, Outcome } from './command.js';
 import { waitUntilReady } from './connect.js';
 import { statusName } from './format.js';
 import { SessionClient, type SessionClosedError } from './session-client.js';
@@ -47,15 +47,15 @@ export class GatewayCallError extends Error {
 /** What the console needs from the gateway (the `Dispatcher`'s view of a `GatewayLink`). */
 export interface GatewayPort {
   /** Sends a command on the session; rejects with `SessionClosedError` or `GatewayCallError`. */
-  send(command: SessionCommand): Promise<Outcome>;
+  send(command: CommandBody): Promise<Outcome>;
   /** Calls `Topology`; rejects with `GatewayCallError` (or the lost session's error). */
   topology(): Promise<TopologyResponse>;
 }
 
 /** What a `GatewayLink` reports. */
 export interface LinkHandlers {
-  /** A session response that answers no command (tag 0: an availability event). */
-  onUnmatched: (response: SessionResponse) => void;
+  /** A session result that answers no command (tag 0: an availability event). */
+  onUnmatched: (result: SessionResult) => void;
   /**
    * The session was lost (not closed by us). Called once per loss; `retrying` says whether the
    * link reconnects (with `reconnect`, unless the status is one no retry cures).
@@ -93,7 +93,7 @@ export class GatewayLink implements GatewayPort {
     this.session = this.open();
   }
 
-  send(command: SessionCommand): Promise<Outcome> {
+  send(command: CommandBody): Promise<Outcome> {
     if (this.session === undefined) return Promise.reject(this.notConnected());
     return this.session.send(command);
   }

@@ -57,9 +57,9 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
     client,
     target,
     {
-      onUnmatched: (response) => {
-        if (response.tag === 0n && response.result?.$case === 'event') dispatcher?.printEvent(response.result.value);
-        else say(`arbor: ignored a reply with unknown tag ${response.tag}`);
+      onUnmatched: ({ tag, result }) => {
+        if (tag === 0n && result?.$case === 'event') dispatcher?.printEvent(result.value);
+        else say(`arbor: ignored a reply with unknown tag ${tag}`);
       },
       onLost: (error, retrying) => {
         if (outputError !== undefined) return;

@@ -7,11 +7,17 @@
  * so nothing waits forever (the nats `muxsubscription` / temporal `threaded-vm` pattern).
  * Backpressure is exposed rather than hidden: `writable` turns false when `write()` did, and the
  * caller stops reading input until `whenWritable()` resolves.
+ *
+ * Commands sent within one event-loop turn leave together in one SessionRequest (at most
+ * MAX_BATCH, the gateway's limit), so a piped script pays gRPC's per-message cost per batch.
  */
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
-import { errorOutcome, type Outcome, type SessionCommand } from './command.js';
+import type { SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
+import { type CommandBody, errorOutcome, type Outcome } from './command.js';
 import { statusName } from './format.js';
+
+/** Commands per SessionRequest at most: the gateway refuses bigger batches. */
+export const MAX_BATCH = 1024;
 
 /** Every command pending on a session that failed or ended is rejected with this. */
 export class SessionClosedError extends Error {
@@ -35,8 +41,8 @@ export class SessionClosedError extends Error {
 
 /** Options of a `SessionClient`. */
 export interface SessionClientOptions {
-  /** Receives responses that match no pending command (tag 0 will carry availability events). */
-  onUnmatched?: (response: SessionResponse) => void;
+  /** Receives results that match no pending command (tag 0 carries availability events). */
+  onUnmatched?: (result: SessionResult) => void;
   /** Called once when the session is over, for whatever reason (also after `end()`). */
   onClosed?: (error: SessionClosedError) => void;
 }
@@ -56,6 +62,9 @@ export class SessionClient {
   private readonly finished: Promise<void>;
   private markFinished: () => void = () => {};
   private cancelledByUs = false;
+  /** Sent but not yet written: they leave together at the end of this event-loop turn. */
+  private outbox: SessionCommand[] = [];
+  private flushScheduled = false;
 
   /**
    * @param stream a fresh `client.session()` stream; this takes it over
@@ -81,14 +90,27 @@ export class SessionClient {
    * refused). Rejects with `SessionClosedError` if the session fails or ends before the answer, or
    * already has. Never waits for room: check `writable` before sending more.
    */
-  send(command: SessionCommand): Promise<Outcome> {
+  send(command: CommandBody): Promise<Outcome> {
     if (this.closed !== undefined) return Promise.reject(this.closed);
     const tag = this.nextTag++;
     return new Promise<Outcome>((resolve, reject) => {
       this.pending.set(tag, { resolve, reject });
-      if (!this.stream.write({ tag, command })) this.blocked = true;
+      this.outbox.push({ tag, command });
+      if (this.outbox.length >= MAX_BATCH) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
     });
   }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const commands = this.outbox;
+    if (commands.length === 0 || this.closed !== undefined) return;
+    this.outbox = [];
+    if (!this.stream.write({ commands })) this.blocked = true;
+  };
 
   /** Commands sent and not answered yet. */
   get inFlight(): number {
@@ -116,7 +138,10 @@ export class SessionClient {
    * or after `timeoutMs`, when the call is cancelled. Call it once nothing is in flight.
    */
   async end(timeoutMs = 2000): Promise<void> {
-    if (this.closed === undefined) this.stream.end();
+    if (this.closed === undefined) {
+      this.flush();
+      this.stream.end();
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
@@ -136,13 +161,15 @@ export class SessionClient {
   }
 
   private readonly onData = (response: SessionResponse): void => {
-    const entry = this.pending.get(response.tag);
-    if (entry === undefined) {
-      this.options.onUnmatched?.(response);
-      return;
+    for (const result of response.results) {
+      const entry = this.pending.get(result.tag);
+      if (entry === undefined) {
+        this.options.onUnmatched?.(result);
+        continue;
+      }
+      this.pending.delete(result.tag);
+      entry.resolve(result.result ?? errorOutcome(status.INTERNAL, 'the gateway sent a result without an outcome'));
     }
-    this.pending.delete(response.tag);
-    entry.resolve(response.result ?? errorOutcome(status.INTERNAL, 'the gateway sent a response without a result'));
   };
 
   private readonly onError = (error: ServiceError): void => {

@@ -13,8 +13,8 @@ import {
   NodeState as ApiNodeState,
   type PingRequest,
   type PingResponse,
-  type SessionRequest,
-  type SessionResponse,
+  type SessionCommand,
+  type SessionResult,
   type TopologyResponse,
 } from '../proto/gen/arbor/v1/arbor.js';
 import { type CallOptions, type Control, invalidArgument, type NodeState } from '../control/index.js';
@@ -52,12 +52,12 @@ export function heartbeat(control: Control, req: HeartbeatRequest): Promise<Hear
   return Promise.resolve({ intervalMs: control.heartbeatInterval });
 }
 
-/** Runs one Session command; the result is the matching member of SessionResponse's oneof. */
+/** Runs one Session command; the result is the matching member of SessionResult's oneof. */
 export function run(
   control: Control,
-  command: SessionRequest['command'],
+  command: SessionCommand['command'],
   call: CallOptions,
-): Promise<NonNullable<SessionResponse['result']>> {
+): Promise<NonNullable<SessionResult['result']>> {
   switch (command?.$case) {
     case 'create':
       return create(control, command.value, call).then((value) => ({ $case: 'create', value }));

@@ -1,6 +1,10 @@
 /**
  * @module The Session stream: many commands in flight, each answered as soon as it finishes.
  *
+ * A SessionRequest carries up to SESSION_MAX_BATCH commands; results that are ready within one
+ * event-loop turn leave together in one SessionResponse, so under load gRPC's per-message cost
+ * is paid per batch, and a lone command waits at most one turn.
+ *
  * Backpressure both ways: reading pauses while the session has SESSION_MAX_IN_FLIGHT commands
  * running or while the client is not reading our replies, so a fast sender is slowed, never
  * refused, and nothing is buffered without bound.
@@ -8,13 +12,17 @@
  * Availability events are delivered on every session as they happen, with tag 0.
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
 import { run } from './commands.js';
 import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
-import { SESSION_MAX_IN_FLIGHT } from './limits.js';
+import { SESSION_MAX_BATCH, SESSION_MAX_IN_FLIGHT } from './limits.js';
 import { toStatus } from './status.js';
 
+const refused = (tag: bigint, message: string): SessionResult => ({
+  tag,
+  result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message, reason: '' } },
+});
 
 export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionRequest, SessionResponse>): void {
   const { control, streams } = ctx;
@@ -22,6 +30,8 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   let inputEnded = false;
   let finished = false;
   let writable = true;
+  let outbox: SessionResult[] = [];
+  let flushScheduled = false;
 
   const adjustFlow = (): void => {
     if (finished) return;
@@ -29,11 +39,26 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     else call.resume();
   };
 
-  const reply = (response: SessionResponse): void => {
+  const flush = (): void => {
+    flushScheduled = false;
+    const results = outbox;
+    outbox = [];
     if (finished) return;
-    if (!call.write(response) && writable) {
-      writable = false;
-      adjustFlow();
+    for (let at = 0; at < results.length; at += SESSION_MAX_BATCH) {
+      const batch = results.length <= SESSION_MAX_BATCH ? results : results.slice(at, at + SESSION_MAX_BATCH);
+      if (!call.write({ results: batch }) && writable) {
+        writable = false;
+        adjustFlow();
+      }
+    }
+  };
+
+  const reply = (result: SessionResult): void => {
+    if (finished) return;
+    outbox.push(result);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
     }
   };
 
@@ -47,6 +72,7 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
 
   const finishIfDone = (): void => {
     if (inputEnded && inFlight === 0 && !finished) {
+      flush();
       abandon();
       call.end();
     }
@@ -59,37 +85,46 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     finishIfDone();
   });
 
+  const settled = (): void => {
+    inFlight--;
+    adjustFlow();
+    finishIfDone();
+  };
+
+  const runCommand = ({ tag, command }: SessionCommand): void => {
+    if (tag === 0n) return reply(refused(0n, 'tag must be non-zero'));
+    inFlight++;
+    const done = ctx.metrics.start(`Session/${command?.$case ?? 'none'}`);
+    run(control, command, {}).then(
+      (result) => {
+        done(status.OK);
+        reply({ tag, result });
+        settled();
+      },
+      (error: unknown) => {
+        const { code, details, reason } = toStatus(error, ctx.log);
+        done(code);
+        reply({ tag, result: { $case: 'error', value: { code, message: details, reason } } });
+        settled();
+      },
+    );
+  };
+
   call.on('drain', () => {
     writable = true;
     adjustFlow();
   });
 
-  call.on('data', (req: SessionRequest) => {
+  call.on('data', ({ commands }: SessionRequest) => {
     if (inputEnded) return;
-    if (req.tag === 0n) {
-      reply({ tag: 0n, result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message: 'tag must be non-zero', reason: '' } } });
+    if (commands.length === 0) return reply(refused(0n, 'the SessionRequest has no commands'));
+    if (commands.length > SESSION_MAX_BATCH) {
+      const problem = `the SessionRequest has ${commands.length} commands: at most ${SESSION_MAX_BATCH} per message`;
+      for (const { tag } of commands) reply(refused(tag, problem));
       return;
     }
-    inFlight++;
+    for (const command of commands) runCommand(command);
     adjustFlow();
-    const done = ctx.metrics.start(`Session/${req.command?.$case ?? 'none'}`);
-    run(control, req.command, {})
-      .then(
-        (result) => {
-          done(status.OK);
-          reply({ tag: req.tag, result });
-        },
-        (error: unknown) => {
-          const { code, details, reason } = toStatus(error, ctx.log);
-          done(code);
-          reply({ tag: req.tag, result: { $case: 'error', value: { code, message: details, reason } } });
-        },
-      )
-      .finally(() => {
-        inFlight--;
-        adjustFlow();
-        finishIfDone();
-      });
   });
 
   call.on('end', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeEventKind } from '../proto/gen/arbor/v1/arbor.js';
 import {
   errorOutcome,
-  toSessionCommand,
+  toCommandBody,
   type Outcome,
   type RemoteCommand,
 } from '../clients/command.js';
@@ -215,17 +215,17 @@ describe('events', () => {
   });
 });
 
-describe('toSessionCommand', () => {
+describe('toCommandBody', () => {
   it('maps commands onto the Session oneof', () => {
-    expect(toSessionCommand(create(9, 11))).toEqual({ $case: 'create', value: { id: 9, parent: 11 } });
-    expect(toSessionCommand(create(8))).toEqual({ $case: 'create', value: { id: 8, parent: undefined } });
-    expect(toSessionCommand(store(8, 'X', -1n))).toEqual({ $case: 'exec', value: { id: 8, name: 'X', value: -1n } });
-    expect(toSessionCommand(load(8, 'X'))).toEqual({ $case: 'exec', value: { id: 8, name: 'X', value: undefined } });
-    expect(toSessionCommand(ping(3))).toEqual({ $case: 'ping', value: { id: 3 } });
+    expect(toCommandBody(create(9, 11))).toEqual({ $case: 'create', value: { id: 9, parent: 11 } });
+    expect(toCommandBody(create(8))).toEqual({ $case: 'create', value: { id: 8, parent: undefined } });
+    expect(toCommandBody(store(8, 'X', -1n))).toEqual({ $case: 'exec', value: { id: 8, name: 'X', value: -1n } });
+    expect(toCommandBody(load(8, 'X'))).toEqual({ $case: 'exec', value: { id: 8, name: 'X', value: undefined } });
+    expect(toCommandBody(ping(3))).toEqual({ $case: 'ping', value: { id: 3 } });
   });
 
   it('heartbeat (also spelled heartbit) is a Session command', () => {
-    expect(toSessionCommand(heartbeat(100))).toEqual({ $case: 'heartbeat', value: { intervalMs: 100 } });
+    expect(toCommandBody(heartbeat(100))).toEqual({ $case: 'heartbeat', value: { intervalMs: 100 } });
   });
 
   it('a heartbeat the gateway refuses prints its message in both formats', () => {

@@ -11,8 +11,11 @@ server.addService(EchoService, {
   echo: (call: ServerUnaryCall<ExecRequest, ExecResponse>, callback: sendUnaryData<ExecResponse>) => callback(null, echoed(call.request)),
   stream: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
     call.on('data', (req: SessionRequest) => {
-      const exec = req.command?.$case === 'exec' ? req.command.value : { id: 0, name: 'x', value: undefined };
-      call.write({ tag: req.tag, result: { $case: 'exec', value: echoed(exec) } });
+      const results = req.commands.map(({ tag, command }) => {
+        const exec = command?.$case === 'exec' ? command.value : { id: 0, name: 'x', value: undefined };
+        return { tag, result: { $case: 'exec' as const, value: echoed(exec) } };
+      });
+      call.write({ results });
     });
     call.on('end', () => call.end());
     call.on('error', () => undefined);

@@ -1,17 +1,20 @@
 /**
- * A raw Session stream for tests: send commands with tags, await replies by tag.
+ * A raw Session stream for tests: send commands with tags (one command per SessionRequest, or
+ * several with `sendBatch`), await replies by tag.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import type { ArborServiceClient, SessionRequest, SessionResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import type { ArborServiceClient, SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../../proto/gen/arbor/v1/arbor.js';
 import { waitFor } from './processes.js';
 
-export type Command = NonNullable<SessionRequest['command']>;
-export type Result = NonNullable<SessionResponse['result']>;
+export type Command = NonNullable<SessionCommand['command']>;
+export type Result = NonNullable<SessionResult['result']>;
 
 export class TestSession {
   readonly replies = new Map<bigint, Result>();
   /** Tags in the order their replies arrived. */
   readonly arrival: bigint[] = [];
+  /** SessionResponse messages received so far. */
+  responses = 0;
   private readonly stream: ClientDuplexStream<SessionRequest, SessionResponse>;
   private nextTag = 1n;
   readonly ended: Promise<void>;
@@ -24,15 +27,28 @@ export class TestSession {
     });
     this.ended.catch(() => undefined);
     this.stream.on('data', (res: SessionResponse) => {
-      if (res.result !== undefined) this.replies.set(res.tag, res.result);
-      this.arrival.push(res.tag);
+      this.responses++;
+      for (const { tag, result } of res.results) {
+        if (result !== undefined) this.replies.set(tag, result);
+        this.arrival.push(tag);
+      }
     });
   }
 
   send(command: Command): bigint {
-    const tag = this.nextTag++;
-    this.stream.write({ tag, command });
-    return tag;
+    return this.sendBatch([command])[0] as bigint;
+  }
+
+  /** Sends the commands in one SessionRequest; returns their tags. */
+  sendBatch(commands: readonly Command[]): bigint[] {
+    const tagged = commands.map((command) => ({ tag: this.nextTag++, command }));
+    this.stream.write({ commands: tagged });
+    return tagged.map((c) => c.tag);
+  }
+
+  /** Writes a raw request, e.g. a malformed one. */
+  write(request: SessionRequest): void {
+    this.stream.write(request);
   }
 
   async reply(tag: bigint, timeoutMs = 10_000): Promise<Result> {
