@@ -21,6 +21,8 @@ export function machine(): Machine {
 export interface RunRecord {
   startedAt: Date;
   quick: boolean;
+  /** Set when `--only` ran a subset of the phases. */
+  only?: readonly string[];
   durationSeconds: number;
   /** 1-minute load average at start and at end (other work on the machine skews figures). */
   loadAverage: [number, number];
@@ -33,10 +35,11 @@ export interface RunRecord {
 export function writeResults(dir: string, run: RunRecord): string {
   mkdirSync(dir, { recursive: true });
   const stamp = run.startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-  const file = `${dir}${stamp}${run.quick ? '-quick' : ''}.json`;
+  const file = `${dir}${stamp}${run.quick ? '-quick' : ''}${run.only ? '-partial' : ''}.json`;
   const json = {
     startedAt: run.startedAt.toISOString(),
     mode: run.quick ? 'quick' : 'full',
+    only: run.only,
     durationSeconds: run.durationSeconds,
     loadAverage: run.loadAverage,
     machine: machine(),

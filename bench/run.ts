@@ -2,7 +2,7 @@
  * @module `npm run bench`: measures arbor against the parts it is built from, in one run on one
  * machine, prints one table and writes the same figures as JSON to bench/results/.
  *
- *   node dist/bench/run.js [--quick]
+ *   node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]]
  *
  * Exit status: 0 when every phase ran, whatever the targets say (a benchmark, not a test);
  * 1 when a phase failed (its rows then say n/a and why); 2 for a usage error.
@@ -19,18 +19,28 @@ import { ROW_LABELS, type Row, type RowKey } from './rows.js';
 import { renderTable } from './table.js';
 import { evaluateTargets } from './targets.js';
 
-const USAGE = 'usage: node dist/bench/run.js [--quick]\n  --quick  tiny counts: checks that every row runs (figures meaningless)';
+const USAGE = [
+  'usage: node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]]',
+  '  --quick  tiny counts: checks that every row runs (figures meaningless)',
+  '  --only   run only the phases whose name contains one of these words (e.g. --only echo,balanced);',
+  '           rows and targets of the others read n/a',
+].join('\n');
 
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const unknown = argv.filter((a) => a !== '--quick');
-if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown argument ${unknown[0]}\n${USAGE}\n`);
+const usageError = (problem: string): never => {
+  process.stderr.write(`bench: ${problem}\n${USAGE}\n`);
   process.exit(2);
-}
+};
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt < 0 ? undefined : (argv[onlyAt + 1] ?? usageError('--only needs a list of phase names')).split(',');
+const unknown = argv.filter((a, i) => a !== '--quick' && (onlyAt < 0 || (i !== onlyAt && i !== onlyAt + 1)));
+if (unknown.length > 0) usageError(`unknown argument ${unknown[0]}`);
+const phases = only === undefined ? PHASES : PHASES.filter((p) => only.some((word) => p.name.includes(word)));
+if (phases.length === 0) usageError(`--only ${only?.join(',')} matches no phase: ${PHASES.map((p) => p.name).join('; ')}`);
 const opts = argv.includes('--quick') ? QUICK : FULL;
 
 installCleanupHandlers();
@@ -40,7 +50,7 @@ const t0 = performance.now();
 const measured = new Map<RowKey, Row>();
 const errors: string[] = [];
 
-for (const phase of PHASES) {
+for (const phase of phases) {
   const phaseStart = performance.now();
   process.stderr.write(`bench: ${phase.name}...`);
   try {
@@ -62,12 +72,12 @@ const durationSeconds = (performance.now() - t0) / 1000;
 const m = machine();
 const loadAtEnd = loadavg()[0] ?? 0;
 const title = [
-  `arbor bench (${opts.quick ? 'quick: figures meaningless' : 'full'}), ${startedAt.toISOString()}, ${durationSeconds.toFixed(0)} s`,
+  `arbor bench (${opts.quick ? 'quick: figures meaningless' : 'full'}${only ? `, only ${only.join(',')}` : ''}), ${startedAt.toISOString()}, ${durationSeconds.toFixed(0)} s`,
   `Node ${m.node}, ${m.cpus} × ${m.cpuModel}; load average ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end` +
     // At the end the load includes this run's own processes; at the start it is other work.
     (loadAtStart > m.cpus / 2 ? ' (other work on this machine: figures are noisy)' : ''),
 ].join('\n');
 process.stdout.write(`${renderTable(title, rows, targets)}\n`);
-const file = writeResults(RESULTS_DIR, { startedAt, quick: opts.quick, durationSeconds, loadAverage: [loadAtStart, loadAtEnd], rows, targets, errors });
+const file = writeResults(RESULTS_DIR, { startedAt, quick: opts.quick, only, durationSeconds, loadAverage: [loadAtStart, loadAtEnd], rows, targets, errors });
 process.stdout.write(`\nJSON: ${file}\n`);
 process.exit(errors.length > 0 ? 1 : 0);
