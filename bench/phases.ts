@@ -41,7 +41,7 @@ const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeo
 export const PHASES: readonly Phase[] = [
   {
     name: 'grpc-js echo',
-    keys: ['echoUnary1', 'echoUnary64', 'echoStream'],
+    keys: ['echoUnary1', 'echoRelay1', 'echoUnary64', 'echoStream'],
     run: async (opts, emit) => (await grpcEchoBaselines(opts)).forEach(emit),
   },
   {

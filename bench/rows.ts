@@ -6,6 +6,7 @@
 
 export const ROW_LABELS = {
   echoUnary1: 'grpc-js echo, unary, concurrency 1',
+  echoRelay1: 'grpc-js echo + 1 zeromq round trip, concurrency 1',
   echoUnary64: 'grpc-js echo, unary, concurrency 64',
   echoStream: 'grpc-js echo, bidi stream, 1024 in flight',
   zmqEcho1: 'zeromq echo, 1 in flight',
@@ -51,7 +52,7 @@ export type TargetKey = keyof typeof TARGET_LABELS;
 
 export type Section = 'baselines' | 'arbor';
 
-const BASELINE_KEYS: ReadonlySet<RowKey> = new Set(['echoUnary1', 'echoUnary64', 'echoStream', 'zmqEcho1', 'zmqEchoWindow', 'bareStart', 'bareRss', 'heartbeatFloor']);
+const BASELINE_KEYS: ReadonlySet<RowKey> = new Set(['echoUnary1', 'echoRelay1', 'echoUnary64', 'echoStream', 'zmqEcho1', 'zmqEchoWindow', 'bareStart', 'bareRss', 'heartbeatFloor']);
 
 export function sectionOf(key: RowKey): Section {
   return BASELINE_KEYS.has(key) ? 'baselines' : 'arbor';

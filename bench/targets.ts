@@ -50,7 +50,10 @@ const CHECKS: Check[] = [
     value: (f) => {
       const exec = mean(f('execStoreRoot1', 'p50Ms'), f('execLoadRoot1', 'p50Ms'));
       const echo = f('echoUnary1', 'p50Ms');
-      return { value: ratioOf(exec, echo), detail: both(exec, echo, ms) };
+      const relay = f('echoRelay1', 'p50Ms');
+      const detail = both(exec, echo, ms);
+      const floor = relay === undefined || echo === undefined ? undefined : `floor, the echo + 1 zeromq round trip: ${ms(relay)} = ${(relay / echo).toFixed(2)} ×`;
+      return { value: ratioOf(exec, echo), detail: [detail, floor].filter((x) => x !== undefined).join('; ') || undefined };
     },
   },
   {

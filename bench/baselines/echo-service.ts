@@ -23,11 +23,13 @@ import {
 
 export const EchoService = {
   echo: { ...ArborServiceService.exec, path: '/bench.v1.EchoService/Echo' as const },
+  relay: { ...ArborServiceService.exec, path: '/bench.v1.EchoService/Relay' as const },
   stream: { ...ArborServiceService.session, path: '/bench.v1.EchoService/Stream' as const },
 };
 
 export interface EchoClient extends Client {
   echo(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
+  relay(request: ExecRequest, callback: (error: ServiceError | null, response: ExecResponse) => void): ClientUnaryCall;
   stream(): ClientDuplexStream<SessionRequest, SessionResponse>;
 }
 
