@@ -152,7 +152,7 @@ export class ComputingNode {
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.beatTimer = null;
     if (msg.intervalMs > 0) {
-      this.beatTimer = setInterval(() => this.up.push(null, this.beat), msg.intervalMs);
+      this.beatTimer = setInterval(() => this.up.pushAlone(null, this.beat), msg.intervalMs);
       this.up.push(null, this.beat);
     }
   }
