@@ -3,21 +3,18 @@
  *
  * zeromq.js allows one pending send per socket (a second rejects with EBUSY), so every send of
  * a socket goes through one LinkWriter, and records pushed before a flush leave as one message
- * per peer. When the link is idle the flush is a microtask, so a lone request pays no extra
- * event-loop turn per hop; when the link flushed moments ago (it is under load), the flush
- * waits 1 ms, so everything that arrives meanwhile shares one message: on this design a
- * message costs far more than its bytes (a send() and a wakeup of every process it crosses),
- * so fewer, bigger messages raise throughput, at up to 1 ms per hop of latency under load.
+ * per peer. The flush runs in `setImmediate`, after the poll phase of the current event-loop
+ * turn: everything the process read in that turn (every frame already waiting on every socket)
+ * is answered or relayed in one message per peer, with no timer and no added wait when idle.
+ * On this design a message costs far more than its bytes (a send() and a wakeup of every
+ * process it crosses). Measured on the 31-node Session load: a microtask flush sent 0.8 zeromq
+ * messages per command (one relay per child frame), this 0.45, with 15-25 % more commands/s;
+ * an earlier "1 ms timer when busy" rule did no better than the microtask.
  */
 import type { Dealer, Router } from 'zeromq';
 
 /** Keeps a frame well under what a receiver would want to hold at once. */
 const MAX_FRAME_BYTES = 64 * 1024;
-/** A flush this soon after the previous one means the link is busy: coalesce for 1 ms. */
-const BUSY_GAP_MS = 0.5;
-
-const RESOLVED = Promise.resolve();
-
 /** `peer` is null for a Dealer (its one connection), else the Router routing id. */
 export type Undeliverable = (peer: string | null, records: Buffer[], error: unknown) => void;
 
@@ -25,7 +22,6 @@ export class LinkWriter {
   private queues = new Map<string | null, Buffer[]>();
   private flushing = false;
   private scheduled = false;
-  private lastFlushAt = -Infinity;
   private readonly peerIds = new Map<string, Buffer>();
 
   constructor(
@@ -38,17 +34,14 @@ export class LinkWriter {
     this.enqueue(peer, record);
     if (!this.scheduled && !this.flushing) {
       this.scheduled = true;
-      if (performance.now() - this.lastFlushAt < BUSY_GAP_MS) setTimeout(this.startFlush, 1);
-      // Not queueMicrotask: in Node it allocates an AsyncResource per call, which showed in the
-      // profile of an idle node's heartbeat; a resolved promise's reaction is a bare microtask.
-      else void RESOLVED.then(this.startFlush);
+      setImmediate(this.startFlush);
     }
   }
 
   /**
    * Like `push`, for a record that is alone in its event-loop turn (a timer's heartbeat): on an
-   * idle link it leaves at once instead of waiting a microtask for company, which is most of
-   * what an idle node does per interval.
+   * idle link it leaves at once instead of waiting for company, which is most of what an idle
+   * node does per interval.
    */
   pushAlone(peer: string | null, record: Buffer): void {
     if (this.scheduled || this.flushing) return this.push(peer, record);
@@ -70,7 +63,6 @@ export class LinkWriter {
   private async flush(): Promise<void> {
     this.scheduled = false;
     this.flushing = true;
-    this.lastFlushAt = performance.now();
     try {
       while (this.queues.size > 0) {
         const queues = this.queues;
