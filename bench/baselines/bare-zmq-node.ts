@@ -4,7 +4,13 @@
  * argv[3], also sends a 15-byte message every interval (the floor of a heartbeat). Stdio and
  * lifetime as a computing process: it ends on SIGTERM or when its stdin closes.
  */
-import { Dealer } from 'zeromq';
+import { createRequire } from 'node:module';
+import type * as Zmq from 'zeromq';
+
+// Loaded the way the computing process loads it (see computing/protocol/sockets.ts): an ESM
+// import of this CommonJS package costs about 4 MB of RSS at start, and the baseline should not
+// carry a cost the computing process avoids.
+const { Dealer } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 const dealer = new Dealer({ linger: 0 });
 dealer.connect(process.argv[2] as string);

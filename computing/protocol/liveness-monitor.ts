@@ -10,6 +10,15 @@
  * are read first.
  */
 
+/**
+ * Milliseconds on a monotonic clock. Not `performance.now()`: the first use of `performance`
+ * loads perf_hooks and 10 more built-in modules, 0.3 MB of every computing process.
+ */
+function monotonicMs(): number {
+  const [seconds, nanos] = process.hrtime();
+  return seconds * 1e3 + nanos / 1e6;
+}
+
 /** A peer is down after this many intervals of silence (the assignment's rule). */
 export const MISSED_INTERVALS = 4;
 
@@ -29,7 +38,7 @@ export class LivenessMonitor<Peer> {
 
   constructor(
     private readonly onChange: LivenessChange<Peer>,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: () => number = monotonicMs,
   ) {}
 
   get interval(): number {
