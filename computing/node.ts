@@ -11,7 +11,6 @@ import {
   decode,
   encode,
   FailReason,
-  frameHasOnly,
   HEADER_BYTES,
   Kind,
   LinkWriter,
@@ -24,6 +23,7 @@ import {
   routingId,
   splitFrame,
 } from './protocol/index.js';
+import { ReplyWaves } from './reply-waves.js';
 
 const isRequest = (kind: number): boolean => kind === Kind.Store || kind === Kind.Load || kind === Kind.Ping;
 const isReply = (kind: number): boolean =>
@@ -36,6 +36,8 @@ export class ComputingNode {
   private right: string | null = null;
   private readonly up: LinkWriter;
   private readonly down: LinkWriter;
+  /** Our replies and our children's, on their way up: one message per request frame. */
+  private readonly waves: ReplyWaves;
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
   private readonly children = new LivenessMonitor<string>(() => this.subtreeChanged());
@@ -56,6 +58,7 @@ export class ComputingNode {
     this.beat = this.buildBeat();
     this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length));
     this.down = new LinkWriter(downlink, (_peer, records) => this.bounce(records));
+    this.waves = new ReplyWaves((reply) => this.up.push(null, reply));
   }
 
   /** Runs both reader loops until the sockets close. */
@@ -66,6 +69,7 @@ export class ComputingNode {
   stop(): void {
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.children.stop();
+    this.waves.stop();
   }
 
   /** Tells the parent (and through it the control) that this node is connected. */
@@ -80,7 +84,9 @@ export class ComputingNode {
         this.drop('uplink wrong frame count');
         continue;
       }
+      this.waves.begin();
       const error = splitFrame(frame, this.fromParent);
+      this.waves.end();
       if (error) this.drop(`uplink ${error.problem}`);
     }
   }
@@ -94,11 +100,6 @@ export class ComputingNode {
       }
       const child = peer.toString('latin1');
       this.children.heard(child);
-      // Under load a child's frames are batches of replies: relay them up whole.
-      if ((child === this.left || child === this.right) && frameHasOnly(frame, isReply)) {
-        this.up.push(null, frame);
-        continue;
-      }
       const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
       if (error) this.drop(`downlink ${error.problem}`);
     }
@@ -112,8 +113,9 @@ export class ComputingNode {
     const hop = nextHop(this.id, target);
     if (hop === 'self') return this.serve(rec);
     const child = hop === 'left' ? this.left : this.right;
-    if (child === null) return this.up.push(null, this.fail(rec, FailReason.NoRoute));
+    if (child === null) return this.waves.reply(this.fail(rec, FailReason.NoRoute));
     this.down.push(child, rec);
+    this.waves.forwarded(rec);
   };
 
   private fromChild(child: string, rec: Buffer): void {
@@ -129,7 +131,7 @@ export class ComputingNode {
     } else if (!isReply(kind)) {
       return this.drop('downlink non-reply');
     }
-    this.up.push(null, rec);
+    this.waves.fromBelow(rec);
   }
 
   /** Takes `child` as the left or right child; false when that slot is taken (or it is us). */
@@ -194,16 +196,15 @@ export class ComputingNode {
     switch (msg.kind) {
       case 'store':
         this.store.set(msg.name, msg.value);
-        return this.up.push(null, encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, value: msg.value }));
+        return this.waves.reply(encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, value: msg.value }));
       case 'load': {
         const value = this.store.get(msg.name);
-        return this.up.push(
-          null,
+        return this.waves.reply(
           encode({ kind: 'value', corr: msg.corr, node: this.id, found: value !== undefined, value: value ?? 0n }),
         );
       }
       case 'ping':
-        return this.up.push(null, encode({ kind: 'pong', corr: msg.corr, node: this.id }));
+        return this.waves.reply(encode({ kind: 'pong', corr: msg.corr, node: this.id }));
       default:
         return this.drop('request unexpected kind');
     }
@@ -212,7 +213,7 @@ export class ComputingNode {
   /** Requests a child could not take are answered at once, so nobody waits for a deadline. */
   private bounce(records: Buffer[]): void {
     for (const rec of records) {
-      if (isRequest(recordKind(rec))) this.up.push(null, this.fail(rec, FailReason.Undeliverable));
+      if (isRequest(recordKind(rec))) this.waves.fromBelow(this.fail(rec, FailReason.Undeliverable));
     }
   }
 

@@ -3,7 +3,6 @@ import {
   decode,
   encode,
   FailReason,
-  frameHasOnly,
   HEADER_BYTES,
   type Message,
   ProtocolError,
@@ -37,15 +36,6 @@ describe('wire codec', () => {
     const seen: Message[] = [];
     expect(splitFrame(frame, (rec) => seen.push(decode(rec) as Message))).toBeUndefined();
     expect(seen).toEqual(samples);
-  });
-
-  it('tells whether a whole frame holds only records of some kinds', () => {
-    const replies = Buffer.concat([encode({ kind: 'pong', corr: 1, node: 2 }), encode({ kind: 'value', corr: 2, node: 2, found: false, value: 0n })]);
-    const isReply = (k: number) => k === 5 || k === 6;
-    expect(frameHasOnly(replies, isReply)).toBe(true);
-    expect(frameHasOnly(Buffer.concat([replies, encode({ kind: 'ping', corr: 3, node: 2 })]), isReply)).toBe(false);
-    expect(frameHasOnly(replies.subarray(0, replies.length - 1), isReply)).toBe(false);
-    expect(frameHasOnly(Buffer.alloc(0), isReply)).toBe(false);
   });
 
   it('lets a forwarding hop read the target without decoding the body', () => {

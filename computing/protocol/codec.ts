@@ -137,43 +137,21 @@ export const recordCorr = (rec: Buffer): number => rec.readUInt32LE(3);
 export const recordNode = (rec: Buffer): number => rec.readInt32LE(7);
 
 /**
- * Steps over the records of a frame, calling `step` with each record's offset and length
- * (no copies, no views); stops early when `step` returns false. Returns the first malformed
- * length, if any.
+ * Calls `visit` with each record of a frame (views into it, no copies). Stops at the first
+ * malformed length and returns the error; records before it were already visited, which is
+ * safe because each record is self-contained.
  */
-function walkFrame(frame: Buffer, step: (at: number, len: number) => boolean): ProtocolError | undefined {
+export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): ProtocolError | undefined {
   let at = 0;
   while (at < frame.length) {
     if (frame.length - at < HEADER_BYTES) return new ProtocolError('truncated', `${frame.length - at} bytes left, header needs ${HEADER_BYTES}`);
     const len = frame.readUInt16LE(at);
     if (len < HEADER_BYTES || len > MAX_RECORD_BYTES) return new ProtocolError('bad-length', `record length ${len}`);
     if (at + len > frame.length) return new ProtocolError('truncated', `record of ${len} bytes, ${frame.length - at} left`);
-    if (!step(at, len)) return undefined;
+    visit(frame.subarray(at, at + len));
     at += len;
   }
   return undefined;
-}
-
-/**
- * Calls `visit` with each record of a frame (views into it, no copies). Stops at the first
- * malformed length and returns the error; records before it were already visited, which is
- * safe because each record is self-contained.
- */
-export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): ProtocolError | undefined {
-  return walkFrame(frame, (at, len) => {
-    visit(frame.subarray(at, at + len));
-    return true;
-  });
-}
-
-/**
- * True when the frame is well-formed and every record's kind passes `allowed`: such a frame can
- * be passed on whole (a relay of replies), without visiting its records one by one.
- */
-export function frameHasOnly(frame: Buffer, allowed: (kind: number) => boolean): boolean {
-  let passed = true;
-  const error = walkFrame(frame, (at) => (passed = allowed(frame[at + 2] as number)));
-  return frame.length > 0 && error === undefined && passed;
 }
 
 function isNameByte(c: number): boolean {

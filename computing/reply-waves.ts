@@ -1,0 +1,108 @@
+/**
+ * @module Replies go up in waves: the answers to one request frame from the parent leave
+ * together, once every request of it that went down to a child is answered.
+ *
+ * Why: a frame of requests fans out over the subtree and its answers come back from each child
+ * at a different moment. Relayed as they come, every node sends its parent one message per child
+ * frame, so the messages multiply on the way up (on the 31-node Session load, replies were two
+ * thirds of all ZeroMQ messages, and a message costs a send() and wakeups, not bytes). Held
+ * until the wave is complete, each node sends about one message per request frame.
+ *
+ * A wave is never held longer than `holdMs`: a stopped or dead child delays its siblings' answers
+ * by that much at most, and its own answers then go up one by one as they come (or never, and
+ * the control's deadline answers them). A request that went down alone (one caller waiting) is
+ * complete with its one reply, so a lone request is never held.
+ */
+import { recordCorr } from './protocol/index.js';
+
+/** Longest a complete part of a wave waits for the rest. */
+export const WAVE_HOLD_MS = 5;
+
+interface Wave {
+  /** Requests of the wave that went down and are not answered yet. */
+  outstanding: number;
+  readonly replies: Buffer[];
+  /** The correlation ids that went down, to forget them if the wave is released incomplete. */
+  readonly corrs: number[];
+  timer: NodeJS.Timeout | null;
+}
+
+export class ReplyWaves {
+  /** The wave of the request frame being read, between `begin` and `end`. */
+  private current: Wave | null = null;
+  /** Requests that went down, by correlation id, to the wave that waits for their reply. */
+  private readonly waiting = new Map<number, Wave>();
+  private readonly held = new Set<Wave>();
+
+  /**
+   * @param release passes a reply on up (the uplink's writer)
+   * @param holdMs see {@link WAVE_HOLD_MS}
+   */
+  constructor(
+    private readonly release: (reply: Buffer) => void,
+    private readonly holdMs = WAVE_HOLD_MS,
+  ) {}
+
+  /** A request frame from the parent starts: what follows belongs to its wave. */
+  begin(): void {
+    this.current = { outstanding: 0, replies: [], corrs: [], timer: null };
+  }
+
+  /** A request of the current wave went down to a child. */
+  forwarded(request: Buffer): void {
+    const wave = this.current;
+    if (wave === null) return;
+    const corr = recordCorr(request);
+    wave.outstanding++;
+    wave.corrs.push(corr);
+    this.waiting.set(corr, wave);
+  }
+
+  /** Our own reply (served here, or refused here) to a request of the current wave. */
+  reply(reply: Buffer): void {
+    if (this.current === null) this.release(reply);
+    else this.current.replies.push(reply);
+  }
+
+  /** The request frame is read: its wave leaves now if nothing went down, else when complete. */
+  end(): void {
+    const wave = this.current;
+    this.current = null;
+    if (wave === null) return;
+    if (wave.outstanding === 0) return this.flush(wave);
+    this.held.add(wave);
+    wave.timer = setTimeout(() => this.expire(wave), this.holdMs);
+  }
+
+  /** A reply from below (or a refusal standing in for one): held with its wave, else passed on. */
+  fromBelow(reply: Buffer): void {
+    const corr = recordCorr(reply);
+    const wave = this.waiting.get(corr);
+    if (wave === undefined) return this.release(reply);
+    this.waiting.delete(corr);
+    wave.replies.push(reply);
+    if (--wave.outstanding === 0 && this.held.has(wave)) this.flush(wave);
+  }
+
+  /** Releases everything held (the process is stopping). */
+  stop(): void {
+    for (const wave of [...this.held]) this.expire(wave);
+  }
+
+  /** Requests that went down and still wait for their reply here. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  private flush(wave: Wave): void {
+    if (wave.timer !== null) clearTimeout(wave.timer);
+    this.held.delete(wave);
+    for (const reply of wave.replies) this.release(reply);
+  }
+
+  /** Held too long: what is in goes up; replies still missing will go up one by one. */
+  private expire(wave: Wave): void {
+    for (const corr of wave.corrs) if (this.waiting.get(corr) === wave) this.waiting.delete(corr);
+    this.flush(wave);
+  }
+}
