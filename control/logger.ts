@@ -15,7 +15,12 @@ export function createLogger(level: LogLevel, name = 'arbor-gateway'): Logger {
   // Pretty-printing synchronously in-process (no transport worker thread) keeps order with
   // other stderr output and costs nothing when stderr is not a terminal.
   if (process.stderr.isTTY) return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
-  return pino(options, pino.destination({ dest: 2, sync: false }));
+  // Synchronous as well. With an asynchronous destination pino flushes synchronously at exit,
+  // and sonic-boom's flushSync retries a write that failed with EPIPE forever: a gateway whose
+  // parent died (nobody reads its stderr) hung on SIGTERM. The gateway logs events and
+  // warnings, not requests, so a blocking write costs nothing measurable; a broken pipe now
+  // fails the first write, and pino stops logging instead of looping.
+  return pino(options, pino.destination({ dest: 2, sync: true }));
 }
 
 /** For embedding and tests: logs nothing. */

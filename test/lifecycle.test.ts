@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { allGone, startGateway } from './helpers/gateway.js';
-import { waitFor } from './helpers/processes.js';
+import { spawn } from 'node:child_process';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { allGone, GATEWAY_MAIN, startGateway } from './helpers/gateway.js';
+import { isAlive, waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 import { ping, store, TestSession } from './helpers/session.js';
 
@@ -66,5 +67,30 @@ describe('process lifecycle', () => {
     expect(nodes).toHaveLength(3);
     gw.proc.kill('SIGKILL');
     await allGone(nodes, 2000);
+  });
+
+  it('SIGTERM still stops a gateway whose parent died (nobody reads its log any more)', async () => {
+    // A launcher starts the gateway with piped stdout and stderr, prints its pid and exits.
+    const launcher = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { spawn } from 'node:child_process';
+         const gw = spawn(process.execPath, [${JSON.stringify(GATEWAY_MAIN)}, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+         gw.stdout.once('data', () => { console.log(gw.pid); process.exit(0); });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    launcher.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await new Promise((resolve) => launcher.once('exit', resolve));
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    onTestFinished(() => {
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    process.kill(pid, 'SIGTERM');
+    await allGone([pid], 5000);
   });
 });
