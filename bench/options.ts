@@ -13,9 +13,10 @@ export interface BenchOptions {
   /** Commands of the Session run and lines of the CLI script (the same commands). */
   scriptCommands: number;
   /**
-   * Warm-up commands sent over the Session before the timed run. The nodes' CPU per command
-   * falls by about a third over the first ~120,000 commands (measured: 49 → 33 µs), so a
-   * shorter warm-up measures start-up, not the steady state.
+   * One block of warm-up commands sent over the Session before the timed run; blocks repeat
+   * until the rate stops rising (see scenarios/session.ts). The nodes' CPU per command falls
+   * by a third or more over the first few hundred thousand commands (measured: 35 → 22 µs), so
+   * a short warm-up measures start-up, not the steady state.
    */
   scriptWarmup: number;
   /** In flight on the Session and the echo stream. */
@@ -43,7 +44,7 @@ export const FULL: BenchOptions = {
   warmupMs: 500,
   measureMs: 2000,
   scriptCommands: 100_000,
-  scriptWarmup: 150_000,
+  scriptWarmup: 100_000,
   streamWindow: 1024,
   zmqWindow: 1000,
   treeLevels: 6,
