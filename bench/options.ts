@@ -14,9 +14,9 @@ export interface BenchOptions {
   scriptCommands: number;
   /**
    * One block of warm-up commands sent over the Session before the timed run; blocks repeat
-   * until the rate stops rising (see scenarios/session.ts). The nodes' CPU per command falls
-   * by a third or more over the first few hundred thousand commands (measured: 35 → 22 µs), so
-   * a short warm-up measures start-up, not the steady state.
+   * until the rate levels off (see scenarios/session.ts). A fresh tree doubles its rate over
+   * the first few hundred thousand commands, so a short warm-up measures start-up, not the
+   * steady state.
    */
   scriptWarmup: number;
   /** In flight on the Session and the echo stream. */
