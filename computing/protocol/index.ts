@@ -4,3 +4,4 @@ export * from './routing.js';
 export * from './link-writer.js';
 export * from './sockets.js';
 export * from './liveness-monitor.js';
+export * from './clock.js';

@@ -9,15 +9,7 @@
  * peer as down. Each verdict also waits one `setImmediate`, so messages that already arrived
  * are read first.
  */
-
-/**
- * Milliseconds on a monotonic clock. Not `performance.now()`: the first use of `performance`
- * loads perf_hooks and 10 more built-in modules, 0.3 MB of every computing process.
- */
-function monotonicMs(): number {
-  const [seconds, nanos] = process.hrtime();
-  return seconds * 1e3 + nanos / 1e6;
-}
+import { monotonicMs } from './clock.js';
 
 /** A peer is down after this many intervals of silence (the assignment's rule). */
 export const MISSED_INTERVALS = 4;
