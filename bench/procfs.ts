@@ -42,25 +42,21 @@ export function isAlive(pid: number): boolean {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
-/** VmRSS of `pid` in bytes (undefined when it is gone). */
-export function rssBytes(pid: number): number | undefined {
+/** A `kB` field of /proc/<pid>/status in bytes (undefined when the process is gone). */
+function statusBytes(pid: number, field: 'VmRSS' | 'RssAnon'): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** VmRSS of `pid` in bytes (undefined when it is gone). */
+export const rssBytes = (pid: number): number | undefined => statusBytes(pid, 'VmRSS');
+
 /** RssAnon of `pid` in bytes: its own memory, without the mapped files (node binary, libraries) it shares. */
-export function rssAnonBytes(pid: number): number | undefined {
-  try {
-    const match = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const rssAnonBytes = (pid: number): number | undefined => statusBytes(pid, 'RssAnon');
 
 /** utime + stime of `pid` (all its threads) in clock ticks; 0 when it is gone. */
 export function cpuTicks(pid: number): number {

@@ -65,6 +65,11 @@ export function summarize(values: ArrayLike<number>): LatencySummary {
   };
 }
 
+/** The arithmetic mean (NaN for none). */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
 export function median(values: readonly number[]): number {
   return percentile(Float64Array.from(values).sort(), 50);
 }

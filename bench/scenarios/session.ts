@@ -11,11 +11,10 @@ import { childrenOf, cpuMeters } from '../procfs.js';
 import { throughputRow } from '../row-builders.js';
 import type { Row } from '../rows.js';
 import { asSessionCommand, scriptCommand } from '../script.js';
+import { mean } from '../stats.js';
 
 /** Warm-up blocks: at least, at most, and how many the plateau test compares. */
 const WARMUP_BLOCKS = { min: 6, max: 10, window: 3 };
-
-const mean = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /**
  * Runs warm-up blocks until the rate has levelled off: the mean of the last three blocks is
