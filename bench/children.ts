@@ -2,11 +2,13 @@
  * @module Every process the benchmark starts, so each one is stopped again, also on an error,
  * a Ctrl-C or an unexpected exit of the benchmark itself.
  */
-import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { SupervisedProcess } from '../lib/supervised-process.js';
 import { childrenOf, isAlive } from './procfs.js';
 
 export interface Tracked {
   readonly proc: ChildProcess;
+  readonly supervised: SupervisedProcess;
   readonly pid: number;
   /** Settles with the exit code (or the signal name) once the process has ended. */
   readonly exited: Promise<number | string | null>;
@@ -19,25 +21,18 @@ const running = new Set<Tracked>();
 const descendants = new Set<number>();
 
 export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions = {}): Tracked {
-  const proc = spawn(command, args, options);
-  if (proc.pid === undefined) throw new Error(`could not start ${command} ${args.join(' ')}`);
-  const pid = proc.pid;
-  const exited = new Promise<number | string | null>((resolve) => {
-    proc.once('exit', (code, signal) => resolve(code ?? signal));
-    proc.once('error', () => resolve(null));
-  });
+  const supervised = SupervisedProcess.spawn(command, args, options);
+  if (supervised.pid === -1) throw new Error(`could not start ${command} ${args.join(' ')}`);
+  const pid = supervised.pid;
+  const exited = supervised.exited.then((exit) => exit.code ?? exit.signal);
   const tracked: Tracked = {
-    proc,
+    proc: supervised.child,
+    supervised,
     pid,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 8000) {
       remember(pid);
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill(signal);
-        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
+      await supervised.stop(graceMs, signal);
       running.delete(tracked);
       killStragglers();
     },

@@ -2,7 +2,7 @@
  * @module A real arbor-gateway process on an ephemeral port, as a user would run it, with a
  * promise-based client for the calls the benchmark makes.
  */
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { credentials } from '@grpc/grpc-js';
 import {
   ArborServiceClient,
@@ -14,6 +14,8 @@ import { GATEWAY_MAIN } from './paths.js';
 import { unaryCall } from './unary-call.js';
 
 export interface GatewayOptions {
+  /** Gateway options (e.g. --data-dir). */
+  args?: readonly string[];
   /** Node flags for the gateway process itself (e.g. --cpu-prof). */
   execArgv?: readonly string[];
   /** Extra environment (e.g. NODE_OPTIONS, which the computing processes inherit too). */
@@ -39,7 +41,7 @@ export class Gateway {
   ) {}
 
   static async start(options: GatewayOptions = {}): Promise<Gateway> {
-    const tracked = spawnTracked(process.execPath, [...(options.execArgv ?? []), GATEWAY_MAIN, '--listen', '127.0.0.1:0'], {
+    const tracked = spawnTracked(process.execPath, [...(options.execArgv ?? []), GATEWAY_MAIN, '--listen', '127.0.0.1:0', ...(options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: defaultsEnv(options.env),
     });
@@ -47,20 +49,14 @@ export class Gateway {
     tracked.proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       if (err.length < 20_000) err += chunk;
     });
-    const lines = createInterface({ input: tracked.proc.stdout as NodeJS.ReadableStream });
+    const ready = /^arbor-gateway listening on (\S+)$/;
     try {
-      const address = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`gateway did not report listening within 15 s; stderr: ${err}`)), 15_000);
-        lines.once('line', (line) => {
-          clearTimeout(timer);
-          const match = /^arbor-gateway listening on (\S+)$/.exec(line);
-          if (match) resolve(match[1] as string);
-          else reject(new Error(`unexpected first line from the gateway: ${line}`));
+      const line = await tracked.supervised
+        .firstLine(tracked.proc.stdout as Readable, { timeoutMs: 15_000, what: 'the gateway', isReady: (first) => ready.test(first) })
+        .catch((error: unknown) => {
+          throw new Error(`${(error as Error).message}; stderr: ${err}`);
         });
-        void tracked.exited.then((code) => reject(new Error(`gateway exited with ${code}; stderr: ${err}`)));
-      });
-      lines.on('line', () => undefined); // keep draining stdout
-      return new Gateway(tracked, address, () => err);
+      return new Gateway(tracked, (ready.exec(line) as RegExpExecArray)[1] as string, () => err);
     } catch (error) {
       await tracked.stop('SIGKILL');
       throw error;

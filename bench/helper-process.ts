@@ -2,8 +2,8 @@
  * @module Starts one of the benchmark's helper programs (an echo server, a bare node) and waits
  * for the first line it prints, which says where it listens.
  */
-import { createInterface } from 'node:readline';
 import type { StdioOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { spawnTracked, type Tracked } from './children.js';
 import { BENCH_DIST } from './paths.js';
 
@@ -13,17 +13,8 @@ export async function startHelper(
   stdio: StdioOptions = ['ignore', 'pipe', 'inherit'],
 ): Promise<{ tracked: Tracked; firstLine: string }> {
   const tracked = spawnTracked(process.execPath, [`${BENCH_DIST}${entry}`, ...args], { stdio });
-  const lines = createInterface({ input: tracked.proc.stdout as NodeJS.ReadableStream });
   try {
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${entry} printed nothing within 10 s`)), 10_000);
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      });
-      void tracked.exited.then((code) => reject(new Error(`${entry} exited with ${code}`)));
-    });
-    lines.on('line', () => undefined);
+    const firstLine = await tracked.supervised.firstLine(tracked.proc.stdout as Readable, { timeoutMs: 10_000, what: entry });
     return { tracked, firstLine };
   } catch (error) {
     await tracked.stop('SIGKILL');

@@ -37,6 +37,13 @@ export interface BenchOptions {
   cpuWindowMs: number;
   /** Failures injected to measure detection latency (each: one SIGSTOP, one SIGKILL). */
   detectionTrials: number;
+  /** Nodes killed to measure the restart in place. */
+  restartTrials: number;
+  /** Stores measured in each store-throughput gateway, after a warm-up of `storeWarmup`. */
+  storeCommands: number;
+  storeWarmup: number;
+  /** Rounds of the three store gateways (the best run of each is kept). */
+  storeRounds: number;
 }
 
 export const FULL: BenchOptions = {
@@ -54,6 +61,10 @@ export const FULL: BenchOptions = {
   idleSettleMs: 1000,
   cpuWindowMs: 5000,
   detectionTrials: 10,
+  restartTrials: 10,
+  storeCommands: 60_000,
+  storeWarmup: 40_000,
+  storeRounds: 2,
 };
 
 export const QUICK: BenchOptions = {
@@ -71,4 +82,8 @@ export const QUICK: BenchOptions = {
   idleSettleMs: 200,
   cpuWindowMs: 500,
   detectionTrials: 1,
+  restartTrials: 1,
+  storeCommands: 1000,
+  storeWarmup: 500,
+  storeRounds: 1,
 };

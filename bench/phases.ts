@@ -16,6 +16,8 @@ import { detectionLatency } from './scenarios/detection.js';
 import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { nodeRss } from './scenarios/node-rss.js';
+import { restartLatency } from './scenarios/restart.js';
+import { storeThroughput } from './scenarios/store-throughput.js';
 import { sessionRun } from './scenarios/session.js';
 import { unaryExec } from './scenarios/unary-exec.js';
 import { balancedDepth, balancedOrder, chainOrder } from './tree.js';
@@ -117,5 +119,15 @@ export const PHASES: readonly Phase[] = [
       withGateway(async (gateway) => {
         for (const row of await detectionLatency(gateway, opts.detectionTrials)) emit(row);
       }),
+  },
+  {
+    name: 'arbor, restart in place',
+    keys: ['restart'],
+    run: (opts, emit) => withGateway(async (gateway) => emit(await restartLatency(gateway, opts))),
+  },
+  {
+    name: 'arbor, store throughput: memory, log, fsync',
+    keys: ['storeMemory', 'storeLog', 'storeFsync'],
+    run: (opts, emit) => storeThroughput(opts, emit),
   },
 ];

@@ -31,6 +31,10 @@ export const ROW_LABELS = {
   heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
   detectStop: 'detection latency, SIGSTOP of a leaf',
   detectKill: 'detection latency, kill -9 of a leaf',
+  restart: 'restart in place, kill -9 → available',
+  storeMemory: 'Session stores, in memory',
+  storeLog: 'Session stores, write-ahead log',
+  storeFsync: 'Session stores, log + fsync',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;
@@ -46,6 +50,8 @@ export const TARGET_LABELS = {
   createConcurrent: 'create all at once rate vs one at a time',
   nodeRss: 'idle computing RSS vs bare node + zeromq',
   heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+  restart: 'restart p50 vs bare start',
+  storeLog: 'stores/s with a log vs in memory',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;

@@ -150,6 +150,31 @@ const CHECKS: Check[] = [
       return { value: f('heartbeatCpu', 'percent'), detail: floor === undefined ? undefined : `floor, bare processes sending as often: ${floor.toFixed(2)} %` };
     },
   },
+  {
+    key: 'restart',
+    at: 'most',
+    bound: 1.5,
+    value: (f) => {
+      const restart = f('restart', 'p50Ms');
+      const bare = f('bareStart', 'medianMs');
+      return { value: ratioOf(restart, bare), detail: both(restart, bare, ms) };
+    },
+  },
+  {
+    key: 'storeLog',
+    at: 'least',
+    bound: 0.8,
+    value: (f) => {
+      const log = f('storeLog', 'opsPerSec');
+      const memory = f('storeMemory', 'opsPerSec');
+      const fsync = f('storeFsync', 'opsPerSec');
+      const detail = both(log, memory, (v) => rate(v, '/s'));
+      return {
+        value: ratioOf(log, memory),
+        detail: detail === undefined || fsync === undefined || memory === undefined ? detail : `${detail}; with --fsync ${rate(fsync, '/s')} = ${(fsync / memory).toFixed(2)} ×`,
+      };
+    },
+  },
 ];
 
 export function evaluateTargets(rows: readonly Row[]): TargetResult[] {

@@ -4,18 +4,13 @@
  * Pure. In text (both formats) only the assignment's two lines exist: a node became unavailable,
  * or is available again; created/exited events print nothing there. `--json` prints every event
  * as `{"event":"unavailable","id":9,"time":"...","reason":"..."}` (plus `exitCode`/`signal` for
- * exits); the `event` member (instead of `line`) tells events from replies.
+ * exits, `pid` for created and restarted); the `event` member (instead of `line`) tells events
+ * from replies.
  */
-import { NodeEventKind, type NodeEvent } from '../proto/gen/arbor/v1/arbor.js';
+import { NodeEventKind, type NodeEvent, nodeEventKindToJSON } from '../proto/gen/arbor/v1/arbor.js';
 
-const KIND_NAMES: Record<NodeEventKind, string> = {
-  [NodeEventKind.NODE_EVENT_KIND_UNSPECIFIED]: 'unspecified',
-  [NodeEventKind.NODE_EVENT_KIND_CREATED]: 'created',
-  [NodeEventKind.NODE_EVENT_KIND_AVAILABLE]: 'available',
-  [NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE]: 'unavailable',
-  [NodeEventKind.NODE_EVENT_KIND_EXITED]: 'exited',
-  [NodeEventKind.UNRECOGNIZED]: 'unrecognized',
-};
+/** `restarted` for NODE_EVENT_KIND_RESTARTED (the generated name, shortened). */
+export const eventKindName = (kind: NodeEventKind): string => nodeEventKindToJSON(kind).replace(/^NODE_EVENT_KIND_/, '').toLowerCase();
 
 /** The text line of an event, or `undefined` for events the text formats do not show. */
 export function formatEvent(event: NodeEvent): string | undefined {
@@ -32,11 +27,12 @@ export function formatEvent(event: NodeEvent): string | undefined {
 /** The JSON line of an event. */
 export function formatJsonEvent(event: NodeEvent): string {
   return JSON.stringify({
-    event: KIND_NAMES[event.kind] ?? 'unrecognized',
+    event: eventKindName(event.kind),
     id: event.id,
     time: event.time?.toISOString(),
     reason: event.reason === '' ? undefined : event.reason,
     exitCode: event.exitCode,
     signal: event.signal,
+    pid: event.pid,
   });
 }

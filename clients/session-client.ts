@@ -9,15 +9,14 @@
  * caller stops reading input until `whenWritable()` resolves.
  *
  * Commands sent within one event-loop turn leave together in one SessionRequest (at most
- * MAX_BATCH, the gateway's limit), so a piped script pays gRPC's per-message cost per batch.
+ * SESSION_MAX_BATCH, the API's limit), so a piped script pays gRPC's per-message cost per batch.
  */
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
 import { type CommandBody, errorOutcome, type Outcome } from './command.js';
 import { statusName } from './format.js';
+import { SESSION_MAX_BATCH } from '../proto/limits.js';
 
-/** Commands per SessionRequest at most: the gateway refuses bigger batches. */
-export const MAX_BATCH = 1024;
 
 /** Every command pending on a session that failed or ended is rejected with this. */
 export class SessionClosedError extends Error {
@@ -96,7 +95,7 @@ export class SessionClient {
     return new Promise<Outcome>((resolve, reject) => {
       this.pending.set(tag, { resolve, reject });
       this.outbox.push({ tag, command });
-      if (this.outbox.length >= MAX_BATCH) this.flush();
+      if (this.outbox.length >= SESSION_MAX_BATCH) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flush);

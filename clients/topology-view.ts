@@ -13,8 +13,9 @@
  *     └─R 13 (pid 4246) … starting
  * ```
  *
- * A node's mark: `✗ exited` (its process exited), `… starting` (not connected yet),
- * `✗ unavailable` (running but not reachable now), nothing when it is available. An empty tree
+ * A node's mark: `✗ exited` (its process exited, not restarted), `✗ failed` (given up after
+ * crashing too often), `… starting` (not connected yet), `… restarting` (a new process is taking
+ * its place), `✗ unavailable` (running but not reachable now), nothing when it is available. An empty tree
  * is `(no nodes)`. A malformed answer (a child id with no entry, a loop, a node no link reaches)
  * is still drawn, marked, never an exception.
  *
@@ -25,7 +26,7 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { NodeState, type NodeInfo, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { NodeState, type NodeInfo, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
 import type { TopologyCommand } from './command.js';
 
 /** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
@@ -73,18 +74,31 @@ export function drawTree(topology: TopologyResponse): string {
   return lines.length === 0 ? '(no nodes)' : lines.join('\n');
 }
 
-/** One node's label: `6 (pid 4243)` (`(no pid yet)` before its process is spawned) and its mark. */
+/**
+ * One node's label: `6 (pid 4243)` (`(no pid yet)` before its process is spawned; `, restarts 2`
+ * once its process was replaced) and its mark.
+ */
 export function describeNode(node: NodeInfo): string {
   const mark = nodeMark(node);
   const pid = node.pid === 0 ? 'no pid yet' : `pid ${node.pid}`;
-  return `${node.id} (${pid})${mark === '' ? '' : ` ${mark}`}`;
+  const restarts = node.restarts > 0 ? `, restarts ${node.restarts}` : '';
+  return `${node.id} (${pid}${restarts})${mark === '' ? '' : ` ${mark}`}`;
 }
 
-/** `✗ exited`, `… starting`, `✗ unavailable`, or `''` for an available node. */
+/** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
 export function nodeMark(node: NodeInfo): string {
-  if (node.state === NodeState.NODE_STATE_EXITED) return '✗ exited';
-  if (node.state === NodeState.NODE_STATE_STARTING) return '… starting';
-  return node.available ? '' : '✗ unavailable';
+  switch (node.state) {
+    case NodeState.NODE_STATE_EXITED:
+      return '✗ exited';
+    case NodeState.NODE_STATE_FAILED:
+      return '✗ failed';
+    case NodeState.NODE_STATE_STARTING:
+    case NodeState.NODE_STATE_RESTARTING:
+    case NodeState.NODE_STATE_STOPPING:
+      return `… ${stateName(node.state)}`;
+    default:
+      return node.available ? '' : '✗ unavailable';
+  }
 }
 
 /** The numbers `status` shows. */
@@ -114,13 +128,8 @@ export function statusLine(topology: TopologyResponse): string {
   return `nodes ${nodes}, depth ${depth}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
 }
 
-const STATE_NAMES: Record<NodeState, string> = {
-  [NodeState.NODE_STATE_UNSPECIFIED]: 'unspecified',
-  [NodeState.NODE_STATE_STARTING]: 'starting',
-  [NodeState.NODE_STATE_RUNNING]: 'running',
-  [NodeState.NODE_STATE_EXITED]: 'exited',
-  [NodeState.UNRECOGNIZED]: 'unrecognized',
-};
+/** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened). */
+export const stateName = (state: NodeState): string => nodeStateToJSON(state).replace(/^NODE_STATE_/, '').toLowerCase();
 
 /** The topology as a plain object for `JSON.stringify` (every field present). */
 export function topologyJson(topology: TopologyResponse): Record<string, unknown> {
@@ -135,7 +144,9 @@ export function topologyJson(topology: TopologyResponse): Record<string, unknown
       pid: node.pid,
       depth: node.depth,
       available: node.available,
-      state: STATE_NAMES[node.state] ?? 'unrecognized',
+      state: stateName(node.state),
+      restarts: node.restarts,
+      reason: node.reason === '' ? null : node.reason,
     })),
   };
 }

@@ -1,43 +1,95 @@
 /**
- * @module The computing process: one per tree node, spawned by the control (its OS parent).
+ * @module The computing process: one per tree node, started by the control (its OS parent) or
+ * by an agent, and told what to be on its control channel (stdin/stdout, one JSON object per
+ * line; see protocol/control-channel.ts): first a `claim` (id, endpoint, log), then `link`s.
  *
- * Kept lean on purpose (it starts often and many run at once): zeromq and the shared protocol
- * only, no gRPC, no logger.
+ * Kept lean on purpose (it starts often and many run at once): zeromq, node:fs and the shared
+ * protocol only; no gRPC, no logger.
+ *
+ * Exit codes: 0 when stopped (SIGTERM, or the control channel closed), 3 when it cannot serve
+ * (corrupt log, failed write, endpoint refused), after a `fatal` message saying why.
  */
-import { parseNodeArgs } from './args.js';
-import { ComputingNode } from './node.js';
+import { createInterface } from 'node:readline';
+import { controlLine, parseToNode, type ToNode } from './protocol/control-channel.js';
 import { downlinkSocket, routingId, uplinkSocket } from './protocol/index.js';
+import { ComputingNode } from './node.js';
+import { NO_LOG, type Opened, WriteAheadLog } from './wal.js';
 
-const args = parseNodeArgs(process.argv.slice(2));
-if (typeof args === 'string') {
-  process.stderr.write(`arbor-node: ${args}\n`);
-  process.exit(2);
+const EXIT_FATAL = 3;
+
+let node: ComputingNode | undefined;
+let stopNode: (() => void) | undefined;
+let stopping = false;
+
+function fatal(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stdout.write(controlLine({ t: 'fatal', message }));
+  process.stderr.write(`arbor-node: ${message}\n`);
+  process.exit(EXIT_FATAL);
 }
 
-const uplink = uplinkSocket(routingId(args.id));
-const downlink = downlinkSocket();
-await downlink.bind(args.listen);
-uplink.connect(args.parent);
-
-const node = new ComputingNode(args.id, uplink, downlink);
-const running = node.run();
-node.hello(args.corr, process.pid);
-
-let stopping = false;
 function stop(): void {
   if (stopping) return;
   stopping = true;
-  node.stop();
-  uplink.close();
-  downlink.close();
-  void running.finally(() => process.exit(0));
+  if (stopNode === undefined) process.exit(0);
+  stopNode();
 }
 
-// The control owns our lifecycle: it stops us with SIGTERM, and its end closes our stdin pipe
-// (also when it is SIGKILLed), so no node outlives it. Ctrl-C in a terminal reaches the whole
-// foreground group; the control decides what happens then, so SIGINT is ignored here.
+async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
+  let opened: Pick<Opened, 'entries' | 'cutBytes'> & { log: typeof NO_LOG } = { entries: new Map(), cutBytes: 0, log: NO_LOG };
+  try {
+    if (msg.log !== null) opened = WriteAheadLog.open(msg.log, { fresh: msg.fresh }, fatal);
+  } catch (error) {
+    fatal(error);
+  }
+  const uplink = uplinkSocket(routingId(msg.id));
+  const downlink = downlinkSocket();
+  try {
+    await downlink.bind(msg.listen);
+  } catch (error) {
+    fatal(new Error(`cannot bind ${msg.listen}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+  const claimed = new ComputingNode(msg.id, uplink, downlink, { entries: opened.entries, log: opened.log, fsync: msg.fsync }, fatal);
+  const running = claimed.run();
+  node = claimed;
+  stopNode = () => {
+    claimed.stop();
+    uplink.close();
+    downlink.close();
+    void running.finally(() => {
+      opened.log.close();
+      process.exit(0);
+    });
+  };
+  process.stdout.write(controlLine({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes }));
+}
+
+/** Applies the control's messages one at a time, in the order sent. */
+async function serveControlChannel(): Promise<void> {
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    const msg = parseToNode(line);
+    if (typeof msg === 'string') {
+      process.stderr.write(`arbor-node${node ? ` ${node.id}` : ''}: ignored a control message (${msg})\n`);
+      continue;
+    }
+    if (msg.t === 'claim') {
+      if (node !== undefined) process.stderr.write(`arbor-node ${node.id}: ignored a second claim\n`);
+      else await claim(msg);
+    } else if (node === undefined) {
+      process.stderr.write(`arbor-node: ignored ${msg.t} before claim\n`);
+    } else if (msg.t === 'link') node.link(msg);
+    else node.setInterval(msg.intervalMs);
+  }
+  // The control closed our channel (it stopped, or died even by SIGKILL): no node outlives it.
+  stop();
+}
+
+// The control owns our lifecycle: it stops us with SIGTERM, and its end closes our stdin pipe,
+// so no node outlives it. Ctrl-C in a terminal reaches the whole foreground group; the control
+// decides what happens then, so SIGINT is ignored here.
 process.on('SIGTERM', stop);
 process.on('SIGINT', () => undefined);
-process.stdin.on('end', stop);
 process.stdin.on('error', stop);
-process.stdin.resume();
+process.stdout.on('error', stop);
+void serveControlChannel();

@@ -2,11 +2,19 @@
  * @module One computing node: serves requests for its own id from its dictionary, forwards any
  * other request one hop down by the search-tree rule, and relays replies from its children up.
  *
+ * Its place is the control's to say: a `link` message on the control channel names its parent's
+ * endpoint and its two children, and the node accepts frames only from those (the control is the
+ * only author of tree links, so a node can be re-pointed, e.g. under a respawned parent, without
+ * a restart). After each link it says hello up the tree, which proves the new path to the control.
+ *
+ * Stores go to the write-ahead log before their replies leave (see wal.ts).
+ *
  * Liveness is aggregated on the way up: every interval a node sends its parent one heartbeat
  * listing the topmost unreachable nodes of its subtree (usually none), and sends one at once
  * when that list changes. So the root's link carries O(1) heartbeats per interval.
  */
 import type { Dealer, Router } from 'zeromq';
+import type { ToNode } from './protocol/control-channel.js';
 import {
   decode,
   encode,
@@ -15,6 +23,7 @@ import {
   Kind,
   LinkWriter,
   LivenessMonitor,
+  monotonicMs,
   nextHop,
   ProtocolError,
   recordCorr,
@@ -24,20 +33,37 @@ import {
   splitFrame,
 } from './protocol/index.js';
 import { ReplyWaves } from './reply-waves.js';
+import { StrangerFrames } from './stranger-frames.js';
+import type { StoreLog } from './wal.js';
 
 const isRequest = (kind: number): boolean => kind === Kind.Store || kind === Kind.Load || kind === Kind.Ping;
-const isReply = (kind: number): boolean =>
-  kind === Kind.Value || kind === Kind.Pong || kind === Kind.Fail || kind === Kind.Hello;
+const isReply = (kind: number): boolean => kind === Kind.Value || kind === Kind.Pong || kind === Kind.Fail;
+
+export interface Dictionary {
+  entries: Map<string, bigint>;
+  log: StoreLog;
+  /** Replies wait until the log is on the disk (group commit), not only handed to the OS. */
+  fsync: boolean;
+}
+
+type Link = Extract<ToNode, { t: 'link' }>;
 
 export class ComputingNode {
-  private readonly store = new Map<string, bigint>();
-  /** Routing ids of the connected children, learned from their hellos. */
+  private readonly store: Map<string, bigint>;
+  /** Routing ids of the children the control gave us. */
   private left: string | null = null;
   private right: string | null = null;
+  /** Children we had before the last link: their late frames are ignored quietly. */
+  private readonly former = new Set<string>();
+  /** Frames of peers not named by the control (yet). */
+  private readonly strangers = new StrangerFrames((_peer, frames) => this.drop('downlink unknown peer', frames), monotonicMs);
+  private parentEndpoint: string | null = null;
   private readonly up: LinkWriter;
   private readonly down: LinkWriter;
   /** Our replies and our children's, on their way up: one message per request frame. */
   private readonly waves: ReplyWaves;
+  /** fsync mode: replies of this frame that wait for the log to reach the disk. */
+  private awaitingDisk: Buffer[] = [];
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
   private readonly children = new LivenessMonitor<string>(() => this.subtreeChanged());
@@ -54,9 +80,13 @@ export class ComputingNode {
     readonly id: number,
     private readonly uplink: Dealer,
     private readonly downlink: Router,
+    private readonly dictionary: Dictionary,
+    private readonly onFatal: (error: Error) => void,
   ) {
+    this.store = dictionary.entries;
     this.beat = this.buildBeat();
-    this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length));
+    // The log is written before anything leaves upwards: no reply overtakes its store.
+    this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length), () => this.writeLog());
     this.down = new LinkWriter(downlink, (_peer, records) => this.bounce(records));
     this.waves = new ReplyWaves((reply) => this.up.push(null, reply));
   }
@@ -67,14 +97,74 @@ export class ComputingNode {
   }
 
   stop(): void {
+    this.writeLog();
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.children.stop();
     this.waves.stop();
+    this.strangers.stop();
   }
 
-  /** Tells the parent (and through it the control) that this node is connected. */
-  hello(corr: number, pid: number): void {
-    this.up.push(null, encode({ kind: 'hello', corr, node: this.id, pid }));
+  private writeLog(): void {
+    try {
+      this.dictionary.log.flush();
+    } catch (failure) {
+      this.onFatal(failure as Error);
+    }
+  }
+
+  /** The control placed us: connect up, take these children, and say hello through the new path. */
+  link(msg: Link): void {
+    if (msg.parent !== this.parentEndpoint) {
+      if (this.parentEndpoint !== null) {
+        try {
+          this.uplink.disconnect(this.parentEndpoint);
+        } catch {
+          // Not connected (any more): nothing to undo.
+        }
+      }
+      this.parentEndpoint = msg.parent;
+      this.uplink.connect(msg.parent);
+    }
+    this.setChildren(msg.left === null ? null : routingId(msg.left), msg.right === null ? null : routingId(msg.right));
+    for (const child of [this.left, this.right]) {
+      if (child !== null) for (const frame of this.strangers.take(child)) this.fromChildFrame(child, frame);
+    }
+    // Queued on the uplink until it is connected (the socket is not `immediate`).
+    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid }));
+    if (this.children.interval > 0) this.up.push(null, this.beat);
+  }
+
+  /** The heartbeat interval in force (0: off). */
+  setInterval(intervalMs: number): void {
+    this.children.setInterval(intervalMs);
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.beatTimer = null;
+    if (intervalMs > 0) {
+      // Beats begin once we are linked: before that there is nobody to hear them.
+      this.beatTimer = setInterval(() => {
+        if (this.parentEndpoint !== null) this.up.pushAlone(null, this.beat);
+      }, intervalMs);
+      if (this.parentEndpoint !== null) this.up.push(null, this.beat);
+    }
+  }
+
+  private setChildren(left: string | null, right: string | null): void {
+    const before = [this.left, this.right];
+    const after = [left, right];
+    for (const child of before) {
+      if (child === null || after.includes(child)) continue;
+      this.children.unwatch(child);
+      this.childDown.delete(child);
+      this.former.add(child);
+    }
+    for (const child of after) {
+      if (child === null || before.includes(child)) continue;
+      this.former.delete(child);
+      this.children.watch(child);
+    }
+    this.left = left;
+    this.right = right;
+    this.subtreeChanged();
   }
 
   private async readUplink(): Promise<void> {
@@ -86,6 +176,13 @@ export class ComputingNode {
       }
       this.waves.begin();
       const error = splitFrame(frame, this.fromParent);
+      if (this.awaitingDisk.length > 0) {
+        const replies = this.awaitingDisk;
+        this.awaitingDisk = [];
+        this.dictionary.log.whenDurable(() => {
+          for (const reply of replies) this.waves.fromBelow(reply);
+        });
+      }
       this.waves.end();
       if (error) this.drop(`uplink ${error.problem}`);
     }
@@ -99,15 +196,19 @@ export class ComputingNode {
         continue;
       }
       const child = peer.toString('latin1');
-      this.children.heard(child);
-      const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
-      if (error) this.drop(`downlink ${error.problem}`);
+      if (child === this.left || child === this.right) this.fromChildFrame(child, frame);
+      else if (!this.former.has(child) && !this.strangers.hold(child, frame)) this.drop('downlink unknown peer');
     }
+  }
+
+  private fromChildFrame(child: string, frame: Buffer): void {
+    this.children.heard(child);
+    const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
+    if (error) this.drop(`downlink ${error.problem}`);
   }
 
   private readonly fromParent = (rec: Buffer): void => {
     const kind = recordKind(rec);
-    if (kind === Kind.Interval) return this.applyInterval(rec);
     if (!isRequest(kind)) return this.drop('uplink non-request');
     const target = recordNode(rec);
     const hop = nextHop(this.id, target);
@@ -120,43 +221,11 @@ export class ComputingNode {
 
   private fromChild(child: string, rec: Buffer): void {
     const kind = recordKind(rec);
-    if (child !== this.left && child !== this.right) {
-      // Only a hello from the child itself, for a free child slot, may introduce a new peer:
-      // a node accepts frames from its parent link and its two children, nobody else.
-      if (kind !== Kind.Hello || routingId(recordNode(rec)) !== child || !this.adopt(child, recordNode(rec))) {
-        return this.drop('downlink unknown peer');
-      }
-    } else if (kind === Kind.Heartbeat) {
-      return this.childReported(child, rec);
-    } else if (!isReply(kind)) {
-      return this.drop('downlink non-reply');
-    }
+    if (kind === Kind.Heartbeat) return this.childReported(child, rec);
+    // A hello answers a link, not a request of ours: it never joins a wave.
+    if (kind === Kind.Hello) return this.up.push(null, rec);
+    if (!isReply(kind)) return this.drop('downlink non-reply');
     this.waves.fromBelow(rec);
-  }
-
-  /** Takes `child` as the left or right child; false when that slot is taken (or it is us). */
-  private adopt(child: string, childId: number): boolean {
-    const hop = nextHop(this.id, childId);
-    if (hop === 'self' || (hop === 'left' ? this.left : this.right) !== null) return false;
-    if (hop === 'left') this.left = child;
-    else this.right = child;
-    this.children.watch(child);
-    // The child learns the interval from us, so a child adopted mid-change is never left behind.
-    this.down.push(child, encode({ kind: 'interval', corr: 0, node: childId, intervalMs: this.children.interval }));
-    return true;
-  }
-
-  private applyInterval(rec: Buffer): void {
-    const msg = decode(rec);
-    if (msg instanceof ProtocolError || msg.kind !== 'interval') return this.drop('interval malformed');
-    this.children.setInterval(msg.intervalMs);
-    for (const child of [this.left, this.right]) if (child !== null) this.down.push(child, rec);
-    if (this.beatTimer) clearInterval(this.beatTimer);
-    this.beatTimer = null;
-    if (msg.intervalMs > 0) {
-      this.beatTimer = setInterval(() => this.up.pushAlone(null, this.beat), msg.intervalMs);
-      this.up.push(null, this.beat);
-    }
   }
 
   private childReported(child: string, rec: Buffer): void {
@@ -194,20 +263,30 @@ export class ComputingNode {
     const msg = decode(rec);
     if (msg instanceof ProtocolError) return this.drop(`request ${msg.problem}`);
     switch (msg.kind) {
-      case 'store':
+      case 'store': {
+        const isNew = !this.store.has(msg.name);
         this.store.set(msg.name, msg.value);
-        return this.waves.reply(encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, value: msg.value }));
+        this.dictionary.log.append(msg.name, msg.value, isNew);
+        return this.answer(rec, encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, value: msg.value }), true);
+      }
       case 'load': {
         const value = this.store.get(msg.name);
-        return this.waves.reply(
-          encode({ kind: 'value', corr: msg.corr, node: this.id, found: value !== undefined, value: value ?? 0n }),
-        );
+        const reply = encode({ kind: 'value', corr: msg.corr, node: this.id, found: value !== undefined, value: value ?? 0n });
+        // With fsync, a load never reports a value the disk could still lose.
+        return this.answer(rec, reply, this.awaitingDisk.length > 0 || this.dictionary.log.unsynced);
       }
       case 'ping':
         return this.waves.reply(encode({ kind: 'pong', corr: msg.corr, node: this.id }));
       default:
         return this.drop('request unexpected kind');
     }
+  }
+
+  /** Our reply to `request`: part of this frame's wave, or (fsync) once the disk has what it depends on. */
+  private answer(request: Buffer, reply: Buffer, needsDisk: boolean): void {
+    if (!this.dictionary.fsync || !needsDisk) return this.waves.reply(reply);
+    this.waves.forwarded(request);
+    this.awaitingDisk.push(reply);
   }
 
   /** Requests a child could not take are answered at once, so nobody waits for a deadline. */

@@ -2,7 +2,7 @@
  * @module The control's public types: its options, per-call limits and what its commands return.
  */
 import type { Logger } from './logger.js';
-import type { NodeState } from './topology.js';
+import type { NodeState } from './node-handle.js';
 
 export interface ControlOptions {
   /** How long a command may wait for its reply (default 2000 ms). */
@@ -11,7 +11,7 @@ export interface ControlOptions {
   startTimeoutMs?: number;
   /** Where the private runtime directory is created (default: the OS temp dir). */
   runtimeParent?: string;
-  /** The computing program (default: the built computing/main.js). */
+  /** The computing program (default: the built computing/bundle/main.js, else computing/main.js). */
   computingEntry?: string;
   /** Extra node flags for computing processes. */
   computingExecArgv?: readonly string[];
@@ -19,6 +19,14 @@ export interface ControlOptions {
   logger?: Logger;
   /** The most nodes the tree may hold (default DEFAULT_MAX_NODES). */
   maxNodes?: number;
+  /** Restart a process that exits unasked (default `always`); `never` leaves the node down. */
+  restart?: 'always' | 'never';
+  /** Kill (and so restart) a node silent by itself for this long; 0 = never (default 30000). */
+  hangRestartMs?: number;
+  /** Keep the logs and the tree here across gateway runs (default: in the runtime dir, gone on exit). */
+  dataDir?: string;
+  /** Sync the disk before acknowledging a store (group commit), not only hand it to the OS. */
+  fsync?: boolean;
 }
 
 /**
@@ -61,6 +69,10 @@ export interface NodeSnapshot {
   depth: number;
   available: boolean;
   state: NodeState;
+  /** Processes started for it after the first. */
+  restarts: number;
+  /** Why it is unavailable, when it is. */
+  reason: string | null;
 }
 
 export interface TopologySnapshot {

@@ -2,9 +2,9 @@
  * @module Availability events and their subscribers. Listeners are called synchronously and
  * must not block; whoever streams events to a slow reader bounds its own buffer.
  */
-import type { DownCause } from './availability.js';
+import type { DownCause } from './liveness.js';
 
-export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited';
+export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed';
 
 export interface NodeEvent {
   kind: NodeEventKind;
@@ -16,6 +16,8 @@ export interface NodeEvent {
   cause?: DownCause;
   exitCode?: number;
   signal?: string;
+  /** For `created` and `restarted`: the new process. */
+  pid?: number;
 }
 
 export type EventListener = (event: NodeEvent) => void;

@@ -10,7 +10,8 @@ export {
   type PingResult,
   type TopologySnapshot,
 } from './api.js';
-export type { NodeState } from './topology.js';
+export type { NodeState } from './node-handle.js';
+export { DataDirError } from './data-dir.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { ArborError, invalidArgument, type ErrorKind } from './errors.js';
 export type { NodeEvent, NodeEventKind } from './events.js';

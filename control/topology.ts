@@ -1,35 +1,20 @@
 /**
- * @module The binary search tree of computing nodes, ordered by id: who is where. Pure data;
- * the control decides lifecycles and talks to processes.
+ * @module The binary search tree of computing nodes, ordered by id: who is where. Pure shape;
+ * a node's lifecycle lives in its NodeHandle, and the links a shape implies are sent by the
+ * control (link-plan.ts).
  */
 import { nextHop } from '../computing/protocol/routing.js';
 
-/**
- * The node's process lifecycle: `starting` (placed in the tree, process not yet connected;
- * commands for it wait) → `running` (connected once) → `exited` (its process ended; final).
- * Reachability is separate: see `available`.
- */
-export type NodeState = 'starting' | 'running' | 'exited';
-
-export interface TreeNode {
+/** One node's place: its parent and its two children (null: none). */
+export interface Place {
   readonly id: number;
-  readonly parent: number | null;
+  parent: number | null;
   left: number | null;
   right: number | null;
-  state: NodeState;
-  /**
-   * Reachable through the tree right now: running, heard within 4 x the heartbeat interval,
-   * and so is every node above it. Commands to an unavailable node fail fast.
-   */
-  available: boolean;
-  /** OS pid once spawned. */
-  pid: number | null;
-  /** How the process ended, once `exited`. */
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 export class Topology {
-  private readonly nodes = new Map<number, TreeNode>();
+  private readonly nodes = new Map<number, Place>();
   private rootId: number | null = null;
 
   get root(): number | null {
@@ -40,12 +25,12 @@ export class Topology {
     return this.nodes.size;
   }
 
-  get(id: number): TreeNode | undefined {
+  get(id: number): Place | undefined {
     return this.nodes.get(id);
   }
 
-  values(): IterableIterator<TreeNode> {
-    return this.nodes.values();
+  has(id: number): boolean {
+    return this.nodes.has(id);
   }
 
   /** The parent the search tree gives a new `id` (null: it becomes the root). */
@@ -54,20 +39,20 @@ export class Topology {
     let parent: number | null = null;
     while (at !== null) {
       parent = at;
-      const node = this.nodes.get(at) as TreeNode;
+      const node = this.nodes.get(at) as Place;
       at = nextHop(at, id) === 'left' ? node.left : node.right;
     }
     return parent;
   }
 
-  /** Inserts `id` where the search tree places it, in state `starting`. The caller checked it is new. */
-  insert(id: number): TreeNode {
+  /** Inserts `id` where the search tree places it. The caller checked it is new. */
+  insert(id: number): Place {
     const parent = this.placeFor(id);
-    const node: TreeNode = { id, parent, left: null, right: null, state: 'starting', available: false, pid: null, exit: null };
+    const node: Place = { id, parent, left: null, right: null };
     this.nodes.set(id, node);
     if (parent === null) this.rootId = id;
     else {
-      const p = this.nodes.get(parent) as TreeNode;
+      const p = this.nodes.get(parent) as Place;
       if (nextHop(parent, id) === 'left') p.left = id;
       else p.right = id;
     }
@@ -75,7 +60,7 @@ export class Topology {
   }
 
   /** Removes `id` and everything below it (used when a create fails: only starting nodes hang below it). */
-  removeSubtree(id: number): TreeNode[] {
+  removeSubtree(id: number): Place[] {
     const top = this.nodes.get(id);
     if (top === undefined) return [];
     const removed = this.subtree(id);
@@ -89,9 +74,9 @@ export class Topology {
     return removed;
   }
 
-  /** `id` and all its descendants, parents before children. */
-  subtree(id: number): TreeNode[] {
-    const out: TreeNode[] = [];
+  /** `id` and all its descendants, parents before children (left before right). */
+  subtree(id: number): Place[] {
+    const out: Place[] = [];
     const stack = [id];
     while (stack.length > 0) {
       const node = this.nodes.get(stack.pop() as number);
@@ -104,22 +89,68 @@ export class Topology {
   }
 
   /** Every node, each parent before its children. */
-  preorder(): TreeNode[] {
+  preorder(): Place[] {
     return this.rootId === null ? [] : this.subtree(this.rootId);
+  }
+
+  /** The ids from the root down to `id` (empty when `id` is not in the tree). */
+  pathTo(id: number): number[] {
+    const path: number[] = [];
+    for (let node = this.nodes.get(id); node !== undefined; node = node.parent === null ? undefined : this.nodes.get(node.parent)) {
+      path.push(node.id);
+    }
+    return path.reverse();
   }
 
   /** Number of edges from the root to `id` (the root has depth 0). */
   depth(id: number): number {
-    let depth = 0;
-    for (let node = this.nodes.get(id); node?.parent != null; node = this.nodes.get(node.parent)) depth++;
-    return depth;
+    return Math.max(0, this.pathTo(id).length - 1);
   }
 
   /** True when `ancestor` is `id` or lies on the path from the root to `id`. */
   isOnPathTo(ancestor: number, id: number): boolean {
-    for (let node = this.nodes.get(id); node !== undefined; node = node.parent === null ? undefined : this.nodes.get(node.parent)) {
-      if (node.id === ancestor) return true;
+    return this.pathTo(id).includes(ancestor);
+  }
+
+  /** The children of `id` that exist (left first). */
+  children(id: number): number[] {
+    const node = this.nodes.get(id);
+    if (node === undefined) return [];
+    return [node.left, node.right].filter((c): c is number => c !== null);
+  }
+
+  /**
+   * Rebuilds a tree from saved places. Returns the problem in words when they do not form one
+   * binary search tree (a saved file is checked, never trusted).
+   */
+  static fromPlaces(root: number | null, places: readonly Place[]): Topology | string {
+    const t = new Topology();
+    for (const p of places) {
+      if (t.nodes.has(p.id)) return `node ${p.id} appears twice`;
+      t.nodes.set(p.id, { id: p.id, parent: p.parent, left: p.left, right: p.right });
     }
-    return false;
+    if (root === null) return places.length === 0 ? t : 'nodes but no root';
+    if (!t.nodes.has(root) || t.nodes.get(root)?.parent !== null) return `root ${root} is missing or has a parent`;
+    t.rootId = root;
+    for (const node of t.nodes.values()) {
+      for (const [side, child] of [['left', node.left], ['right', node.right]] as const) {
+        if (child === null) continue;
+        const c = t.nodes.get(child);
+        if (c === undefined) return `node ${node.id} has a ${side} child ${child} that is not in the tree`;
+        if (c.parent !== node.id) return `node ${child} is the ${side} child of ${node.id} but names ${c.parent} as its parent`;
+        if ((side === 'left') !== child < node.id) return `node ${child} is on the wrong side of ${node.id}`;
+      }
+      if (node.parent !== null && !t.nodes.has(node.parent)) return `node ${node.id} names a parent ${node.parent} that is not in the tree`;
+    }
+    const reached = t.preorder();
+    if (reached.length !== t.nodes.size) return `${t.nodes.size - reached.length} nodes are not linked from the root`;
+    // Every node within the bounds its ancestors set: a binary search tree, not just a tree.
+    const bounded = (id: number | null, low: number, high: number): boolean => {
+      if (id === null) return true;
+      const n = t.nodes.get(id) as Place;
+      return id > low && id < high && bounded(n.left, low, id) && bounded(n.right, id, high);
+    };
+    if (!bounded(root, -Infinity, Infinity)) return 'the ids are not in search-tree order';
+    return t;
   }
 }

@@ -2,6 +2,7 @@
  * @module The gateway's command line: flags win over environment variables, which win over defaults.
  */
 import { DEFAULT_MAX_NODES, LOG_LEVELS, type LogLevel } from '../control/index.js';
+import { splitHostPort } from './address.js';
 import { DEFAULT_WATCH_BUFFER } from './limits.js';
 
 export interface GatewayArgs {
@@ -15,6 +16,11 @@ export interface GatewayArgs {
   /** Paths of the PEM certificate and key; TLS is on when both are set. */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  restart: 'always' | 'never';
+  hangRestartMs: number;
+  /** Keep logs and the tree here across runs; undefined: in the runtime dir, gone on exit. */
+  dataDir: string | undefined;
+  fsync: boolean;
 }
 
 export const USAGE = `usage: arbor-gateway [options]
@@ -25,6 +31,10 @@ export const USAGE = `usage: arbor-gateway [options]
   --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES, default ${DEFAULT_MAX_NODES})
   --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
   --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key (env ARBOR_TLS_CERT, ARBOR_TLS_KEY)
+  --restart always|never      restart a computing process that exits unasked, in place, from its log (env ARBOR_RESTART, default always)
+  --hang-restart-ms N         kill and restart a node silent by itself for N ms; 0 = never (env ARBOR_HANG_RESTART_MS, default 30000)
+  --data-dir DIR              keep every node's log and the tree's shape in DIR across gateway runs (env ARBOR_DATA_DIR; default: gone on exit)
+  --fsync                     sync the disk before acknowledging stores (group commit), surviving power loss too (env ARBOR_FSYNC=1)
   --help                      show this help
 environment only:
   ARBOR_TOKEN                 when set, ArborService calls must send "authorization: Bearer <token>"`;
@@ -50,10 +60,18 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'watch-buffer': String(DEFAULT_WATCH_BUFFER),
     'tls-cert': env.ARBOR_TLS_CERT,
     'tls-key': env.ARBOR_TLS_KEY,
+    restart: env.ARBOR_RESTART ?? 'always',
+    'hang-restart-ms': env.ARBOR_HANG_RESTART_MS ?? '30000',
+    'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
   };
+  let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { help: true };
+    if (arg === '--fsync') {
+      fsync = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     const name = flag.replace(/^--/, '');
@@ -77,11 +95,19 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const tlsCert = values['tls-cert'];
   const tlsKey = values['tls-key'];
   if ((tlsCert === undefined) !== (tlsKey === undefined)) return { problem: '--tls-cert and --tls-key go together' };
-  return { run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey } };
+  const restart = values.restart as string;
+  if (restart !== 'always' && restart !== 'never') return { problem: `--restart ${restart}: expected always or never` };
+  const hangText = values['hang-restart-ms'] as string;
+  const hangRestartMs = hangText === '0' ? 0 : positive(hangText, '--hang-restart-ms', 86_400_000);
+  if (typeof hangRestartMs === 'string') return { problem: hangRestartMs.replace('from 1', 'from 0') };
+  const dataDir = values['data-dir'];
+  return {
+    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync },
+  };
 }
 
 /** True for addresses only this machine can reach. */
 export function isLoopback(address: string): boolean {
-  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const host = splitHostPort(address).bare;
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

@@ -10,7 +10,8 @@ import {
   type ExecResponse,
   type HeartbeatRequest,
   type HeartbeatResponse,
-  NodeState as ApiNodeState,
+  type NodeState as ApiNodeState,
+  nodeStateFromJSON,
   type PingRequest,
   type PingResponse,
   type SessionCommand,
@@ -72,11 +73,8 @@ export function run(
   }
 }
 
-const STATES: Record<NodeState, ApiNodeState> = {
-  starting: ApiNodeState.NODE_STATE_STARTING,
-  running: ApiNodeState.NODE_STATE_RUNNING,
-  exited: ApiNodeState.NODE_STATE_EXITED,
-};
+/** The API's name of a lifecycle state is the control's, upper-cased (`restarting` → NODE_STATE_RESTARTING). */
+const apiState = (state: NodeState): ApiNodeState => nodeStateFromJSON(`NODE_STATE_${state.toUpperCase()}`);
 
 export function topology(control: Control): Promise<TopologyResponse> {
   const snapshot = control.topology();
@@ -89,7 +87,9 @@ export function topology(control: Control): Promise<TopologyResponse> {
       pid: n.pid ?? 0,
       depth: n.depth,
       available: n.available,
-      state: STATES[n.state],
+      state: apiState(n.state),
+      restarts: n.restarts,
+      reason: n.reason ?? '',
     })),
     root: snapshot.root ?? undefined,
     heartbeatIntervalMs: snapshot.heartbeatMs,

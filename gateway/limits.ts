@@ -4,11 +4,8 @@
 
 /** Commands one Session may have in flight; beyond it the gateway stops reading that stream (backpressure). */
 export const SESSION_MAX_IN_FLIGHT = 4096;
-/**
- * Commands one SessionRequest may carry, and results one SessionResponse carries at most. Bounds
- * how far one message can push a session past SESSION_MAX_IN_FLIGHT.
- */
-export const SESSION_MAX_BATCH = 1024;
+/** An API limit (proto/limits.ts); it also bounds how far one message can push a session past SESSION_MAX_IN_FLIGHT. */
+export { SESSION_MAX_BATCH } from '../proto/limits.js';
 /** Unary calls in flight over all clients; beyond it calls get RESOURCE_EXHAUSTED. */
 export const UNARY_MAX_IN_FLIGHT = 10_000;
 /** Watch streams at once; beyond it Watch gets RESOURCE_EXHAUSTED. */

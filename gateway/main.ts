@@ -6,7 +6,8 @@
  * finish (bounded), stop every computing process, exit 0.
  */
 import { readFileSync } from 'node:fs';
-import { Control, createLogger } from '../control/index.js';
+import { Control, createLogger, DataDirError } from '../control/index.js';
+import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { serveMetrics } from './metrics.js';
 import { listen, type Served, shutdown } from './server.js';
@@ -34,11 +35,23 @@ try {
 }
 const token = process.env.ARBOR_TOKEN === undefined || process.env.ARBOR_TOKEN === '' ? undefined : process.env.ARBOR_TOKEN;
 
-const control = await Control.start({
-  requestTimeoutMs: args.requestTimeoutMs,
-  maxNodes: args.maxNodes,
-  logger: log.child({ component: 'control' }),
-});
+let control: Control;
+try {
+  // With a data dir that holds a tree, this brings every node back before we listen.
+  control = await Control.start({
+    requestTimeoutMs: args.requestTimeoutMs,
+    maxNodes: args.maxNodes,
+    logger: log.child({ component: 'control' }),
+    restart: args.restart,
+    hangRestartMs: args.hangRestartMs,
+    dataDir: args.dataDir,
+    fsync: args.fsync,
+  });
+} catch (error) {
+  if (!(error instanceof DataDirError)) throw error;
+  process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
+  process.exit(2);
+}
 let served: Served;
 try {
   served = await listen(control, args.listen, log, { watchBuffer: args.watchBuffer, tls, token });
@@ -50,14 +63,13 @@ try {
 if (!isLoopback(args.listen) && tls === undefined) {
   log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
 }
-const host = args.listen.slice(0, args.listen.lastIndexOf(':'));
+const { host } = splitHostPort(args.listen);
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
 log.info({ address: `${host}:${served.port}` }, 'serving');
 
 const metricsServer = args.metricsListen === undefined ? undefined : await serveMetrics(served.ctx.metrics, args.metricsListen);
 if (metricsServer !== undefined) {
-  const metricsHost = (args.metricsListen as string).slice(0, (args.metricsListen as string).lastIndexOf(':'));
-  process.stdout.write(`arbor-gateway metrics on ${metricsHost}:${metricsServer.port}\n`);
+  process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
 }
 
 let stopping = false;

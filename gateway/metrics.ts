@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Control } from '../control/index.js';
+import { splitHostPort } from './address.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<
   number,
@@ -67,7 +68,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'arbor_pending_node_requests',
-      help: 'Requests sent into the tree and not yet answered (each holds one deadline timer).',
+      help: 'Requests sent into the tree and not yet answered (their deadlines share one timer).',
       registers: [this.registry],
       collect() {
         this.set(control.inFlight);
@@ -122,12 +123,10 @@ export async function serveMetrics(metrics: Metrics, address: string): Promise<{
       (error: unknown) => res.writeHead(500).end(String(error)),
     );
   });
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at);
-  const port = Number(address.slice(at + 1));
+  const { bare, port } = splitHostPort(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host.replace(/^\[|\]$/g, ''), () => resolve());
+    server.listen(port, bare, () => resolve());
   });
   const bound = server.address();
   return { server, port: typeof bound === 'object' && bound !== null ? bound.port : port };

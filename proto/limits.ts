@@ -12,6 +12,11 @@ export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 /** `parent = -1` means "no parent given", as in the assignment's report. */
 export const NO_PARENT = -1;
+/**
+ * Commands one SessionRequest may carry (and results one SessionResponse carries at most): the
+ * gateway refuses a bigger request, and the CLI never sends one.
+ */
+export const SESSION_MAX_BATCH = 1024;
 
 const NAME_PATTERN = /^[A-Za-z0-9]+$/;
 const SHOWN_CHARS = 40;

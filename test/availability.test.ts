@@ -1,12 +1,13 @@
 /**
  * Availability with real processes: process death (known at once through the OS), silence
  * (the 4 x interval heartbeat rule), subtree events node by node, fail-fast afterwards, and
- * recovery after SIGCONT.
+ * recovery after SIGCONT. Deaths are tested with `--restart never`, where a dead node stays
+ * down; what `--restart always` (the default) does after a death is in self-healing.test.ts.
  */
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { startGateway } from './helpers/gateway.js';
-import { isAlive, processState, waitFor } from './helpers/processes.js';
+import { isAlive, processState } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 import { EventLog } from './helpers/watch.js';
 
@@ -36,7 +37,7 @@ describe('availability', () => {
   });
 
   it('kill -9 of a leaf: exited + unavailable at once, in-flight and later requests fail fast', async () => {
-    const { api, log, pids } = await tree([8, 11, 6], ['--request-timeout-ms', '20000']);
+    const { api, log, pids } = await tree([8, 11, 6], ['--request-timeout-ms', '20000', '--restart', 'never']);
     // A request stuck in the frozen leaf must fail as soon as the process dies, not at its deadline.
     process.kill(pids[6]!, 'SIGSTOP');
     const stuck = api.exec({ id: 6, name: 'X', value: 1n });
@@ -50,7 +51,7 @@ describe('availability', () => {
     await log.next('unavailable', 6);
     expect(log.of('unavailable')).toEqual([6]);
     // Reaped, not a zombie.
-    await waitFor('node 6 reaped', () => processState(pids[6]!) === undefined);
+    await expect.poll(() => processState(pids[6]!) === undefined, { message: 'node 6 reaped', timeout: 5000, interval: 20 }).toBe(true);
 
     const t = performance.now();
     expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: false });
@@ -62,7 +63,7 @@ describe('availability', () => {
   });
 
   it('kill -9 of an inner node makes its subtree unavailable, node by node; the rest keeps working', async () => {
-    const { api, log, pids } = await tree([8, 11, 6, 13, 9, 12]);
+    const { api, log, pids } = await tree([8, 11, 6, 13, 9, 12], ['--restart', 'never']);
     process.kill(pids[11]!, 'SIGKILL');
     await log.next('unavailable', 12);
     expect(log.of('exited')).toEqual([11]);
@@ -79,9 +80,9 @@ describe('availability', () => {
 
   it('SIGSTOP with time = 100 ms: unavailable 300-400 ms after the stop, available again after SIGCONT', async () => {
     const { api, log, pids } = await tree([8, 11, 6, 13]);
+    // No warm-up needed: the parent's window starts when it learns the interval (before this
+    // call returns) and restarts at every beat, so a stop now is seen 3 to 4 x 100 ms later.
     await api.heartbeat({ intervalMs: 100 });
-    // Let heartbeats flow for a few intervals first.
-    await new Promise((resolve) => setTimeout(resolve, 350));
     const stoppedAt = performance.now();
     process.kill(pids[11]!, 'SIGSTOP');
     try {
@@ -108,7 +109,6 @@ describe('availability', () => {
     const { api, log } = await tree([8]);
     await api.heartbeat({ intervalMs: 50 });
     const late = await api.create({ id: 4 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const stoppedAt = performance.now();
     process.kill(late.pid, 'SIGSTOP');
     try {
@@ -122,12 +122,14 @@ describe('availability', () => {
 
   it('heartbeat 0 turns detection off: a frozen node raises no event', async () => {
     const { api, log, pids } = await tree([8, 9]);
-    await api.heartbeat({ intervalMs: 20 });
+    const intervalMs = 20;
+    await api.heartbeat({ intervalMs });
     await api.heartbeat({ intervalMs: 0 });
     process.kill(pids[9]!, 'SIGSTOP');
     try {
-      // Long enough for several 4 x 20 ms windows had detection still been on.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // A window in which nothing may happen: five 4 x interval verdicts, had detection stayed on.
+      const noEventWindowMs = 5 * 4 * intervalMs;
+      await new Promise((resolve) => setTimeout(resolve, noEventWindowMs));
       expect(log.of('unavailable')).toEqual([]);
     } finally {
       process.kill(pids[9]!, 'SIGCONT');
@@ -136,16 +138,19 @@ describe('availability', () => {
 
   it('a gateway whose event loop stalls (SIGSTOP for 1 s at time = 50 ms) raises no false event', async () => {
     const { gw, api, log } = await tree([8, 4, 12, 2, 6]);
-    await api.heartbeat({ intervalMs: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const intervalMs = 50;
+    await api.heartbeat({ intervalMs });
     // Heartbeats keep arriving while the gateway is frozen; its late timers must not count
-    // that time as silence of the root.
+    // that time as silence of the root. The stall is the scenario: five 4 x interval windows.
+    const stallMs = 5 * 4 * intervalMs;
     process.kill(gw.pid, 'SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, stallMs));
     process.kill(gw.pid, 'SIGCONT');
     expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: true });
-    // Give a false verdict every chance to surface: several 4 x 50 ms windows.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A window in which nothing may happen: a false verdict would surface within 4 x interval
+    // of the thaw; give it more than twice that.
+    const noEventWindowMs = 10 * intervalMs;
+    await new Promise((resolve) => setTimeout(resolve, noEventWindowMs));
     expect(log.of('unavailable')).toEqual([]);
   });
 
@@ -154,7 +159,7 @@ describe('availability', () => {
     const port = first.address.split(':')[1] as string;
     await rpc(first.client()).create({ id: 1 });
     first.proc.kill('SIGKILL');
-    await waitFor('first gateway gone', () => !isAlive(first.pid));
+    await expect.poll(() => !isAlive(first.pid), { message: 'first gateway gone', timeout: 5000, interval: 20 }).toBe(true);
     const second = await startGateway(['--listen', `127.0.0.1:${port}`]);
     expect(second.address).toBe(`127.0.0.1:${port}`);
     expect(await rpc(second.client()).create({ id: 1 })).toMatchObject({ id: 1 });

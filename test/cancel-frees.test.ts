@@ -6,14 +6,13 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { startGateway } from './helpers/gateway.js';
-import { waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 import { store, TestSession } from './helpers/session.js';
 
 describe('cancelled and expired calls', () => {
   it('frees everything a cancelled session and expired unary calls held', async () => {
     const gw = await startGateway(['--metrics-listen', '127.0.0.1:0', '--request-timeout-ms', '1500']);
-    await waitFor('metrics address', () => gw.stdoutLines.some((l) => l.includes('metrics on')));
+    await expect.poll(() => gw.stdoutLines.some((l) => l.includes('metrics on')), { message: 'metrics address', timeout: 5000, interval: 20 }).toBe(true);
     const metrics = /metrics on (\S+)/.exec(gw.stdoutLines.join('\n'))?.[1] as string;
     const scrape = async () => (await fetch(`http://${metrics}/metrics`)).text();
     const gauge = (text: string, name: string) =>
@@ -39,16 +38,16 @@ describe('cancelled and expired calls', () => {
             client.exec({ id: 4, name: 'k' }, new Metadata(), { deadline: Date.now() + 300 }, (e) => resolve(e ? e.code : 0)),
           ),
       );
-      await waitFor('commands pending in the tree', async () => gauge(await scrape(), 'arbor_pending_node_requests') >= 500);
+      await expect.poll(async () => gauge(await scrape(), 'arbor_pending_node_requests') >= 500, { message: 'commands pending in the tree', timeout: 5000, interval: 20 }).toBe(true);
       session.cancel();
       // At the call's deadline either side may speak first: the client's own DEADLINE_EXCEEDED,
       // or the gateway's UNAVAILABLE (its wait is capped by that same deadline).
       for (const code of await Promise.all(expired)) expect([status.DEADLINE_EXCEEDED, status.UNAVAILABLE]).toContain(code);
       // Everything is freed within the gateway's own deadline, with the node still frozen.
-      await waitFor('nothing pending', async () => {
+      await expect.poll(async () => {
         const text = await scrape();
         return gauge(text, 'arbor_pending_node_requests') === 0 && gauge(text, 'arbor_in_flight_commands') === 0;
-      }, 5000);
+      }, { message: 'nothing pending', timeout: 5000, interval: 20 }).toBe(true);
     } finally {
       process.kill(pid, 'SIGCONT');
     }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLI_MAIN, startGateway } from './helpers/gateway.js';
 import { runScript, START_MAIN, startCli } from './helpers/cli.js';
-import { isAlive, waitFor } from './helpers/processes.js';
+import { isAlive } from './helpers/processes.js';
 
 /** The report's transcript, plus the misplaced-parent case. */
 const TRANSCRIPT = `exec 10 X
@@ -117,24 +117,24 @@ describe('arbor CLI end to end', () => {
     expect(pids).toHaveLength(2);
     process.kill(pids[1]!, 'SIGSTOP');
     try {
-      await waitFor('unavailable line', () => cli.lines.includes('Heartbit: node 2 is unavailable now'));
+      await expect.poll(() => cli.lines.includes('Heartbit: node 2 is unavailable now'), { message: 'unavailable line', timeout: 5000, interval: 20 }).toBe(true);
       cli.write('ping 2\n');
-      await waitFor('ping answered', () => cli.lines.includes('Error: 2 is unavailable'));
+      await expect.poll(() => cli.lines.includes('Error: 2 is unavailable'), { message: 'ping answered', timeout: 5000, interval: 20 }).toBe(true);
     } finally {
       process.kill(pids[1]!, 'SIGCONT');
     }
-    await waitFor('available line', () => cli.lines.includes('Heartbit: node 2 is available again'));
+    await expect.poll(() => cli.lines.includes('Heartbit: node 2 is available again'), { message: 'available line', timeout: 5000, interval: 20 }).toBe(true);
     cli.endInput();
     expect(await cli.exited).toBe(1); // the ping failed
   });
 
   it('tree draws the search tree (with marks after a death) and status sums it up', async () => {
-    const gw = await startGateway();
+    const gw = await startGateway(['--restart', 'never']);
     const created = await runScript(CLI_MAIN, ['--target', gw.address, '--ordered'], 'create 8\ncreate 11\ncreate 6\ncreate 13\ncreate 9\n');
     const pid = (i: number) => created.lines[i]!.slice(4);
     process.kill(Number(pid(1)), 'SIGKILL');
     const status = async () => (await runScript(CLI_MAIN, ['--target', gw.address], 'status\n')).lines[0];
-    await waitFor('node 11 and its subtree unavailable', async () => (await status())?.endsWith('unavailable 3') ?? false);
+    await expect.poll(async () => (await status())?.endsWith('unavailable 3') ?? false, { message: 'node 11 and its subtree unavailable', timeout: 5000, interval: 20 }).toBe(true);
     const drawn = await runScript(CLI_MAIN, ['--target', gw.address, '--ordered'], 'tree\nstatus\n');
     expect(drawn.lines).toEqual([
       `8 (pid ${pid(0)})`,

@@ -7,7 +7,7 @@ import { drawTree, statusCounts, statusLine, topologyJson, topologyText } from '
 const { NODE_STATE_RUNNING: RUNNING, NODE_STATE_EXITED: EXITED, NODE_STATE_STARTING: STARTING } = NodeState;
 
 function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partial<NodeInfo> = {}): NodeInfo {
-  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, ...links, ...extra };
+  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, reason: '', ...links, ...extra };
 }
 
 /* The README's tree: 8 at the root, 6 and 11 below, 2 under 6, 9 and 13 under 11; 11 was killed,
@@ -98,6 +98,8 @@ describe('tree --json', () => {
       depth: 0,
       available: true,
       state: 'running',
+      restarts: 0,
+      reason: null,
     });
     expect((json.nodes as { state: string }[]).map((n) => n.state)).toEqual(['running', 'running', 'running', 'exited', 'running', 'starting', 'running']);
     expect(JSON.stringify(topologyJson({ nodes: [], heartbeatIntervalMs: 0 }))).toBe('{"root":null,"heartbeatIntervalMs":0,"nodes":[]}');

@@ -22,7 +22,6 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant('value' as const), corr, node, found: fc.boolean(), value: int64 }),
   fc.record({ kind: fc.constant('fail' as const), corr, node, reason: fc.constantFrom(FailReason.NoRoute, FailReason.Undeliverable) }),
   fc.record({ kind: fc.constant('heartbeat' as const), corr, node, down: fc.array(node, { maxLength: 300 }) }),
-  fc.record({ kind: fc.constant('interval' as const), corr, node, intervalMs: fc.integer({ min: 0, max: 3_600_000 }) }),
 );
 
 describe('wire codec properties', () => {

@@ -23,7 +23,6 @@ const samples: Message[] = [
   { kind: 'fail', corr: 8, node: 21, reason: FailReason.NoRoute },
   { kind: 'heartbeat', corr: 0, node: 11, down: [] },
   { kind: 'heartbeat', corr: 0, node: 11, down: [13, 2147483647, 0] },
-  { kind: 'interval', corr: 0, node: 0, intervalMs: 3_600_000 },
 ];
 
 describe('wire codec', () => {

@@ -8,7 +8,6 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { describe, expect, it } from 'vitest';
 import { bufCurl } from './helpers/buf-curl.js';
 import { startGateway } from './helpers/gateway.js';
-import { waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 
 describe('gRPC conventions', () => {
@@ -46,16 +45,16 @@ describe('gRPC conventions', () => {
     const stream = (client.Watch as (req: object) => ClientReadableStream<{ status: string }>)({ service: 'arbor.v1.ArborService' });
     stream.on('data', (res: { status: string }) => seen.push(res.status));
     stream.on('error', () => undefined);
-    await waitFor('SERVING', () => seen.includes('SERVING'));
+    await expect.poll(() => seen.includes('SERVING'), { message: 'SERVING', timeout: 5000, interval: 20 }).toBe(true);
     gw.proc.kill('SIGTERM');
-    await waitFor('NOT_SERVING', () => seen.includes('NOT_SERVING'));
+    await expect.poll(() => seen.includes('NOT_SERVING'), { message: 'NOT_SERVING', timeout: 5000, interval: 20 }).toBe(true);
     expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
     stream.cancel();
     client.close();
   });
 
   it('Topology lists every node with links, pid, depth and availability, also after a death', async () => {
-    const gw = await startGateway();
+    const gw = await startGateway(['--restart', 'never']);
     const api = rpc(gw.client());
     const pids: Record<number, number> = {};
     for (const id of [8, 11, 6, 13, 9]) pids[id] = (await api.create({ id })).pid;
@@ -69,15 +68,15 @@ describe('gRPC conventions', () => {
       root: 8,
       heartbeatIntervalMs: 1000,
       nodes: [
-        { id: 8, parent: undefined, left: 6, right: 11, pid: pids[8], depth: 0, available: true, state: 2 },
-        { id: 6, parent: 8, left: undefined, right: undefined, pid: pids[6], depth: 1, available: true, state: 2 },
-        { id: 11, parent: 8, left: 9, right: 13, pid: pids[11], depth: 1, available: true, state: 2 },
-        { id: 9, parent: 11, left: undefined, right: undefined, pid: pids[9], depth: 2, available: true, state: 2 },
-        { id: 13, parent: 11, left: undefined, right: undefined, pid: pids[13], depth: 2, available: true, state: 2 },
+        { id: 8, parent: undefined, left: 6, right: 11, pid: pids[8], depth: 0, available: true, state: 2, restarts: 0, reason: '' },
+        { id: 6, parent: 8, left: undefined, right: undefined, pid: pids[6], depth: 1, available: true, state: 2, restarts: 0, reason: '' },
+        { id: 11, parent: 8, left: 9, right: 13, pid: pids[11], depth: 1, available: true, state: 2, restarts: 0, reason: '' },
+        { id: 9, parent: 11, left: undefined, right: undefined, pid: pids[9], depth: 2, available: true, state: 2, restarts: 0, reason: '' },
+        { id: 13, parent: 11, left: undefined, right: undefined, pid: pids[13], depth: 2, available: true, state: 2, restarts: 0, reason: '' },
       ],
     });
     process.kill(pids[11]!, 'SIGKILL');
-    await waitFor('node 11 exited in the topology', async () => (await topology()).nodes.find((n) => n.id === 11)?.state === 3);
+    await expect.poll(async () => (await topology()).nodes.find((n) => n.id === 11)?.state === 3, { message: 'node 11 exited in the topology', timeout: 5000, interval: 20 }).toBe(true);
     const after = await topology();
     expect(after.nodes.map((n) => [n.id, n.available])).toEqual([
       [8, true],
@@ -89,7 +88,7 @@ describe('gRPC conventions', () => {
   });
 
   it('serves Prometheus metrics on --metrics-listen', async () => {
-    const gw = await startGateway(['--metrics-listen', '127.0.0.1:0']);
+    const gw = await startGateway(['--metrics-listen', '127.0.0.1:0', '--restart', 'never']);
     const metricsLine = await waitForLine(gw.stdoutLines, /^arbor-gateway metrics on (\S+)$/);
     const api = rpc(gw.client());
     const { pid } = await api.create({ id: 5 });
@@ -98,7 +97,7 @@ describe('gRPC conventions', () => {
     await expect(api.exec({ id: 99, name: 'a' })).rejects.toMatchObject({ code: 5 });
     process.kill(pid, 'SIGKILL');
     const scrape = async () => (await fetch(`http://${metricsLine}/metrics`)).text();
-    await waitFor('exit counted', async () => (await scrape()).includes('arbor_process_exits_total{how="SIGKILL"} 1'));
+    await expect.poll(async () => (await scrape()).includes('arbor_process_exits_total{how="SIGKILL"} 1'), { message: 'exit counted', timeout: 5000, interval: 20 }).toBe(true);
     const text = await scrape();
     expect(text).toContain('arbor_calls_total{rpc="Create",code="OK"} 2');
     expect(text).toContain('arbor_calls_total{rpc="Exec",code="OK"} 1');
@@ -112,6 +111,6 @@ describe('gRPC conventions', () => {
 });
 
 async function waitForLine(lines: string[], pattern: RegExp): Promise<string> {
-  await waitFor(`stdout line ${pattern}`, () => lines.some((l) => pattern.test(l)));
+  await expect.poll(() => lines.some((l) => pattern.test(l)), { message: `stdout line ${pattern}`, timeout: 5000, interval: 20 }).toBe(true);
   return (pattern.exec(lines.find((l) => pattern.test(l)) as string) as RegExpExecArray)[1] as string;
 }

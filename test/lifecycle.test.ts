@@ -2,21 +2,14 @@
  * No computing process outlives the gateway: SIGTERM drains and exits 0; SIGKILL leaves nodes
  * that notice (their stdin pipe closes) and exit by themselves.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { allGone, GATEWAY_MAIN, startGateway } from './helpers/gateway.js';
-import { isAlive, waitFor } from './helpers/processes.js';
+import { isAlive, runtimeDirOf } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 import { ping, store, TestSession } from './helpers/session.js';
 
-/** The runtime directory, read from a computing process's `--listen ipc://<dir>/<id>` argument. */
-function runtimeDirOf(nodePid: number): string {
-  const argv = readFileSync(`/proc/${nodePid}/cmdline`, 'utf8').split('\0');
-  const endpoint = argv[argv.indexOf('--listen') + 1] as string;
-  return dirname(endpoint.replace(/^ipc:\/\//, ''));
-}
 
 describe('process lifecycle', () => {
   it('SIGTERM stops every computing process, removes the runtime dir and exits 0', async () => {
@@ -44,14 +37,14 @@ describe('process lifecycle', () => {
     await session.reply(session.send(ping(8)));
     gw.proc.kill('SIGTERM');
     // Shutdown has begun once new calls are turned away; only then let the node answer.
-    await waitFor('gateway refusing new calls', async () => {
+    await expect.poll(async () => {
       try {
         await rpc(gw.client()).ping({ id: 8 });
         return false;
       } catch {
         return true;
       }
-    });
+    }, { message: 'gateway refusing new calls', timeout: 5000, interval: 20 }).toBe(true);
     process.kill(pid, 'SIGCONT');
     expect(await session.reply(stuck)).toEqual({ $case: 'exec', value: { id: 6, name: 'X', found: true, value: 66n } });
     await session.ended;

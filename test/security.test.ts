@@ -10,7 +10,6 @@ import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ArborServiceClient } from '../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from './helpers/gateway.js';
-import { waitFor } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 
 function selfSignedCert(): { dir: string; cert: string; key: string } {
@@ -39,7 +38,7 @@ describe('security', () => {
 
   it('warns when it listens beyond loopback without TLS, and not on loopback', async () => {
     const open = await startGateway(['--listen', '0.0.0.0:0']);
-    await waitFor('the warning', () => open.stderr().includes('listening beyond this machine without TLS'));
+    await expect.poll(() => open.stderr().includes('listening beyond this machine without TLS'), { message: 'the warning', timeout: 5000, interval: 20 }).toBe(true);
     await open.stop();
     const local = await startGateway();
     await rpc(local.client()).create({ id: 1 }); // by now the gateway has logged its start

@@ -30,7 +30,7 @@ describe('search tree', () => {
 
   it('agrees with the routing rule nodes use to forward', () => {
     const t = build([50, 20, 80, 10, 30, 70, 90, 25]);
-    for (const node of t.values()) {
+    for (const node of t.preorder()) {
       // Walking from the root by nextHop reaches every node along its parent chain.
       let at = t.root as number;
       while (at !== node.id) {

@@ -24,7 +24,7 @@ export const Kind = {
   Load: 2,
   /** control → node: answer if alive. No body. */
   Ping: 3,
-  /** node → parent, relayed up to the control: "I am connected". Body: i32 pid. */
+  /** node → parent, relayed up to the control: "I am connected here" (answers a link). Body: i32 pid. */
   Hello: 4,
   /** node → control: result of a store or load. Body: u8 found, i64 value. */
   Value: 5,
@@ -37,8 +37,6 @@ export const Kind = {
    * my subtree are not" (the topmost silent ones). Body: i32 ids. Consumed by the parent.
    */
   Heartbeat: 8,
-  /** control → every node, relayed down: the heartbeat interval. Body: u32 ms (0 = off). */
-  Interval: 9,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -58,8 +56,7 @@ export type Message =
   | { kind: 'value'; corr: number; node: number; found: boolean; value: bigint }
   | { kind: 'pong'; corr: number; node: number }
   | { kind: 'fail'; corr: number; node: number; reason: FailReason }
-  | { kind: 'heartbeat'; corr: number; node: number; down: number[] }
-  | { kind: 'interval'; corr: number; node: number; intervalMs: number };
+  | { kind: 'heartbeat'; corr: number; node: number; down: number[] };
 
 /** A frame or record that does not follow the format. Never thrown: returned, so a bad frame is dropped, not fatal. */
 export class ProtocolError extends Error {
@@ -121,11 +118,6 @@ export function encode(msg: Message): Buffer {
       const ids = msg.down.length > MAX_DOWN_IDS ? msg.down.slice(0, MAX_DOWN_IDS) : msg.down;
       const buf = record(Kind.Heartbeat, corr, node, 4 * ids.length);
       ids.forEach((id, i) => buf.writeInt32LE(id, HEADER_BYTES + 4 * i));
-      return buf;
-    }
-    case 'interval': {
-      const buf = record(Kind.Interval, corr, node, 4);
-      buf.writeUInt32LE(msg.intervalMs, HEADER_BYTES);
       return buf;
     }
   }
@@ -216,8 +208,6 @@ export function decode(rec: Buffer): Message | ProtocolError {
       for (let at = HEADER_BYTES; at < rec.length; at += 4) down.push(rec.readInt32LE(at));
       return { kind: 'heartbeat', corr, node, down };
     }
-    case Kind.Interval:
-      return expectBody(rec, 4, 'interval') ?? { kind: 'interval', corr, node, intervalMs: rec.readUInt32LE(HEADER_BYTES) };
     default:
       return new ProtocolError('unknown-kind', `kind ${kind}`);
   }

@@ -1,7 +1,8 @@
-/** @module What the control may use of the computing side: the wire codec, the routing rule, the link writer. */
+/** @module What the control may use of the computing side: the wire codec, the control channel, the routing rule, the link writer. */
 export * from './codec.js';
 export * from './routing.js';
 export * from './link-writer.js';
 export * from './sockets.js';
 export * from './liveness-monitor.js';
 export * from './clock.js';
+export * from './control-channel.js';

@@ -24,9 +24,15 @@ export class LinkWriter {
   private scheduled = false;
   private readonly peerIds = new Map<string, Buffer>();
 
+  /**
+   * @param beforeSend runs before every send: a node writes its log there, so a reply never
+   *   leaves before the store it acknowledges is written (and every store of a turn shares one
+   *   write)
+   */
   constructor(
     private readonly socket: Dealer | Router,
     private readonly onUndeliverable: Undeliverable,
+    private readonly beforeSend: () => void = () => undefined,
   ) {}
 
   /** Queues one record for `peer`; never mutate `record` afterwards (zeromq may send it zero-copy). */
@@ -65,6 +71,7 @@ export class LinkWriter {
     this.flushing = true;
     try {
       while (this.queues.size > 0) {
+        this.beforeSend();
         const queues = this.queues;
         this.queues = new Map();
         for (const [peer, records] of queues) await this.sendAll(peer, records);

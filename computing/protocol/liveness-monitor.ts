@@ -5,9 +5,11 @@
  *
  * Timing uses a monotonic clock. A timer that fires late means this process could not read
  * its sockets meanwhile (a busy or stopped event loop), so the peer's heartbeats may be
- * waiting unread: the verdict is then deferred by that lateness instead of reporting a live
- * peer as down. Each verdict also waits one `setImmediate`, so messages that already arrived
- * are read first.
+ * waiting unread: that lateness is forgiven (added to the peer's window) and the peer gets one
+ * more interval to be heard before it is judged. The lateness is measured against when the
+ * timer was due, not against the peer's silence, so the forgiveness is given once per deaf
+ * moment and a peer that really is silent is still found down. Each verdict also waits one
+ * `setImmediate`, so messages that already arrived are read first.
  */
 import { monotonicMs } from './clock.js';
 
@@ -20,6 +22,9 @@ interface PeerState {
   graceMs: number;
   up: boolean;
   timer: NodeJS.Timeout | null;
+  /** The timer's length, and when it is due (to tell how late it fired). */
+  armedMs: number;
+  dueAt: number;
 }
 
 export type LivenessChange<Peer> = (peer: Peer, up: boolean, silentMs: number) => void;
@@ -53,7 +58,7 @@ export class LivenessMonitor<Peer> {
 
   watch(peer: Peer): void {
     this.unwatch(peer);
-    const state: PeerState = { lastHeard: this.clock(), graceMs: 0, up: true, timer: null };
+    const state: PeerState = { lastHeard: this.clock(), graceMs: 0, up: true, timer: null, armedMs: 0, dueAt: 0 };
     this.peers.set(peer, state);
     this.arm(peer, state, this.limit);
   }
@@ -71,8 +76,10 @@ export class LivenessMonitor<Peer> {
     state.lastHeard = this.clock();
     state.graceMs = 0;
     if (!state.up) this.mark(peer, state, true);
-    if (state.timer !== null) state.timer.refresh();
-    else this.arm(peer, state, this.limit);
+    if (state.timer !== null) {
+      state.timer.refresh();
+      state.dueAt = state.lastHeard + state.armedMs;
+    } else this.arm(peer, state, this.limit);
   }
 
   isUp(peer: Peer): boolean {
@@ -96,20 +103,21 @@ export class LivenessMonitor<Peer> {
     if (state.timer) clearTimeout(state.timer);
     state.timer = null;
     if (this.intervalMs === 0 || !state.up) return;
+    state.armedMs = ms;
+    state.dueAt = this.clock() + ms;
     state.timer = setTimeout(() => setImmediate(() => this.verdict(peer, state)), ms);
     state.timer.unref();
   }
 
   private verdict(peer: Peer, state: PeerState): void {
     if (this.peers.get(peer) !== state || this.intervalMs === 0 || !state.up) return;
+    const now = this.clock();
+    const lateness = now - state.dueAt;
+    // We were deaf for `lateness`: forgive it, and give the peer one more interval to be heard.
+    if (lateness > this.tolerance) state.graceMs += lateness + this.intervalMs;
     const due = this.limit + state.graceMs;
-    const silent = this.clock() - state.lastHeard;
+    const silent = now - state.lastHeard;
     if (silent < due) return this.arm(peer, state, due - silent);
-    const lateness = silent - due;
-    if (lateness > this.tolerance) {
-      state.graceMs += lateness;
-      return this.arm(peer, state, lateness);
-    }
     state.timer = null;
     this.mark(peer, state, false);
   }

@@ -29,7 +29,9 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
  * The downward side of a link: the control towards the root, a node towards its children.
  * `mandatory` + `sendTimeout: 0` turn a send to a gone or full peer into an immediate error
  * (so the request fails at once as unavailable) instead of a silent drop or a wait.
- * `linger: 0` so a process never hangs at exit on undeliverable messages.
+ * `linger: 0` so a process never hangs at exit on undeliverable messages. No `handover`: a
+ * second connection with a routing id already connected is refused, so nobody can take over a
+ * child's (or the root's) place by claiming its id.
  */
 export function downlinkSocket(): Router {
   return new Router({
@@ -46,12 +48,17 @@ export function downlinkSocket(): Router {
  * The upward side of a link: a node towards its parent, identified by its routing id.
  * `sendTimeout: 0`: when the parent is gone for good, messages queue up to the high-water
  * mark and are then dropped at once, never blocking the writer.
+ * Reconnects (libzmq's own, in its I/O thread) start after 20 ms and back off to 200 ms: a
+ * parent whose process is replaced at the same endpoint is found again within 200 ms of its
+ * bind, and an orphan of a parent that stays down costs five attempts a second.
  */
 export function uplinkSocket(routingId: string): Dealer {
   return new Dealer({
     routingId,
     linger: 0,
     sendTimeout: 0,
+    reconnectInterval: 20,
+    reconnectMaxInterval: 200,
     sendHighWaterMark: HIGH_WATER_MARK,
     receiveHighWaterMark: HIGH_WATER_MARK,
     maxMessageSize: MAX_MESSAGE_BYTES,

@@ -4,9 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { onTestFinished } from 'vitest';
+import { onTestFinished, expect } from 'vitest';
 import { REPO } from './gateway.js';
-import { isAlive, waitFor } from './processes.js';
+import { isAlive } from './processes.js';
 
 export const START_MAIN = `${REPO}dist/clients/start.js`;
 
@@ -42,7 +42,7 @@ export function startCli(program: string, args: string[], env: NodeJS.ProcessEnv
     exited,
     write: (text) => void proc.stdin.write(text),
     endInput: () => void proc.stdin.end(),
-    waitForLines: (count, timeoutMs = 15_000) => waitFor(`${count} output lines (have ${lines.length})`, () => lines.length >= count, timeoutMs),
+    waitForLines: (count, timeoutMs = 15_000) => expect.poll(() => lines.length >= count, { message: `${count} output lines (have ${lines.length})`, timeout: timeoutMs, interval: 20 }).toBe(true),
   };
 }
 

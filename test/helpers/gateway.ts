@@ -1,18 +1,24 @@
 /**
  * Starts a real arbor-gateway process on an ephemeral port and tears it down after the test,
- * also when the test fails: the gateway and every computing process it started.
+ * also when the test fails: the gateway and every computing process it started. A computing
+ * process still alive once its gateway is gone is a leak (nodes must end with their gateway):
+ * teardown kills it and fails the test, naming it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished, vi } from 'vitest';
 import { ArborServiceClient } from '../../proto/gen/arbor/v1/arbor.js';
-import { childrenOf, isAlive, waitFor } from './processes.js';
+import { SupervisedProcess } from '../../lib/supervised-process.js';
+import { childrenOf, isAlive } from './processes.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const GATEWAY_MAIN = `${REPO}dist/gateway/main.js`;
 export const CLI_MAIN = `${REPO}dist/clients/main.js`;
+
+/** How long a computing process may outlive its gateway before it counts as leaked. */
+const NODE_EXIT_GRACE_MS = 3000;
 
 export interface RunningGateway {
   address: string;
@@ -30,43 +36,51 @@ export interface RunningGateway {
 }
 
 export async function startGateway(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
-  const proc = spawn(process.execPath, [GATEWAY_MAIN, '--listen', '127.0.0.1:0', ...extraArgs], {
+  const supervised = SupervisedProcess.spawn(process.execPath, [GATEWAY_MAIN, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
-  const pid = proc.pid as number;
+  const proc = supervised.child;
+  const pid = supervised.pid;
   let err = '';
   proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const clients: ArborServiceClient[] = [];
   const seenNodes = new Set<number>();
 
   onTestFinished(async () => {
     for (const c of clients) c.close();
     for (const child of childrenOf(pid)) seenNodes.add(child);
-    if (isAlive(pid)) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(timer);
+    await supervised.stop(8000);
+    // A node sees its gateway's end (its stdin closes) and exits by itself within moments.
+    await vi
+      .waitFor(
+        () => {
+          if ([...seenNodes].some(isAlive)) throw new Error('computing processes still alive');
+        },
+        { timeout: NODE_EXIT_GRACE_MS, interval: 20 },
+      )
+      .catch(() => undefined);
+    const leaked = [...seenNodes].filter(isAlive);
+    for (const node of leaked) process.kill(node, 'SIGKILL');
+    if (leaked.length > 0) {
+      throw new Error(`computing processes outlived their gateway for ${NODE_EXIT_GRACE_MS} ms (killed now): pids ${leaked.join(', ')}`);
     }
-    // Computing processes end with the gateway; kill any straggler so no test leaks processes.
-    for (const node of seenNodes) if (isAlive(node)) process.kill(node, 'SIGKILL');
   });
 
-  const lines = createInterface({ input: proc.stdout });
   const stdoutLines: string[] = [];
-  lines.on('line', (line) => stdoutLines.push(line));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not report listening; stderr: ${err}`)), 15_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      const match = /^arbor-gateway listening on (\S+)$/.exec(line);
-      if (match) resolve(match[1] as string);
-      else reject(new Error(`unexpected first line: ${line}`));
+  const ready = /^arbor-gateway listening on (\S+)$/;
+  const first = await supervised
+    .firstLine(proc.stdout as Readable, {
+      timeoutMs: 15_000,
+      what: 'the gateway',
+      isReady: (line) => ready.test(line),
+      onLater: (line) => stdoutLines.push(line),
+    })
+    .catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; stderr: ${err}`);
     });
-    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code}; stderr: ${err}`)));
-  });
+  stdoutLines.unshift(first);
+  const address = (ready.exec(first) as RegExpExecArray)[1] as string;
 
   return {
     address,
@@ -86,13 +100,13 @@ export async function startGateway(extraArgs: string[] = [], env: NodeJS.Process
     },
     stop: async () => {
       for (const n of childrenOf(pid)) seenNodes.add(n);
-      proc.kill('SIGTERM');
-      return exited;
+      supervised.signal('SIGTERM');
+      return (await supervised.exited).code;
     },
   };
 }
 
 /** Waits until none of `pids` is alive. */
 export function allGone(pids: number[], timeoutMs = 5000): Promise<void> {
-  return waitFor(`processes ${pids.join(',')} to exit`, () => pids.every((p) => !isAlive(p)), timeoutMs);
+  return expect.poll(() => pids.every((p) => !isAlive(p)), { message: `processes ${pids.join(',')} to exit`, timeout: timeoutMs, interval: 20 }).toBe(true);
 }

@@ -1,8 +1,10 @@
 /**
  * Process helpers for tests: find children through /proc, judge liveness by state (a zombie
- * is dead), and wait for conditions with a deadline instead of sleeping.
+ * is dead), find what a computing process holds open. Waiting for a condition is vitest's own
+ * `expect.poll` (with a deadline), never a sleep.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 interface ProcStat {
   pid: number;
@@ -43,12 +45,45 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+/** The files and unix-socket paths process `pid` holds open (from /proc). */
+function openPaths(pid: number): string[] {
+  const sockets = new Set<string>();
+  const files: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const socket = /^socket:\[(\d+)\]$/.exec(target);
+    if (socket) sockets.add(socket[1] as string);
+    else files.push(target);
   }
+  // Bound unix sockets (a node's ipc endpoint) carry their path in /proc/net/unix.
+  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length >= 8 && sockets.has(fields[6] as string)) files.push(fields[7] as string);
+  }
+  return files;
 }
+
+/** The ipc endpoint a computing process binds for its children (`ipc://<runtime dir>/<id>`). */
+export function listenEndpointOf(nodePid: number): string {
+  const path = openPaths(nodePid).find((p) => /\/arbor-[^/]+\/\d+$/.test(p));
+  if (path === undefined) throw new Error(`process ${nodePid} has no arbor ipc endpoint open`);
+  return `ipc://${path}`;
+}
+
+/** The private runtime directory of the gateway that started this computing process. */
+export function runtimeDirOf(nodePid: number): string {
+  return dirname(listenEndpointOf(nodePid).replace(/^ipc:\/\//, ''));
+}
+
+/** The write-ahead log a computing process has open. */
+export function logPathOf(nodePid: number): string {
+  const path = openPaths(nodePid).find((p) => p.endsWith('.wal'));
+  if (path === undefined) throw new Error(`process ${nodePid} has no log open`);
+  return path;
+}
+

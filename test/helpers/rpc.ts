@@ -12,6 +12,8 @@ import type {
   HeartbeatResponse,
   PingRequest,
   PingResponse,
+  TopologyRequest,
+  TopologyResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
 
 type Unary<Req, Res> = (req: Req, callback: (error: ServiceError | null, res: Res) => void) => unknown;
@@ -25,11 +27,13 @@ export function rpc(client: ArborServiceClient): {
   exec: (req: Partial<ExecRequest> & { id: number; name: string }) => Promise<ExecResponse>;
   ping: (req: PingRequest) => Promise<PingResponse>;
   heartbeat: (req: HeartbeatRequest) => Promise<HeartbeatResponse>;
+  topology: () => Promise<TopologyResponse>;
 } {
   return {
     create: promisify(client.create.bind(client) as Unary<CreateRequest, CreateResponse>, client),
     exec: promisify(client.exec.bind(client) as Unary<ExecRequest, ExecResponse>, client),
     ping: promisify(client.ping.bind(client) as Unary<PingRequest, PingResponse>, client),
     heartbeat: promisify(client.heartbeat.bind(client) as Unary<HeartbeatRequest, HeartbeatResponse>, client),
+    topology: () => promisify(client.topology.bind(client) as Unary<TopologyRequest, TopologyResponse>, client)({}),
   };
 }

@@ -2,9 +2,9 @@
  * A raw Session stream for tests: send commands with tags (one command per SessionRequest, or
  * several with `sendBatch`), await replies by tag.
  */
+import { expect } from 'vitest';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import type { ArborServiceClient, SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../../proto/gen/arbor/v1/arbor.js';
-import { waitFor } from './processes.js';
 
 export type Command = NonNullable<SessionCommand['command']>;
 export type Result = NonNullable<SessionResult['result']>;
@@ -52,12 +52,12 @@ export class TestSession {
   }
 
   async reply(tag: bigint, timeoutMs = 10_000): Promise<Result> {
-    await waitFor(`reply to tag ${tag}`, () => this.replies.has(tag), timeoutMs);
+    await expect.poll(() => this.replies.has(tag), { message: `reply to tag ${tag}`, timeout: timeoutMs, interval: 20 }).toBe(true);
     return this.replies.get(tag) as Result;
   }
 
   async all(tags: bigint[], timeoutMs = 20_000): Promise<Result[]> {
-    await waitFor(`${tags.length} replies`, () => tags.every((t) => this.replies.has(t)), timeoutMs);
+    await expect.poll(() => tags.every((t) => this.replies.has(t)), { message: `${tags.length} replies`, timeout: timeoutMs, interval: 20 }).toBe(true);
     return tags.map((t) => this.replies.get(t) as Result);
   }
 

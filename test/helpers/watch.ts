@@ -1,25 +1,22 @@
 /**
  * Collects the Watch stream of a gateway, with the local monotonic time each event arrived.
  */
+import { expect } from 'vitest';
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import { type ArborServiceClient, type NodeEvent, NodeEventKind, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
-import { waitFor } from './processes.js';
+import { type ArborServiceClient, type NodeEvent, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { eventKindName } from '../../clients/format-event.js';
 
 export interface SeenEvent {
   id: number;
-  kind: 'created' | 'available' | 'unavailable' | 'exited';
+  kind: 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed';
   reason: string;
   signal: string | undefined;
+  /** For created and restarted: the new process. */
+  pid: number | undefined;
   /** performance.now() when it arrived here. */
   at: number;
 }
 
-const NAMES: Partial<Record<NodeEventKind, SeenEvent['kind']>> = {
-  [NodeEventKind.NODE_EVENT_KIND_CREATED]: 'created',
-  [NodeEventKind.NODE_EVENT_KIND_AVAILABLE]: 'available',
-  [NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE]: 'unavailable',
-  [NodeEventKind.NODE_EVENT_KIND_EXITED]: 'exited',
-};
 
 export class EventLog {
   readonly events: SeenEvent[] = [];
@@ -30,7 +27,7 @@ export class EventLog {
     this.stream.on('error', () => undefined); // cancelled at the end of the test
     this.stream.on('data', (res: WatchResponse) => {
       const e = res.event as NodeEvent;
-      this.events.push({ id: e.id, kind: NAMES[e.kind] ?? 'created', reason: e.reason, signal: e.signal, at: performance.now() });
+      this.events.push({ id: e.id, kind: eventKindName(e.kind) as SeenEvent['kind'], reason: e.reason, signal: e.signal, pid: e.pid, at: performance.now() });
     });
   }
 
@@ -41,7 +38,7 @@ export class EventLog {
 
   async next(kind: SeenEvent['kind'], id: number, after = 0, timeoutMs = 10_000): Promise<SeenEvent> {
     const find = () => this.events.find((e) => e.kind === kind && e.id === id && e.at >= after);
-    await waitFor(`${kind} event for node ${id}`, () => find() !== undefined, timeoutMs);
+    await expect.poll(() => find() !== undefined, { message: `${kind} event for node ${id}`, timeout: timeoutMs, interval: 20 }).toBe(true);
     return find() as SeenEvent;
   }
 

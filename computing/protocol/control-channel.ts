@@ -1,0 +1,102 @@
+/**
+ * @module The control channel: how the control (or an agent on its behalf) tells one computing
+ * process who it is and where it sits, and how the process answers. One JSON object per line,
+ * control → process on its stdin, process → control on its stdout.
+ *
+ * Why a channel apart from the tree: a process must be told its place before it is reachable
+ * through the tree (a new or restarted node, a child whose parent was replaced), and the control
+ * is the only author of tree links, so it needs a path to every process that no link change can
+ * cut. The process's own pipes are that path, and they cost nothing while idle.
+ *
+ * Order matters and is kept: a process applies the messages of its channel in the order sent.
+ */
+
+/** Control → process. */
+export type ToNode =
+  /**
+   * The first message: become node `id`. Open (or, with `fresh`, empty) the log at `log`,
+   * rebuild the dictionary from it, bind `listen` for children, then answer `ready`. `log`
+   * null: keep the dictionary in memory only (nothing would ever restart from a log).
+   */
+  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean }
+  /**
+   * Where the node sits now: its parent's endpoint and its two children (null: none). The
+   * node connects its uplink to `parent` (moving it when the endpoint changed; a parent whose
+   * process was replaced at the same endpoint is reconnected by ZeroMQ itself), accepts frames
+   * only from these children, then says hello up the tree with `epoch` as its correlation id,
+   * so the control knows which link it answers.
+   */
+  | { t: 'link'; epoch: number; parent: string; left: number | null; right: number | null }
+  /** The heartbeat interval in force (0: off). */
+  | { t: 'interval'; intervalMs: number };
+
+/** Process → control. */
+export type FromNode =
+  /** Claimed: the log is replayed (`keys` names, `cutBytes` of a torn tail cut off) and `listen` is bound. */
+  | { t: 'ready'; keys: number; cutBytes: number }
+  /** The process cannot serve (e.g. its log is corrupt) and exits; `message` says why. */
+  | { t: 'fatal'; message: string };
+
+/** A line longer than this is not a message (a claim is a few hundred bytes). */
+export const MAX_CONTROL_LINE = 8192;
+
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff;
+const isChild = (v: unknown): v is number | null => v === null || isId(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
+const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function parseObject(line: string): Record<string, unknown> | string {
+  if (line.length > MAX_CONTROL_LINE) return `line of ${line.length} characters`;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  return value as Record<string, unknown>;
+}
+
+/** Reads one control → process line; the problem in words when it is not a valid message. */
+export function parseToNode(line: string): ToNode | string {
+  const m = parseObject(line);
+  if (typeof m === 'string') return m;
+  switch (m.t) {
+    case 'claim':
+      if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean') {
+        return 'claim: expected id, listen, log, fresh, fsync';
+      }
+      return { t: 'claim', id: m.id, listen: m.listen, log: m.log, fresh: m.fresh, fsync: m.fsync };
+    case 'link':
+      if (!isU32(m.epoch) || !isText(m.parent) || !isChild(m.left) || !isChild(m.right)) {
+        return 'link: expected epoch, parent, left, right';
+      }
+      return { t: 'link', epoch: m.epoch, parent: m.parent, left: m.left, right: m.right };
+    case 'interval':
+      if (!isU32(m.intervalMs)) return 'interval: expected intervalMs';
+      return { t: 'interval', intervalMs: m.intervalMs };
+    default:
+      return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
+  }
+}
+
+/** Reads one process → control line; the problem in words when it is not a valid message. */
+export function parseFromNode(line: string): FromNode | string {
+  const m = parseObject(line);
+  if (typeof m === 'string') return m;
+  switch (m.t) {
+    case 'ready':
+      if (!isU32(m.keys) || !isU32(m.cutBytes)) return 'ready: expected keys, cutBytes';
+      return { t: 'ready', keys: m.keys, cutBytes: m.cutBytes };
+    case 'fatal':
+      if (typeof m.message !== 'string') return 'fatal: expected message';
+      return { t: 'fatal', message: m.message.slice(0, 1000) };
+    default:
+      return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
+  }
+}
+
+/** One message as its line (with the newline). */
+export function controlLine(msg: ToNode | FromNode): string {
+  return `${JSON.stringify(msg)}\n`;
+}

@@ -1,0 +1,418 @@
+/**
+ * @module Supervision: starting a node's process, placing it (the control is the only author of
+ * tree links), noticing its exit, and restarting it in place from its log.
+ *
+ * Starting a process: spawn, `claim` on its control channel (id, endpoint, log), wait for
+ * `ready` (log replayed, endpoint bound). Placing it: a `link` message (parent endpoint,
+ * children, epoch), answered by a hello through the tree, which proves the new path. A parent
+ * is always told of a new child before the child is told to connect, so no hello is refused.
+ *
+ * Restarts (`--restart always`): a process that exits without being asked to is replaced at
+ * once, then after a backoff (restart-policy.ts); its children were never stopped, and are
+ * re-pointed at the new process (same pids, same data) once it is attached. A node that keeps
+ * crashing is given up (FAILED). A node that stays silent by itself (frozen, or its event loop
+ * blocked) for `hangRestartMs` is killed so that it restarts.
+ */
+import { monotonicMs } from '../computing/protocol/index.js';
+import type { Exit } from '../lib/supervised-process.js';
+import type { Created } from './api.js';
+import { ClaimError, ComputingProcess, describeExit } from './computing-process.js';
+import type { NodeStorage } from './data-dir.js';
+import type { Dispatch } from './dispatch.js';
+import { ArborError, nodeUnavailable, parentUnavailable } from './errors.js';
+import type { NodeEvent } from './events.js';
+import type { Liveness } from './liveness.js';
+import type { Logger } from './logger.js';
+import { NodeHandle } from './node-handle.js';
+import type { RuntimeDir } from './runtime-dir.js';
+import { StartSlots } from './start-slots.js';
+import type { Topology } from './topology.js';
+
+export interface SupervisorOptions {
+  computingEntry: string;
+  computingExecArgv: readonly string[];
+  startTimeoutMs: number;
+  restart: 'always' | 'never';
+  /** Kill a node silent by itself for this long (0: never). */
+  hangRestartMs: number;
+}
+
+/** What the supervisor needs of the rest of the control. */
+export interface SupervisorCore {
+  shape: Topology;
+  nodes: Map<number, NodeHandle>;
+  liveness: Liveness;
+  dispatch: Dispatch;
+  dir: RuntimeDir;
+  storage: NodeStorage;
+  log: Logger;
+  emit(event: Omit<NodeEvent, 'time'>): void;
+  /** Re-derives availability after any change (events, fail-fast, waiters). */
+  reassess(): void;
+  /** Saves the tree (data dir) after an acknowledged change. */
+  persist(): void;
+  isClosed(): boolean;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof ArborError) return error.reason ?? error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A link whose hello has not come back by then is sent again. */
+const LINK_RETRY_MS = 1000;
+
+export class Supervisor {
+  private epoch = 0;
+  private readonly hangTimers = new Map<number, NodeJS.Timeout>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly slots = new StartSlots();
+  /** Creates in progress under a parent, and how to end each at once. */
+  private readonly creating = new Map<number, { parent: number; abort: (error: ArborError) => void }>();
+
+  constructor(
+    private readonly core: SupervisorCore,
+    private readonly options: SupervisorOptions,
+  ) {}
+
+  /**
+   * Starts node `id` (already checked: new, placed under `parent`) and resolves once it is
+   * reachable. On any failure the node is taken out of the tree again.
+   */
+  async create(id: number, deadline: number): Promise<Created> {
+    const { shape, nodes } = this.core;
+    const place = shape.insert(id);
+    const node = new NodeHandle(id, 'starting', this.core.log);
+    nodes.set(id, node);
+    const parent = place.parent;
+    // Ends the create at once when its parent goes down for good (see afterReassess).
+    let abort: (error: ArborError) => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => (abort = reject));
+    aborted.catch(() => undefined);
+    const step = <T>(work: Promise<T>): Promise<T> => Promise.race([work, aborted]);
+    if (parent !== null) this.creating.set(id, { parent, abort });
+    try {
+      const started = this.start(node, true, deadline);
+      started.catch(() => undefined);
+      if (parent !== null) {
+        await step(this.core.dispatch.whenReachable(parent, deadline, () => parentUnavailable(parent, this.core.liveness.whyDown(parent)))).catch(
+          (error: unknown) => {
+            throw error instanceof ArborError && error.message.startsWith('Parent') ? error : parentUnavailable(parent, reasonOf(error));
+          },
+        );
+      }
+      await step(started);
+      // The parent hears of its child as the child is told to connect; the child's hello, which
+      // passes through the parent, answers both (a frame that beats the parent's link is held there).
+      if (parent !== null) this.tell(nodes.get(parent) as NodeHandle);
+      await step(
+        this.placed(node, deadline, () =>
+          parent === null ? nodeUnavailable(id, 'the new process did not connect in time') : parentUnavailable(parent, 'the new process did not connect through it in time'),
+        ),
+      );
+      node.attached = true;
+      node.available = true;
+      node.transition('running', `created as pid ${node.pid}`);
+      if (parent === null) this.core.liveness.watchRoot(id);
+      this.core.emit({ kind: 'created', id, reason: `pid ${node.pid}, under ${parent ?? 'control'}`, pid: node.pid ?? undefined });
+      this.core.persist();
+      this.core.reassess();
+      return { id, pid: node.pid as number, parent };
+    } catch (error) {
+      this.abandon(node);
+      throw error instanceof ClaimError ? new ArborError('unavailable', `Node ${id} could not start: ${error.message}`) : error;
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  /** Starts every node of a saved tree from its log (a gateway started again on its data dir). */
+  restore(): void {
+    for (const place of this.core.shape.preorder()) {
+      const node = new NodeHandle(place.id, 'restarting', this.core.log);
+      node.reason = 'restoring from the data dir';
+      this.core.nodes.set(place.id, node);
+      void this.restartLoop(node, true);
+    }
+  }
+
+  /** The node's process exited. */
+  private exited(node: NodeHandle, proc: ComputingProcess, exit: Exit): void {
+    if (node.process !== proc) return;
+    node.process = null;
+    node.lastExit = exit;
+    this.clearHang(node.id);
+    // Only a serving process's exit is a crash; a start that fails is handled where it was started.
+    if (node.state !== 'running' || this.core.isClosed()) return;
+    const reason = node.hangKilled && node.reason !== null ? node.reason : (proc.fatal ?? describeExit(exit));
+    node.hangKilled = false;
+    node.reason = reason;
+    node.attached = false;
+    node.awaitedLinks.clear();
+    for (const child of this.core.shape.children(node.id)) this.detach(child);
+    if (this.core.shape.root === node.id) this.core.liveness.unwatchRoot(node.id);
+    this.core.emit({
+      kind: 'exited',
+      id: node.id,
+      reason,
+      ...(exit.code !== null && { exitCode: exit.code }),
+      ...(exit.signal !== null && { signal: exit.signal }),
+    });
+    if (this.options.restart === 'never') {
+      node.transition('exited', reason);
+      this.core.reassess();
+      return;
+    }
+    node.transition('restarting', reason);
+    this.core.reassess();
+    void this.restartLoop(node, false);
+  }
+
+  /** Links every running node that is not attached, once the node above it can pass its hello on. */
+  attachWaiting(): void {
+    const { shape, nodes } = this.core;
+    for (const place of shape.preorder()) {
+      const node = nodes.get(place.id);
+      if (node === undefined || node.state !== 'running' || node.attached || node.attaching) continue;
+      const parent = place.parent === null ? undefined : nodes.get(place.parent);
+      if (parent !== undefined && !parent.available) continue;
+      node.attaching = true;
+      void this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).then(
+        () => {
+          node.attaching = false;
+          node.attached = true;
+          if (place.parent === null) this.core.liveness.watchRoot(node.id);
+          this.core.reassess();
+        },
+        () => {
+          // No hello in time (its parent died meanwhile, or it is frozen): try again on the next change.
+          node.attaching = false;
+          this.core.reassess();
+        },
+      );
+    }
+  }
+
+  /** A hello came up the tree: the node answered link `epoch`. */
+  hello(id: number, epoch: number): boolean {
+    const node = this.core.nodes.get(id);
+    if (node === undefined) return false;
+    let answered = false;
+    for (const [sent, resolve] of node.awaitedLinks) {
+      if (sent > epoch) continue;
+      node.awaitedLinks.delete(sent);
+      resolve();
+      answered = true;
+    }
+    return answered;
+  }
+
+  /** Tells every running process the heartbeat interval. */
+  broadcastInterval(intervalMs: number): void {
+    for (const node of this.core.nodes.values()) node.process?.send({ t: 'interval', intervalMs });
+  }
+
+  /**
+   * Availability was re-derived: creates whose parent went down for good end now, and the hang
+   * clocks of nodes silent by themselves start or stop.
+   */
+  afterReassess(): void {
+    for (const [id, { parent, abort }] of this.creating) {
+      const above = this.core.dispatch.reachability(parent);
+      if (above instanceof ArborError) {
+        this.creating.delete(id);
+        abort(parentUnavailable(parent, above.reason));
+      }
+    }
+    this.watchHangs();
+  }
+
+  private watchHangs(): void {
+    if (this.options.hangRestartMs === 0) return;
+    for (const node of this.core.nodes.values()) {
+      const silent = node.state === 'running' && this.core.liveness.ownDown(node)?.cause === 'silence';
+      if (!silent) this.clearHang(node.id);
+      else if (!this.hangTimers.has(node.id)) {
+        const timer = setTimeout(() => this.hung(node), this.options.hangRestartMs);
+        timer.unref();
+        this.hangTimers.set(node.id, timer);
+      }
+    }
+  }
+
+  /** Stops every process (the control is closing). */
+  async stopAll(): Promise<void> {
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    for (const id of [...this.hangTimers.keys()]) this.clearHang(id);
+    await Promise.all(
+      [...this.core.nodes.values()].map(async (node) => {
+        if (!node.ending) node.transition('stopping', 'the gateway is stopping');
+        node.awaitedLinks.clear();
+        const proc = node.process;
+        if (proc !== null) await proc.stop();
+        node.transition('stopped', 'stopped');
+      }),
+    );
+  }
+
+  /** Spawns and claims a process for `node`; resolves once it is ready (its log replayed). */
+  private async start(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
+    const release = await this.slots.acquire(!fresh);
+    try {
+      // Its create was abandoned, or the gateway is stopping, while it waited for a slot.
+      if (node.ending || node.state === 'failed') throw new ClaimError('it was given up before its process started');
+      await this.startNow(node, fresh, deadline);
+    } finally {
+      release();
+    }
+  }
+
+  private async startNow(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
+    if (Date.now() >= deadline) throw new ClaimError('no time was left to start the process');
+    const proc = ComputingProcess.spawn(
+      this.options.computingEntry,
+      this.options.computingExecArgv,
+      (line) => this.core.log.warn({ node: node.id, stderr: line }, 'computing process wrote to stderr'),
+      (problem) => this.core.log.warn({ node: node.id, problem }, 'computing process wrote a bad control line'),
+    );
+    node.process = proc;
+    node.pid = proc.pid;
+    void proc.exited.then((exit) => this.exited(node, proc, exit));
+    try {
+      const ready = await proc.claim(
+        { t: 'claim', id: node.id, listen: this.core.dir.nodeEndpoint(node.id), log: this.core.storage.logPath(node.id), fresh, fsync: this.core.storage.fsync },
+        Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now())),
+      );
+      if (ready.cutBytes > 0) this.core.log.warn({ node: node.id, cutBytes: ready.cutBytes }, 'cut a torn tail off the log');
+      this.core.log.debug({ node: node.id, keys: ready.keys }, 'log replayed');
+      proc.send({ t: 'interval', intervalMs: this.core.liveness.interval });
+    } catch (error) {
+      if (node.process === proc) node.process = null;
+      proc.kill();
+      throw error;
+    }
+  }
+
+  /** Sends `node` its place, without waiting for its answer. */
+  private tell(node: NodeHandle): void {
+    this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).catch(() => undefined);
+  }
+
+  /** Sends `node` its place and resolves when its hello comes back (or rejects with `onTimeout()` at `deadline`). */
+  private placed(node: NodeHandle, deadline: number, onTimeout: () => ArborError): Promise<void> {
+    const { shape, dir } = this.core;
+    const place = shape.get(node.id);
+    const proc = node.process;
+    if (place === undefined || proc === null) return Promise.reject(onTimeout());
+    const epoch = ++this.epoch;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          node.awaitedLinks.delete(epoch);
+          reject(onTimeout());
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      node.awaitedLinks.set(epoch, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.core.log.debug({ node: node.id, epoch, parent: place.parent, left: place.left, right: place.right }, 'link sent');
+      proc.send({
+        t: 'link',
+        epoch,
+        parent: place.parent === null ? dir.controlEndpoint : dir.nodeEndpoint(place.parent),
+        left: place.left,
+        right: place.right,
+      });
+    });
+  }
+
+  private async restartLoop(node: NodeHandle, restoring: boolean): Promise<void> {
+    let first = restoring;
+    for (;;) {
+      if (node.ending || this.core.isClosed()) return;
+      if (!first) {
+        const decision = node.policy.next(monotonicMs());
+        if (!decision.restart) {
+          node.reason = `given up: ${decision.reason}; last: ${node.reason ?? 'unknown'}`;
+          node.transition('failed', node.reason);
+          this.core.emit({ kind: 'failed', id: node.id, reason: node.reason });
+          this.core.reassess();
+          return;
+        }
+        if (decision.delayMs > 0) await this.pause(decision.delayMs);
+        if (node.ending || this.core.isClosed()) return;
+      }
+      try {
+        await this.start(node, false, Date.now() + this.options.startTimeoutMs);
+      } catch (error) {
+        node.reason = error instanceof Error ? error.message : String(error);
+        this.core.log.warn({ node: node.id, reason: node.reason }, 'restart attempt failed');
+        first = false;
+        continue;
+      }
+      if (node.ending || this.core.isClosed()) return;
+      if (!restoring) node.restarts++;
+      node.transition('running', restoring ? `restored as pid ${node.pid}` : `restarted as pid ${node.pid}`);
+      if (!restoring) this.core.emit({ kind: 'restarted', id: node.id, reason: `pid ${node.pid}`, pid: node.pid ?? undefined });
+      this.core.persist();
+      this.core.reassess();
+      return;
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.restartTimers.add(timer);
+    });
+  }
+
+  /** Its parent's process is gone: its uplink must be confirmed again. */
+  private detach(id: number): void {
+    const child = this.core.nodes.get(id);
+    if (child === undefined) return;
+    child.attached = false;
+    child.awaitedLinks.clear();
+  }
+
+  private hung(node: NodeHandle): void {
+    this.hangTimers.delete(node.id);
+    if (node.state !== 'running' || node.process === null || this.core.liveness.ownDown(node)?.cause !== 'silence') return;
+    node.hangKilled = true;
+    node.reason = `killed by the control: silent for ${this.options.hangRestartMs} ms (hung)`;
+    this.core.log.warn({ node: node.id, hangRestartMs: this.options.hangRestartMs }, 'node hung: killing it to restart it');
+    node.process.kill();
+  }
+
+  private clearHang(id: number): void {
+    const timer = this.hangTimers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.hangTimers.delete(id);
+  }
+
+  /** A create failed: the node (and any starting node below it) leaves the tree. */
+  private abandon(node: NodeHandle): void {
+    const { shape, nodes } = this.core;
+    node.process?.kill();
+    node.process = null;
+    const place = shape.get(node.id);
+    const parentId = place?.parent ?? null;
+    if (nodes.get(node.id) === node) {
+      for (const removed of shape.removeSubtree(node.id)) {
+        const handle = nodes.get(removed.id);
+        nodes.delete(removed.id);
+        if (handle !== undefined && handle !== node) handle.process?.kill();
+      }
+    }
+    if (!node.ending) node.transition('stopped', 'its create failed');
+    // The parent no longer has this child: tell it, so only the control's links count.
+    const parent = parentId === null ? undefined : nodes.get(parentId);
+    if (parent?.state === 'running' && parent.attached) this.tell(parent);
+    this.core.reassess();
+  }
+}
