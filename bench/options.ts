@@ -44,6 +44,8 @@ export interface BenchOptions {
   storeWarmup: number;
   /** Rounds of the three store gateways (the best run of each is kept). */
   storeRounds: number;
+  /** Nodes created from sorted ids into the balanced tree. */
+  sortedNodes: number;
 }
 
 export const FULL: BenchOptions = {
@@ -65,6 +67,7 @@ export const FULL: BenchOptions = {
   storeCommands: 60_000,
   storeWarmup: 40_000,
   storeRounds: 2,
+  sortedNodes: 127,
 };
 
 export const QUICK: BenchOptions = {
@@ -86,4 +89,5 @@ export const QUICK: BenchOptions = {
   storeCommands: 1000,
   storeWarmup: 500,
   storeRounds: 1,
+  sortedNodes: 15,
 };

@@ -17,6 +17,7 @@ import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { nodeRss } from './scenarios/node-rss.js';
 import { restartLatency } from './scenarios/restart.js';
+import { sortedBalanced } from './scenarios/sorted-balanced.js';
 import { storeThroughput } from './scenarios/store-throughput.js';
 import { sessionRun } from './scenarios/session.js';
 import { unaryExec } from './scenarios/unary-exec.js';
@@ -29,8 +30,8 @@ export interface Phase {
   run(opts: BenchOptions, emit: (row: Row) => void): Promise<void>;
 }
 
-async function withGateway(use: (gateway: Gateway) => Promise<void>): Promise<void> {
-  const gateway = await Gateway.start();
+async function withGateway(use: (gateway: Gateway) => Promise<void>, args: readonly string[] = []): Promise<void> {
+  const gateway = await Gateway.start({ args });
   try {
     await use(gateway);
   } finally {
@@ -102,15 +103,23 @@ export const PHASES: readonly Phase[] = [
       }),
   },
   {
-    name: 'arbor, chain from sorted inserts',
+    name: 'arbor, chain from sorted inserts (--balance off)',
     keys: ['hop'],
     run: (opts, emit) =>
-      withGateway(async (gateway) => {
-        const client = gateway.client();
-        const chain = chainOrder(opts.chainLength);
-        await createOneAtATime(client, chain);
-        emit(await hopLatency(client, chain, opts));
-      }),
+      withGateway(
+        async (gateway) => {
+          const client = gateway.client();
+          const chain = chainOrder(opts.chainLength);
+          await createOneAtATime(client, chain);
+          emit(await hopLatency(client, chain, opts));
+        },
+        ['--balance', 'off'],
+      ),
+  },
+  {
+    name: 'arbor, sorted inserts balanced',
+    keys: ['sortedBuild', 'sortedDeep'],
+    run: (opts, emit) => withGateway(async (gateway) => (await sortedBalanced(gateway.client(), opts)).forEach(emit)),
   },
   {
     name: 'arbor, failure detection',

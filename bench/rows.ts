@@ -35,6 +35,8 @@ export const ROW_LABELS = {
   storeMemory: 'Session stores, in memory',
   storeLog: 'Session stores, write-ahead log',
   storeFsync: 'Session stores, log + fsync',
+  sortedBuild: 'sorted inserts, balanced: depth',
+  sortedDeep: 'sorted inserts, balanced: load p50 deepest',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;
@@ -52,6 +54,7 @@ export const TARGET_LABELS = {
   heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
   restart: 'restart p50 vs bare start',
   storeLog: 'stores/s with a log vs in memory',
+  sortedDeep: 'balanced: p50 deepest vs root',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;

@@ -175,6 +175,19 @@ const CHECKS: Check[] = [
       };
     },
   },
+  {
+    key: 'sortedDeep',
+    at: 'most',
+    bound: 3,
+    value: (f) => {
+      const deep = f('sortedDeep', 'deepP50Ms');
+      const root = f('sortedDeep', 'rootP50Ms');
+      const depth = f('sortedBuild', 'depth');
+      const bound = f('sortedBuild', 'bound');
+      const detail = both(deep, root, ms);
+      return { value: ratioOf(deep, root), detail: detail === undefined ? undefined : `${detail}; depth ${depth} (AVL bound ${bound})` };
+    },
+  },
 ];
 
 export function evaluateTargets(rows: readonly Row[]): TargetResult[] {

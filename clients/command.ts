@@ -36,8 +36,14 @@ export interface HeartbeatCommand {
   intervalMs: number;
 }
 
+/** `remove <id>`: take node `<id>` out of the tree (its process and data are gone). */
+export interface RemoveCommand {
+  kind: 'remove';
+  id: number;
+}
+
 /** A command the gateway answers. */
-export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand;
+export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand | RemoveCommand;
 
 /** `tree [--json]`: draw the search tree (or print it as one JSON object). */
 export interface TreeCommand {
@@ -60,7 +66,7 @@ export type LocalCommand = { kind: 'help'; topic?: HelpTopic } | { kind: 'quit' 
 export type Command = RemoteCommand | TopologyCommand | LocalCommand;
 
 /** The command words, in the order the help and the error messages list them. */
-export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'tree', 'status', 'help', 'quit'] as const;
+export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit'] as const;
 
 /** What `help <topic>` accepts: a command word (`heartbit` is folded into `heartbeat`). */
 export type HelpTopic = (typeof COMMAND_WORDS)[number];
@@ -93,5 +99,7 @@ export function toCommandBody(command: RemoteCommand): CommandBody {
       return { $case: 'ping', value: { id: command.id } };
     case 'heartbeat':
       return { $case: 'heartbeat', value: { intervalMs: command.intervalMs } };
+    case 'remove':
+      return { $case: 'remove', value: { id: command.id } };
   }
 }

@@ -4,9 +4,9 @@
  * Pure. Every object has these members, in this order:
  * - `line`: the 1-based number of the input line it answers (every line read counts, so skipped
  *   and invalid lines keep the numbering of the input file);
- * - `command`: `create`, `exec`, `ping`, `heartbeat`, `tree`, `status` or `help`; absent for a
+ * - `command`: `create`, `exec`, `ping`, `heartbeat`, `remove`, `tree`, `status` or `help`; absent for a
  *   line that did not parse (or a command that could not be sent: not connected);
- * - the command's arguments: `id` (create, exec, ping), `name` (exec), `intervalMs` (heartbeat);
+ * - the command's arguments: `id` (create, exec, ping, remove), `name` (exec), `intervalMs` (heartbeat);
  * - `ok`: true when the command was carried out, false when it failed;
  * - when `ok` is true, the result:
  *   - create: `pid` (the new process), `parent` (where the tree placed it; `null` for the root);
@@ -15,7 +15,8 @@
  *     though it still makes the exit code 1, as in the text formats);
  *   - help: `text` (the help text, lines separated by `\n`);
  *   - tree: `topology` (the object `tree --json` prints, see `topology-view.ts`);
- *   - status: `nodes`, `depth`, `heartbeatIntervalMs`, `unavailable`;
+ *   - status: `nodes`, `depth`, `heartbeatIntervalMs`, `unavailable`, and `depthBound` (the AVL
+ *     bound for that many nodes, or null when the tree is not balanced);
  * - when `ok` is false: `code` (the gRPC status name, e.g. `NOT_FOUND`; `INVALID_ARGUMENT` for a
  *   line the console refused itself) and `message` (the seed text without `Error: `).
  *
@@ -49,6 +50,7 @@ export function formatJsonReply(line: number, command: RemoteCommand, outcome: O
     case 'ping':
       return JSON.stringify({ ...head, ok: true, available: outcome.value.available });
     case 'heartbeat':
+    case 'remove':
     case 'event': // never: `answers()` refused it, as no command is answered by an event
       return JSON.stringify({ ...head, ok: true });
   }
@@ -74,6 +76,7 @@ function describe(command: RemoteCommand): Record<string, unknown> {
   switch (command.kind) {
     case 'create':
     case 'ping':
+    case 'remove':
       return { command: command.kind, id: command.id };
     case 'exec':
       return { command: command.kind, id: command.id, name: command.name };

@@ -38,6 +38,9 @@ export function formatReply(command: RemoteCommand, outcome: Outcome, format: Ou
     case 'heartbeat':
       if (outcome.$case !== 'heartbeat') break;
       return 'Ok';
+    case 'remove':
+      if (outcome.$case !== 'remove') break;
+      return `Ok: ${command.id} removed`;
   }
   return formatLocalError(mismatchMessage(command, outcome));
 }
@@ -89,6 +92,9 @@ function formatError(command: RemoteCommand, code: status, message: string, form
     case 'exec':
       if (code === status.NOT_FOUND) return `Error:${command.id}: Not found`;
       if (code === status.UNAVAILABLE) return `Error:${command.id}: Node is unavailable`;
+      return seed;
+    case 'remove':
+      if (code === status.NOT_FOUND) return 'Error: Not found';
       return seed;
     case 'ping':
       if (code === status.NOT_FOUND) return 'Error: Not found';

@@ -2,7 +2,7 @@
  * @module One input line of the console → a `Command`, or a message saying what is wrong.
  *
  * Pure. The grammar is the assignment's: `create <id> [<parent>]`, `exec <id> <name> [<value>]`,
- * `ping <id>`, `heartbeat <time>` (also spelled `heartbit`), plus the console's own
+ * `ping <id>`, `heartbeat <time>` (also spelled `heartbit`), `remove <id>`, plus the console's own
  * `tree [--json]`, `status`, `help [<command>]` and `quit`. Tokens are separated by any
  * whitespace; a trailing `\r` (CRLF input) is ignored; empty lines and lines whose first non-blank
  * character is `#` are skipped. Numbers are read by `parse-number.ts`.
@@ -25,6 +25,7 @@ const USAGE = {
   exec: 'exec <id> <name> [<value>]',
   ping: 'ping <id>',
   heartbeat: 'heartbeat <time>',
+  remove: 'remove <id>',
   tree: 'tree [--json]',
   status: 'status',
   help: 'help [<command>]',
@@ -51,7 +52,8 @@ export function parseLine(line: string): ParsedLine {
     case 'exec':
       return parseExec(args);
     case 'ping':
-      return parsePing(args);
+    case 'remove':
+      return parseIdOnly(word, args);
     case 'heartbeat':
     case 'heartbit':
       return parseHeartbeat(word, args);
@@ -103,11 +105,11 @@ function parseExec(args: string[]): ParsedLine {
   return { kind: 'exec', id, name, value };
 }
 
-function parsePing(args: string[]): ParsedLine {
+function parseIdOnly(word: 'ping' | 'remove', args: string[]): ParsedLine {
   const [idText] = args;
-  if (idText === undefined || args.length > 1) return arity('ping takes 1 argument', 'ping');
+  if (idText === undefined || args.length > 1) return arity(`${word} takes 1 argument`, word);
   const id = parseId(idText, 'id');
-  return typeof id === 'string' ? invalid(id) : { kind: 'ping', id };
+  return typeof id === 'string' ? invalid(id) : { kind: word, id };
 }
 
 function parseHeartbeat(word: string, args: string[]): ParsedLine {

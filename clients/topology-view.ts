@@ -19,8 +19,9 @@
  * is `(no nodes)`. A malformed answer (a child id with no entry, a loop, a node no link reaches)
  * is still drawn, marked, never an exception.
  *
- * `status` is one line: `nodes 5, depth 2, heartbeat 100 ms, unavailable 1` (depth: edges from the
- * root to the deepest node; `heartbeat off` when the interval is 0).
+ * `status` is one line: `nodes 5, depth 2 (AVL bound 2), heartbeat 100 ms, unavailable 1` (depth:
+ * edges from the root to the deepest node; the bound, the deepest an AVL tree of that many nodes
+ * can be, only when the tree is kept balanced; `heartbeat off` when the interval is 0).
  *
  * `tree --json` is one JSON object with every field present (absent links are `null`, states
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
@@ -109,6 +110,8 @@ export interface StatusCounts {
   heartbeatIntervalMs: number;
   /** Nodes not reachable now (exited and starting ones included). */
   unavailable: number;
+  /** The deepest an AVL tree of this many nodes can be; null when the tree is not kept balanced. */
+  depthBound: number | null;
 }
 
 /** Counts the nodes, the depth and the unavailable nodes. */
@@ -118,14 +121,16 @@ export function statusCounts(topology: TopologyResponse): StatusCounts {
     depth: topology.nodes.reduce((deepest, node) => Math.max(deepest, node.depth), 0),
     heartbeatIntervalMs: topology.heartbeatIntervalMs,
     unavailable: topology.nodes.filter((node) => !node.available).length,
+    depthBound: topology.depthBound ?? null,
   };
 }
 
 /** The `status` line, e.g. `nodes 5, depth 2, heartbeat 100 ms, unavailable 1`. */
 export function statusLine(topology: TopologyResponse): string {
-  const { nodes, depth, heartbeatIntervalMs, unavailable } = statusCounts(topology);
+  const { nodes, depth, heartbeatIntervalMs, unavailable, depthBound } = statusCounts(topology);
   const heartbeat = heartbeatIntervalMs === 0 ? 'off' : `${heartbeatIntervalMs} ms`;
-  return `nodes ${nodes}, depth ${depth}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
+  const bound = depthBound === null ? '' : ` (AVL bound ${depthBound})`;
+  return `nodes ${nodes}, depth ${depth}${bound}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
 }
 
 /** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened). */
@@ -136,6 +141,7 @@ export function topologyJson(topology: TopologyResponse): Record<string, unknown
   return {
     root: topology.root ?? null,
     heartbeatIntervalMs: topology.heartbeatIntervalMs,
+    balanced: topology.balanced,
     nodes: topology.nodes.map((node) => ({
       id: node.id,
       parent: node.parent ?? null,

@@ -27,6 +27,8 @@ export interface ControlOptions {
   dataDir?: string;
   /** Sync the disk before acknowledging a store (group commit), not only hand it to the OS. */
   fsync?: boolean;
+  /** Keep the tree AVL-balanced by live rotations (default `avl`); `off`: the lab's plain search tree. */
+  balance?: 'avl' | 'off';
 }
 
 /**
@@ -80,4 +82,8 @@ export interface TopologySnapshot {
   nodes: NodeSnapshot[];
   root: number | null;
   heartbeatMs: number;
+  /** The tree is kept AVL-balanced (`--balance avl`). */
+  balanced: boolean;
+  /** When balanced: the deepest an AVL tree of this many nodes can be (edges). */
+  depthBound: number | null;
 }

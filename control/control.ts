@@ -23,6 +23,7 @@ import {
   type PingResult,
   type TopologySnapshot,
 } from './api.js';
+import { maxAvlDepth } from './balance.js';
 import { defaultComputingEntry } from './computing-process.js';
 import { DataDir, EphemeralStorage, type NodeStorage, type SavedTree } from './data-dir.js';
 import { Dispatch } from './dispatch.js';
@@ -34,6 +35,7 @@ import type { NodeHandle } from './node-handle.js';
 import { PendingRequests } from './pending-requests.js';
 import { RootLink } from './root-link.js';
 import { RuntimeDir } from './runtime-dir.js';
+import { Relinker } from './relinker.js';
 import { Supervisor } from './supervisor.js';
 import { Topology } from './topology.js';
 
@@ -48,6 +50,7 @@ export class Control {
   private readonly liveness: Liveness;
   private readonly dispatch: Dispatch;
   private readonly supervisor: Supervisor;
+  private readonly relinker: Relinker;
   private readonly link: RootLink;
   private closed = false;
   private readonly requestTimeoutMs: number;
@@ -94,6 +97,7 @@ export class Control {
         emit: (event) => this.emit(event),
         reassess: () => this.reassess(),
         persist: () => this.persist(),
+        attached: (id) => this.relinker.rebalanceAfterInsert(id),
         isClosed: () => this.closed,
       },
       {
@@ -103,6 +107,22 @@ export class Control {
         restart: options.restart ?? 'always',
         hangRestartMs: options.hangRestartMs ?? 30_000,
       },
+    );
+    this.relinker = new Relinker(
+      {
+        shape: this.shape,
+        nodes: this.nodes,
+        dispatch: this.dispatch,
+        pending: this.pending,
+        liveness: this.liveness,
+        supervisor: this.supervisor,
+        log: this.log,
+        emit: (event) => this.emit(event),
+        reassess: () => this.reassess(),
+        persist: () => this.persist(),
+        removeLog: (id) => storage.removeLog(id),
+      },
+      options.balance ?? 'avl',
     );
     if (saved !== undefined) this.liveness.setInterval(saved.heartbeatMs);
   }
@@ -168,7 +188,8 @@ export class Control {
         reason: node.available ? null : (this.liveness.whyDown(place.id) ?? node.reason),
       };
     });
-    return { nodes, root: this.shape.root, heartbeatMs: this.liveness.interval };
+    const balanced = this.relinker.balance === 'avl';
+    return { nodes, root: this.shape.root, heartbeatMs: this.liveness.interval, balanced, depthBound: balanced ? maxAvlDepth(nodes.length) : null };
   }
 
   /** Subscribes to availability events; returns the function that unsubscribes. */
@@ -182,6 +203,8 @@ export class Control {
    * missing), `wrong-parent` (parent given, tree places it elsewhere) or `unavailable`.
    */
   create(id: number, parent: number | undefined, call: CallOptions = {}): Promise<Created> {
+    // After a remove that is still going on, as if typed once it was answered.
+    if (this.relinker.removing) return this.relinker.whenNoRemoval().then(() => this.create(id, parent, call));
     // A given parent is checked first, against where the id is (or would be) in the tree:
     // with 9 under 11, `create 9 8` says "belongs under 11" and `create 9 11` "already exists".
     const existing = this.shape.get(id);
@@ -209,6 +232,8 @@ export class Control {
    * Rejects with `not-found` or `unavailable`.
    */
   exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
+    const removal = this.relinker.removalOf(id);
+    if (removal !== undefined) return this.afterRemoval(removal, () => this.exec(id, name, value, call));
     const reply = this.dispatch.request(id, this.deadline(this.requestTimeoutMs, call), (corr) =>
       value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
     );
@@ -224,6 +249,8 @@ export class Control {
    * Rejects with `not-found` only.
    */
   ping(id: number, call: CallOptions = {}): Promise<PingResult> {
+    const removal = this.relinker.removalOf(id);
+    if (removal !== undefined) return this.afterRemoval(removal, () => this.ping(id, call));
     const node = this.nodes.get(id);
     if (node === undefined) return Promise.reject(nodeNotFound(id));
     const deadline = this.deadline(this.requestTimeoutMs, call);
@@ -244,6 +271,17 @@ export class Control {
         throw error;
       },
     );
+  }
+
+  /**
+   * Removes node `id` from the tree: stops its process, deletes its log, relinks the tree as a
+   * search-tree deletion does (the in-order successor takes its place) and rebalances. Works on
+   * an unavailable or failed node. Rejects `not-found` for an unknown id.
+   */
+  async remove(id: number): Promise<{ id: number }> {
+    if (this.closed) throw nodeUnavailable(id, 'the gateway is stopping');
+    await this.relinker.remove(id);
+    return { id };
   }
 
   /**
@@ -268,6 +306,11 @@ export class Control {
     await this.link.close();
     this.dir.remove();
     if (this.storage instanceof DataDir) this.storage.close();
+  }
+
+  /** Runs `then` once a remove is over, however it ended. */
+  private afterRemoval<T>(removal: Promise<void>, then: () => Promise<T>): Promise<T> {
+    return removal.then(then, then);
   }
 
   /** Resolves once every node is available or down for good, or after `timeoutMs`. */
@@ -344,15 +387,17 @@ export class Control {
     return parent !== undefined && parent.state !== 'starting' && !parent.available;
   };
 
+  /** Saves the tree without the nodes still being created (not acknowledged yet; only such nodes hang below them). */
   private persist(): void {
+    const kept = (id: number | null): number | null => (id !== null && this.nodes.get(id)?.state !== 'starting' ? id : null);
     try {
       this.storage.saveTree({
         heartbeatMs: this.liveness.interval,
-        root: this.shape.root,
+        root: kept(this.shape.root),
         nodes: this.shape
           .preorder()
-          .filter((place) => this.nodes.get(place.id)?.state !== 'starting')
-          .map((place) => ({ ...place, pid: this.nodes.get(place.id)?.pid ?? null })),
+          .filter((place) => kept(place.id) !== null)
+          .map((place) => ({ ...place, left: kept(place.left), right: kept(place.right), pid: this.nodes.get(place.id)?.pid ?? null })),
       });
     } catch (error) {
       this.log.error({ err: error }, 'cannot save the tree in the data dir');

@@ -7,6 +7,9 @@
  * commands for one node are released in the order they came, and a new command for a node
  * that still has waiters queues behind them, so commands to one node keep their order.
  *
+ * A relink (a rotation, a remove) holds the nodes whose path changes: commands for them wait
+ * until the new links are in place, and nothing is sent into a path while it changes.
+ *
  * No polling: waiters are re-examined when something about the tree changes (`wake`).
  */
 import type { Message } from '../computing/protocol/index.js';
@@ -30,6 +33,8 @@ interface Waiter {
 export class Dispatch {
   /** Waiting commands, by target, in arrival order. */
   private readonly waiters = new Map<number, Waiter[]>();
+  /** Nodes whose path is being relinked (how many holds each): nothing is sent to them meanwhile. */
+  private readonly held = new Map<number, number>();
   private closed = false;
 
   constructor(
@@ -44,6 +49,7 @@ export class Dispatch {
   reachability(id: number): Reachability {
     const target = this.nodes.get(id);
     if (target === undefined || !this.shape.has(id)) return nodeNotFound(id);
+    if (this.held.has(id)) return 'wait';
     if (target.available) return 'ok';
     // The topmost problem on the path decides: a failed ancestor fails fast even if the target restarts.
     for (const at of this.shape.pathTo(id)) {
@@ -63,7 +69,7 @@ export class Dispatch {
   request(target: number, deadline: number, build: (corr: number) => Buffer): Promise<Message> {
     if (this.closed) return Promise.reject(nodeUnavailable(target));
     const node = this.nodes.get(target);
-    if (node?.available === true && !this.waiters.has(target)) return this.send(target, deadline, build);
+    if (node?.available === true && !this.waiters.has(target) && !this.held.has(target)) return this.send(target, deadline, build);
     const now = this.reachability(target);
     if (now instanceof ArborError) return Promise.reject(now);
     if (now === 'ok' && !this.waiters.has(target)) return this.send(target, deadline, build);
@@ -106,6 +112,21 @@ export class Dispatch {
     }
   }
 
+  /** Holds commands for `ids` (their paths are about to change). */
+  hold(ids: Iterable<number>): void {
+    for (const id of ids) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+  }
+
+  /** Ends one hold of each of `ids`; commands go once no hold is left (the new links are in place). */
+  release(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const left = (this.held.get(id) ?? 1) - 1;
+      if (left === 0) this.held.delete(id);
+      else this.held.set(id, left);
+    }
+    this.wake();
+  }
+
   /** Fails every waiting command (the control is closing). */
   close(): void {
     this.closed = true;
@@ -113,6 +134,8 @@ export class Dispatch {
   }
 
   private send(target: number, deadline: number, build: (corr: number) => Buffer): Promise<Message> {
+    // Released a moment ago, and held again since (a relink began in between): wait again.
+    if (this.held.has(target)) return this.whenReachable(target, deadline).then(() => this.send(target, deadline, build));
     const root = this.shape.root;
     if (root === null || this.closed) return Promise.reject(nodeUnavailable(target));
     const budget = Math.max(0, deadline - Date.now());

@@ -4,7 +4,7 @@
  */
 import type { DownCause } from './liveness.js';
 
-export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed';
+export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed' | 'removed';
 
 export interface NodeEvent {
   kind: NodeEventKind;

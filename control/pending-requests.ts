@@ -20,8 +20,17 @@ interface Entry {
 
 const MAX_CORR = 0xffff_ffff;
 
+interface DrainWaiter {
+  readonly targets: ReadonlySet<number>;
+  remaining: number;
+  readonly resolve: () => void;
+}
+
 export class PendingRequests {
   private readonly entries = new Map<number, Entry>();
+  /** Requests in flight per target, so a drain knows at once how many it waits for. */
+  private readonly perTarget = new Map<number, number>();
+  private readonly drains = new Set<DrainWaiter>();
   private readonly deadlines = new DeadlineHeap();
   private nextCorr = 1;
   private timer: NodeJS.Timeout | null = null;
@@ -43,6 +52,7 @@ export class PendingRequests {
     const reply = new Promise<Message>((resolve, reject) => {
       this.entries.set(corr, { target, resolve, reject, unavailable, deadline });
     });
+    this.perTarget.set(target, (this.perTarget.get(target) ?? 0) + 1);
     this.deadlines.push(deadline, corr);
     if (deadline < this.timerAt) this.arm(deadline);
     return { corr, reply };
@@ -52,7 +62,7 @@ export class PendingRequests {
   settle(msg: Message): boolean {
     const entry = this.entries.get(msg.corr);
     if (entry === undefined) return false;
-    this.entries.delete(msg.corr);
+    this.forget(msg.corr, entry);
     entry.resolve(msg);
     return true;
   }
@@ -61,8 +71,31 @@ export class PendingRequests {
   fail(corr: number, error?: Error): void {
     const entry = this.entries.get(corr);
     if (entry === undefined) return;
-    this.entries.delete(corr);
+    this.forget(corr, entry);
     entry.reject(error ?? entry.unavailable());
+  }
+
+  /**
+   * Resolves once no request to any of `targets` is in flight (the caller holds new ones back).
+   * Every request ends by its deadline, so this does too.
+   */
+  drained(targets: ReadonlySet<number>): Promise<void> {
+    let remaining = 0;
+    for (const target of targets) remaining += this.perTarget.get(target) ?? 0;
+    if (remaining === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drains.add({ targets, remaining, resolve }));
+  }
+
+  private forget(corr: number, entry: Entry): void {
+    this.entries.delete(corr);
+    const left = (this.perTarget.get(entry.target) ?? 1) - 1;
+    if (left === 0) this.perTarget.delete(entry.target);
+    else this.perTarget.set(entry.target, left);
+    for (const drain of this.drains) {
+      if (!drain.targets.has(entry.target) || --drain.remaining > 0) continue;
+      this.drains.delete(drain);
+      drain.resolve();
+    }
   }
 
   /** Fails now every request whose target matches, e.g. all requests routed through a dead node. */

@@ -16,6 +16,7 @@
 import { monotonicMs } from '../computing/protocol/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Created } from './api.js';
+import type { LinkChange } from './balance.js';
 import { ClaimError, ComputingProcess, describeExit } from './computing-process.js';
 import type { NodeStorage } from './data-dir.js';
 import type { Dispatch } from './dispatch.js';
@@ -51,6 +52,8 @@ export interface SupervisorCore {
   reassess(): void;
   /** Saves the tree (data dir) after an acknowledged change. */
   persist(): void;
+  /** A created node is attached: resolves once the tree is rebalanced around it. */
+  attached(id: number): Promise<void>;
   isClosed(): boolean;
 }
 
@@ -67,8 +70,11 @@ export class Supervisor {
   private readonly hangTimers = new Map<number, NodeJS.Timeout>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly slots = new StartSlots();
-  /** Creates in progress under a parent, and how to end each at once. */
-  private readonly creating = new Map<number, { parent: number; abort: (error: ArborError) => void }>();
+  /** Creates in progress, and how to end each at once. */
+  private readonly creating = new Map<number, (error: ArborError) => void>();
+  /** Creates sending their new node its first link. */
+  private readonly attaching = new Set<Promise<void>>();
+  private readonly noneStartingWaiters: (() => void)[] = [];
 
   constructor(
     private readonly core: SupervisorCore,
@@ -81,49 +87,109 @@ export class Supervisor {
    */
   async create(id: number, deadline: number): Promise<Created> {
     const { shape, nodes } = this.core;
-    const place = shape.insert(id);
+    shape.insert(id);
     const node = new NodeHandle(id, 'starting', this.core.log);
     nodes.set(id, node);
-    const parent = place.parent;
     // Ends the create at once when its parent goes down for good (see afterReassess).
     let abort: (error: ArborError) => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => (abort = reject));
     aborted.catch(() => undefined);
     const step = <T>(work: Promise<T>): Promise<T> => Promise.race([work, aborted]);
-    if (parent !== null) this.creating.set(id, { parent, abort });
+    this.creating.set(id, abort);
+    const parentOf = (): number | null => shape.get(id)?.parent ?? null;
     try {
       const started = this.start(node, true, deadline);
       started.catch(() => undefined);
-      if (parent !== null) {
-        await step(this.core.dispatch.whenReachable(parent, deadline, () => parentUnavailable(parent, this.core.liveness.whyDown(parent)))).catch(
-          (error: unknown) => {
-            throw error instanceof ArborError && error.message.startsWith('Parent') ? error : parentUnavailable(parent, reasonOf(error));
-          },
-        );
+      // Until it is attached the node may be carried elsewhere by a rotation: wait for the parent
+      // it has now, and go on only once that one is reachable (not held by a relink).
+      let parent = parentOf();
+      for (;;) {
+        if (parent !== null) {
+          const above = parent;
+          await step(this.core.dispatch.whenReachable(above, deadline, () => parentUnavailable(above, this.core.liveness.whyDown(above)))).catch(
+            (error: unknown) => {
+              throw error instanceof ArborError && error.message.startsWith('Parent') ? error : parentUnavailable(above, reasonOf(error));
+            },
+          );
+        }
+        await step(started);
+        const now = parentOf();
+        if (now === parent && (parent === null || this.core.dispatch.reachability(parent) === 'ok')) break;
+        parent = now;
       }
-      await step(started);
       // The parent hears of its child as the child is told to connect; the child's hello, which
       // passes through the parent, answers both (a frame that beats the parent's link is held there).
       if (parent !== null) this.tell(nodes.get(parent) as NodeHandle);
-      await step(
-        this.placed(node, deadline, () =>
-          parent === null ? nodeUnavailable(id, 'the new process did not connect in time') : parentUnavailable(parent, 'the new process did not connect through it in time'),
-        ),
+      const above = parent;
+      const attach = this.placed(node, deadline, () =>
+        above === null ? nodeUnavailable(id, 'the new process did not connect in time') : parentUnavailable(above, 'the new process did not connect through it in time'),
       );
+      this.attaching.add(attach);
+      try {
+        await step(attach);
+      } finally {
+        this.attaching.delete(attach);
+      }
       node.attached = true;
       node.available = true;
       node.transition('running', `created as pid ${node.pid}`);
       if (parent === null) this.core.liveness.watchRoot(id);
       this.core.emit({ kind: 'created', id, reason: `pid ${node.pid}, under ${parent ?? 'control'}`, pid: node.pid ?? undefined });
-      this.core.persist();
       this.core.reassess();
-      return { id, pid: node.pid as number, parent };
+      this.creating.delete(id);
+      // Answered once the tree is balanced again: the response names the parent it has then.
+      await this.core.attached(id);
+      this.core.persist();
+      return { id, pid: node.pid as number, parent: parentOf() };
     } catch (error) {
-      this.abandon(node);
+      if (node.state === 'starting') this.abandon(node);
       throw error instanceof ClaimError ? new ArborError('unavailable', `Node ${id} could not start: ${error.message}`) : error;
     } finally {
       this.creating.delete(id);
     }
+  }
+
+  /** Resolves once no create is linking its new node (a relink must not change links under it). */
+  async attachesSettled(): Promise<void> {
+    await Promise.all([...this.attaching].map((a) => a.catch(() => undefined)));
+  }
+
+  /** Resolves once no node is being created. */
+  noneStarting(): Promise<void> {
+    if (![...this.core.nodes.values()].some((n) => n.state === 'starting')) return Promise.resolve();
+    return new Promise((resolve) => this.noneStartingWaiters.push(resolve));
+  }
+
+  /** Sends each live node of `changes` its new place and waits for their hellos (at most LINK_RETRY_MS). */
+  async relink(changes: readonly LinkChange[]): Promise<void> {
+    const answers: Promise<void>[] = [];
+    for (const change of changes) {
+      const node = this.core.nodes.get(change.id);
+      // A node still starting is placed from the shape when it attaches; one restarting, when it is back.
+      if (node === undefined || node.state !== 'running' || node.process === null) continue;
+      const parent = change.parent === null ? undefined : this.core.nodes.get(change.parent);
+      const answer = this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).then(
+        () => undefined,
+        () => {
+          // No hello in time: it is re-attached (linked again) once its path works.
+          node.attached = false;
+        },
+      );
+      // Its hello can come only through a live parent: wait for it only then.
+      if (parent === undefined || (parent.state === 'running' && parent.process !== null)) answers.push(answer);
+    }
+    await Promise.all(answers);
+  }
+
+  /** Stops `node`'s process for good (remove): no restart follows. */
+  async stopForRemove(node: NodeHandle): Promise<void> {
+    this.clearHang(node.id);
+    if (!node.ending) node.transition('stopping', 'removed');
+    node.awaitedLinks.clear();
+    const proc = node.process;
+    node.process = null;
+    if (proc !== null) await proc.stop();
+    node.transition('stopped', 'removed');
   }
 
   /** Starts every node of a saved tree from its log (a gateway started again on its data dir). */
@@ -217,12 +283,17 @@ export class Supervisor {
    * clocks of nodes silent by themselves start or stop.
    */
   afterReassess(): void {
-    for (const [id, { parent, abort }] of this.creating) {
+    for (const [id, abort] of this.creating) {
+      const parent = this.core.shape.get(id)?.parent ?? null;
+      if (parent === null) continue;
       const above = this.core.dispatch.reachability(parent);
       if (above instanceof ArborError) {
         this.creating.delete(id);
         abort(parentUnavailable(parent, above.reason));
       }
+    }
+    if (this.noneStartingWaiters.length > 0 && ![...this.core.nodes.values()].some((n) => n.state === 'starting')) {
+      for (const resolve of this.noneStartingWaiters.splice(0)) resolve();
     }
     this.watchHangs();
   }
@@ -352,7 +423,11 @@ export class Supervisor {
         first = false;
         continue;
       }
-      if (node.ending || this.core.isClosed()) return;
+      if (node.ending || this.core.isClosed()) {
+        // Removed (or the gateway is stopping) while this process started: it has no place.
+        node.process?.kill();
+        return;
+      }
       if (!restoring) node.restarts++;
       node.transition('running', restoring ? `restored as pid ${node.pid}` : `restarted as pid ${node.pid}`);
       if (!restoring) this.core.emit({ kind: 'restarted', id: node.id, reason: `pid ${node.pid}`, pid: node.pid ?? undefined });

@@ -4,14 +4,9 @@
  * control (link-plan.ts).
  */
 import { nextHop } from '../computing/protocol/routing.js';
+import type { Place, Shape } from './balance.js';
 
-/** One node's place: its parent and its two children (null: none). */
-export interface Place {
-  readonly id: number;
-  parent: number | null;
-  left: number | null;
-  right: number | null;
-}
+export type { Place };
 
 export class Topology {
   private readonly nodes = new Map<number, Place>();
@@ -43,6 +38,18 @@ export class Topology {
       at = nextHop(at, id) === 'left' ? node.left : node.right;
     }
     return parent;
+  }
+
+  /** The shape as a value (a copy: later changes here do not show in it). */
+  snapshot(): Shape {
+    return { root: this.rootId, places: new Map([...this.nodes].map(([id, p]) => [id, { ...p }])) };
+  }
+
+  /** Takes `shape` as the tree from now on (after a relink). */
+  replace(shape: Shape): void {
+    this.nodes.clear();
+    for (const [id, p] of shape.places) this.nodes.set(id, { ...p });
+    this.rootId = shape.root;
   }
 
   /** Inserts `id` where the search tree places it. The caller checked it is new. */

@@ -21,6 +21,7 @@ export interface GatewayArgs {
   /** Keep logs and the tree here across runs; undefined: in the runtime dir, gone on exit. */
   dataDir: string | undefined;
   fsync: boolean;
+  balance: 'avl' | 'off';
 }
 
 export const USAGE = `usage: arbor-gateway [options]
@@ -35,6 +36,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --hang-restart-ms N         kill and restart a node silent by itself for N ms; 0 = never (env ARBOR_HANG_RESTART_MS, default 30000)
   --data-dir DIR              keep every node's log and the tree's shape in DIR across gateway runs (env ARBOR_DATA_DIR; default: gone on exit)
   --fsync                     sync the disk before acknowledging stores (group commit), surviving power loss too (env ARBOR_FSYNC=1)
+  --balance avl|off           keep the tree AVL-balanced by live rotations, or the plain search tree (env ARBOR_BALANCE, default avl)
   --help                      show this help
 environment only:
   ARBOR_TOKEN                 when set, ArborService calls must send "authorization: Bearer <token>"`;
@@ -63,6 +65,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     restart: env.ARBOR_RESTART ?? 'always',
     'hang-restart-ms': env.ARBOR_HANG_RESTART_MS ?? '30000',
     'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
+    balance: env.ARBOR_BALANCE ?? 'avl',
   };
   let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
   for (let i = 0; i < argv.length; i++) {
@@ -101,8 +104,10 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const hangRestartMs = hangText === '0' ? 0 : positive(hangText, '--hang-restart-ms', 86_400_000);
   if (typeof hangRestartMs === 'string') return { problem: hangRestartMs.replace('from 1', 'from 0') };
   const dataDir = values['data-dir'];
+  const balance = values.balance as string;
+  if (balance !== 'avl' && balance !== 'off') return { problem: `--balance ${balance}: expected avl or off` };
   return {
-    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync },
+    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance },
   };
 }
 

@@ -14,6 +14,8 @@ import {
   nodeStateFromJSON,
   type PingRequest,
   type PingResponse,
+  type RemoveRequest,
+  type RemoveResponse,
   type SessionCommand,
   type SessionResult,
   type TopologyResponse,
@@ -46,6 +48,12 @@ export function ping(control: Control, req: PingRequest, call: CallOptions): Pro
   return control.ping(req.id, call);
 }
 
+export function remove(control: Control, req: RemoveRequest): Promise<RemoveResponse> {
+  const problem = checkNodeId(req.id);
+  if (problem !== undefined) return refuse(problem);
+  return control.remove(req.id);
+}
+
 export function heartbeat(control: Control, req: HeartbeatRequest): Promise<HeartbeatResponse> {
   const problem = checkHeartbeatInterval(req.intervalMs);
   if (problem !== undefined) return refuse(problem);
@@ -68,8 +76,10 @@ export function run(
       return ping(control, command.value, call).then((value) => ({ $case: 'ping', value }));
     case 'heartbeat':
       return heartbeat(control, command.value).then((value) => ({ $case: 'heartbeat', value }));
+    case 'remove':
+      return remove(control, command.value).then((value) => ({ $case: 'remove', value }));
     case undefined:
-      return refuse('command is missing: expected one of create, exec, ping, heartbeat');
+      return refuse('command is missing: expected one of create, exec, ping, heartbeat, remove');
   }
 }
 
@@ -93,5 +103,7 @@ export function topology(control: Control): Promise<TopologyResponse> {
     })),
     root: snapshot.root ?? undefined,
     heartbeatIntervalMs: snapshot.heartbeatMs,
+    balanced: snapshot.balanced,
+    depthBound: snapshot.depthBound ?? undefined,
   });
 }

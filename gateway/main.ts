@@ -46,6 +46,7 @@ try {
     hangRestartMs: args.hangRestartMs,
     dataDir: args.dataDir,
     fsync: args.fsync,
+    balance: args.balance,
   });
 } catch (error) {
   if (!(error instanceof DataDirError)) throw error;

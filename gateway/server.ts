@@ -27,6 +27,7 @@ export function arborService(ctx: GatewayContext): ArborServiceServer {
     ping: unary(ctx, 'Ping', (req, call) => commands.ping(control, req, call)),
     heartbeat: unary(ctx, 'Heartbeat', (req) => commands.heartbeat(control, req)),
     topology: unary(ctx, 'Topology', () => commands.topology(control)),
+    remove: unary(ctx, 'Remove', (req) => commands.remove(control, req)),
     session: (call) => session(ctx, call),
     watch: (call) => watch(ctx, call),
   };

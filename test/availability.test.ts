@@ -63,7 +63,8 @@ describe('availability', () => {
   });
 
   it('kill -9 of an inner node makes its subtree unavailable, node by node; the rest keeps working', async () => {
-    const { api, log, pids } = await tree([8, 11, 6, 13, 9, 12], ['--restart', 'never']);
+    // The lab's plain search tree: balanced, 12 below 13 would rotate 11 up to the root.
+    const { api, log, pids } = await tree([8, 11, 6, 13, 9, 12], ['--restart', 'never', '--balance', 'off']);
     process.kill(pids[11]!, 'SIGKILL');
     await log.next('unavailable', 12);
     expect(log.of('exited')).toEqual([11]);

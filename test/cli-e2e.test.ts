@@ -142,7 +142,7 @@ describe('arbor CLI end to end', () => {
       `└─R 11 (pid ${pid(1)}) ✗ exited`,
       `    ├─L 9 (pid ${pid(4)}) ✗ unavailable`,
       `    └─R 13 (pid ${pid(3)}) ✗ unavailable`,
-      'nodes 5, depth 2, heartbeat off, unavailable 3',
+      'nodes 5, depth 2 (AVL bound 2), heartbeat off, unavailable 3',
     ]);
   });
 

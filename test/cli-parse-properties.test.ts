@@ -6,7 +6,7 @@ import { COMMAND_WORDS, type Command } from '../clients/command.js';
 import { parseLine } from '../clients/parse-line.js';
 import { INT64_MAX, INT64_MIN, MAX_HEARTBEAT_MS, MAX_NODE_ID, MIN_HEARTBEAT_MS } from '../proto/limits.js';
 
-const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
+const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
 
 /** Checks the contract of `parseLine` for one input. */
 function checkContract(line: string): void {
@@ -82,6 +82,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     v === undefined ? { kind: 'exec', id: i, name: n } : { kind: 'exec', id: i, name: n, value: v },
   ),
   id.map((i): Command => ({ kind: 'ping', id: i })),
+  id.map((i): Command => ({ kind: 'remove', id: i })),
   interval.map((ms): Command => ({ kind: 'heartbeat', intervalMs: ms })),
   fc.boolean().map((json): Command => ({ kind: 'tree', json })),
   fc.constant<Command>({ kind: 'status' }),
@@ -98,7 +99,8 @@ function tokens(c: Command, zeros: string, heartbit: boolean): string[] {
     case 'exec':
       return ['exec', num(c.id), c.name, ...(c.value === undefined ? [] : [num(c.value)])];
     case 'ping':
-      return ['ping', num(c.id)];
+    case 'remove':
+      return [c.kind, num(c.id)];
     case 'heartbeat':
       return [heartbit ? 'heartbit' : 'heartbeat', num(c.intervalMs)];
     case 'tree':

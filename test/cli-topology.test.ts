@@ -15,6 +15,7 @@ function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partia
 const KNOWN: TopologyResponse = {
   root: 8,
   heartbeatIntervalMs: 100,
+  balanced: false,
   nodes: [
     node(8, 0, { left: 6, right: 11 }),
     node(6, 1, { parent: 8, left: 2 }),
@@ -42,14 +43,15 @@ describe('drawTree', () => {
   });
 
   it('an empty tree, and a lone root', () => {
-    expect(drawTree({ nodes: [], heartbeatIntervalMs: 0 })).toBe('(no nodes)');
-    expect(drawTree({ root: 5, nodes: [node(5, 0, {})], heartbeatIntervalMs: 0 })).toBe('5 (pid 4005)');
+    expect(drawTree({ nodes: [], heartbeatIntervalMs: 0, balanced: false })).toBe('(no nodes)');
+    expect(drawTree({ root: 5, nodes: [node(5, 0, {})], heartbeatIntervalMs: 0, balanced: false })).toBe('5 (pid 4005)');
   });
 
   it('a right-only child keeps its R, and a deep chain indents without a stray bar', () => {
     const chain: TopologyResponse = {
       root: 1,
       heartbeatIntervalMs: 0,
+      balanced: false,
       nodes: [node(1, 0, { right: 2 }), node(2, 1, { parent: 1, right: 3 }), node(3, 2, { parent: 2, left: 0 }), node(0, 3, { parent: 3 })],
     };
     expect(drawTree(chain)).toBe(['1 (pid 4001)', '└─R 2 (pid 4002)', '    └─R 3 (pid 4003)', '        └─L 0 (pid 4000)'].join('\n'));
@@ -59,6 +61,7 @@ describe('drawTree', () => {
     const broken: TopologyResponse = {
       root: 1,
       heartbeatIntervalMs: 0,
+      balanced: false,
       nodes: [node(1, 0, { left: 0, right: 7 }), node(0, 1, { parent: 1, right: 1 }), node(9, 0, {})],
     };
     expect(drawTree(broken)).toBe(
@@ -77,11 +80,15 @@ describe('drawTree', () => {
 describe('status', () => {
   it('counts nodes, depth, heartbeat and unavailable nodes', () => {
     expect(statusLine(KNOWN)).toBe('nodes 7, depth 3, heartbeat 100 ms, unavailable 4');
-    expect(statusCounts(KNOWN)).toEqual({ nodes: 7, depth: 3, heartbeatIntervalMs: 100, unavailable: 4 });
+    expect(statusCounts(KNOWN)).toEqual({ nodes: 7, depth: 3, heartbeatIntervalMs: 100, unavailable: 4, depthBound: null });
+  });
+
+  it('a balanced tree shows the AVL bound for its size', () => {
+    expect(statusLine({ ...KNOWN, balanced: true, depthBound: 3 })).toBe('nodes 7, depth 3 (AVL bound 3), heartbeat 100 ms, unavailable 4');
   });
 
   it('heartbeat off, and an empty tree', () => {
-    expect(statusLine({ nodes: [], heartbeatIntervalMs: 0 })).toBe('nodes 0, depth 0, heartbeat off, unavailable 0');
+    expect(statusLine({ nodes: [], heartbeatIntervalMs: 0, balanced: false })).toBe('nodes 0, depth 0, heartbeat off, unavailable 0');
   });
 });
 
@@ -102,7 +109,7 @@ describe('tree --json', () => {
       reason: null,
     });
     expect((json.nodes as { state: string }[]).map((n) => n.state)).toEqual(['running', 'running', 'running', 'exited', 'running', 'starting', 'running']);
-    expect(JSON.stringify(topologyJson({ nodes: [], heartbeatIntervalMs: 0 }))).toBe('{"root":null,"heartbeatIntervalMs":0,"nodes":[]}');
+    expect(JSON.stringify(topologyJson({ nodes: [], heartbeatIntervalMs: 0, balanced: false }))).toBe('{"root":null,"heartbeatIntervalMs":0,"balanced":false,"nodes":[]}');
   });
 
   it('the text of tree --json is the object on one line', () => {
@@ -114,12 +121,12 @@ describe('tree --json', () => {
   });
 
   it('--json lines for tree and status', () => {
-    const empty = { nodes: [], heartbeatIntervalMs: 0 };
+    const empty = { nodes: [], heartbeatIntervalMs: 0, balanced: false };
     expect(formatJsonTopology(4, { kind: 'tree', json: false }, empty)).toBe(
-      '{"line":4,"command":"tree","ok":true,"topology":{"root":null,"heartbeatIntervalMs":0,"nodes":[]}}',
+      '{"line":4,"command":"tree","ok":true,"topology":{"root":null,"heartbeatIntervalMs":0,"balanced":false,"nodes":[]}}',
     );
     expect(formatJsonTopology(5, { kind: 'status' }, KNOWN)).toBe(
-      '{"line":5,"command":"status","ok":true,"nodes":7,"depth":3,"heartbeatIntervalMs":100,"unavailable":4}',
+      '{"line":5,"command":"status","ok":true,"nodes":7,"depth":3,"heartbeatIntervalMs":100,"unavailable":4,"depthBound":null}',
     );
   });
 });

@@ -43,8 +43,9 @@ describe('durability with --data-dir', () => {
     expect(after.heartbeatIntervalMs).toBe(200);
     expect(after.nodes.every((n) => n.available)).toBe(true);
     for (const id of [8, 11, 6, 13, 9]) expect(await again.exec({ id, name: 'X' })).toMatchObject({ found: true, value: BigInt(id) * -7n });
-    // And the restored tree grows as before.
-    expect(await again.create({ id: 10 })).toMatchObject({ parent: 9 });
+    // And the restored tree grows as before: 10 goes under 9, and a rotation makes 9 the root.
+    expect(await again.create({ id: 10 })).toMatchObject({ parent: 11 });
+    expect((await again.topology()).root).toBe(9);
   });
 
   it('kill -9 of the gateway under load, then a restart on the dir: the tree and every acknowledged store are back', { timeout: 60_000 }, async () => {

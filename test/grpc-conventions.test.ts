@@ -67,6 +67,8 @@ describe('gRPC conventions', () => {
     expect(before).toEqual({
       root: 8,
       heartbeatIntervalMs: 1000,
+      balanced: true,
+      depthBound: 2,
       nodes: [
         { id: 8, parent: undefined, left: 6, right: 11, pid: pids[8], depth: 0, available: true, state: 2, restarts: 0, reason: '' },
         { id: 6, parent: 8, left: undefined, right: undefined, pid: pids[6], depth: 1, available: true, state: 2, restarts: 0, reason: '' },

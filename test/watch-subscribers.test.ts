@@ -43,10 +43,14 @@ describe('Watch subscribers', () => {
     }
     const fast = subscribers.slice(SLOW);
     const ids = Array.from({ length: NODES }, (_, i) => ((i * 17) % NODES) + 1);
-    const root = await api.create({ id: ids[0]! });
+    const first = await api.create({ id: ids[0]! });
     await expect.poll(() => fast.every((s) => s.events === 1), { message: 'every subscriber connected', timeout: 5000, interval: 20 }).toBe(true);
     for (const id of ids.slice(1)) await api.create({ id });
     await api.heartbeat({ intervalMs: 25 });
+    // The tree is balanced as it grows: the root now is not the first node created.
+    const { root: rootId, nodes } = await api.topology();
+    const root = nodes.find((n) => n.id === rootId)!;
+    expect(first.pid).toBeGreaterThan(0);
 
     // Each outage of the root makes every node unavailable, then available: at least 2 x NODES
     // events. The waits are on what each subscriber was told of every node, not on counts, so a

@@ -12,6 +12,8 @@ import type {
   HeartbeatResponse,
   PingRequest,
   PingResponse,
+  RemoveRequest,
+  RemoveResponse,
   TopologyRequest,
   TopologyResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
@@ -28,6 +30,7 @@ export function rpc(client: ArborServiceClient): {
   ping: (req: PingRequest) => Promise<PingResponse>;
   heartbeat: (req: HeartbeatRequest) => Promise<HeartbeatResponse>;
   topology: () => Promise<TopologyResponse>;
+  remove: (req: RemoveRequest) => Promise<RemoveResponse>;
 } {
   return {
     create: promisify(client.create.bind(client) as Unary<CreateRequest, CreateResponse>, client),
@@ -35,5 +38,6 @@ export function rpc(client: ArborServiceClient): {
     ping: promisify(client.ping.bind(client) as Unary<PingRequest, PingResponse>, client),
     heartbeat: promisify(client.heartbeat.bind(client) as Unary<HeartbeatRequest, HeartbeatResponse>, client),
     topology: () => promisify(client.topology.bind(client) as Unary<TopologyRequest, TopologyResponse>, client)({}),
+    remove: promisify(client.remove.bind(client) as Unary<RemoveRequest, RemoveResponse>, client),
   };
 }

@@ -8,7 +8,7 @@ import { eventKindName } from '../../clients/format-event.js';
 
 export interface SeenEvent {
   id: number;
-  kind: 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed';
+  kind: 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed' | 'removed';
   reason: string;
   signal: string | undefined;
   /** For created and restarted: the new process. */
