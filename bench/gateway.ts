@@ -2,6 +2,7 @@
  * @module A real arbor-gateway process on an ephemeral port, as a user would run it, with a
  * promise-based client for the calls the benchmark makes.
  */
+import { get } from 'node:http';
 import type { Readable } from 'node:stream';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -38,6 +39,7 @@ export class Gateway {
     private readonly tracked: Tracked,
     readonly address: string,
     private readonly stderrText: () => string,
+    private readonly laterLines: string[],
   ) {}
 
   static async start(options: GatewayOptions = {}): Promise<Gateway> {
@@ -50,17 +52,46 @@ export class Gateway {
       if (err.length < 20_000) err += chunk;
     });
     const ready = /^arbor-gateway listening on (\S+)$/;
+    const later: string[] = [];
     try {
       const line = await tracked.supervised
-        .firstLine(tracked.proc.stdout as Readable, { timeoutMs: 15_000, what: 'the gateway', isReady: (first) => ready.test(first) })
+        .firstLine(tracked.proc.stdout as Readable, {
+          timeoutMs: 15_000,
+          what: 'the gateway',
+          isReady: (first) => ready.test(first),
+          onLater: (next) => later.push(next),
+        })
         .catch((error: unknown) => {
           throw new Error(`${(error as Error).message}; stderr: ${err}`);
         });
-      return new Gateway(tracked, (ready.exec(line) as RegExpExecArray)[1] as string, () => err);
+      return new Gateway(tracked, (ready.exec(line) as RegExpExecArray)[1] as string, () => err, later);
     } catch (error) {
       await tracked.stop('SIGKILL');
       throw error;
     }
+  }
+
+  /**
+   * A gauge from /metrics (the gateway started with `--metrics-listen 127.0.0.1:0`), e.g.
+   * `arbor_spare_processes`; waits for the metrics line on stdout.
+   */
+  async gauge(name: string): Promise<number> {
+    const at = /^arbor-gateway metrics on (\S+)$/;
+    let line: string | undefined;
+    for (const until = Date.now() + 5000; line === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      line = this.laterLines.find((l) => at.test(l));
+    }
+    if (line === undefined) throw new Error('the gateway serves no metrics (start it with --metrics-listen)');
+    const text = await new Promise<string>((resolve, reject) => {
+      get(`http://${(at.exec(line) as RegExpExecArray)[1] as string}/metrics`, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    if (value === undefined) throw new Error(`no ${name} in /metrics`);
+    return Number(value);
   }
 
   get pid(): number {

@@ -31,8 +31,15 @@ export interface BenchOptions {
   hopSamples: number;
   /** Bare node + zeromq processes started (the first is a warm-up). */
   bareStarts: number;
-  /** How long a process sits idle before its RSS is read. */
+  /**
+   * How long processes sit idle after their start before their memory or CPU is read (a fresh
+   * Node process keeps using CPU for seconds after its start); the same for arbor and the floor.
+   */
   idleSettleMs: number;
+  /** How long after a heartbeat change CPU is measured (the new settings in force everywhere). */
+  switchSettleMs: number;
+  /** Nodes of the `scale` phase (`--nodes N`). */
+  scaleNodes: number;
   /** The window over which heartbeat CPU is measured. */
   cpuWindowMs: number;
   /** Failures injected to measure detection latency (each: one SIGSTOP, one SIGKILL). */
@@ -60,7 +67,9 @@ export const FULL: BenchOptions = {
   chainLength: 32,
   hopSamples: 500,
   bareStarts: 6,
-  idleSettleMs: 1000,
+  idleSettleMs: 8000,
+  switchSettleMs: 2000,
+  scaleNodes: 400,
   cpuWindowMs: 5000,
   detectionTrials: 10,
   restartTrials: 10,
@@ -83,6 +92,8 @@ export const QUICK: BenchOptions = {
   hopSamples: 100,
   bareStarts: 2,
   idleSettleMs: 200,
+  switchSettleMs: 200,
+  scaleNodes: 12,
   cpuWindowMs: 500,
   detectionTrials: 1,
   restartTrials: 1,

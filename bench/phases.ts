@@ -5,23 +5,24 @@
  */
 import { bareStartBaselines } from './baselines/bare-start.js';
 import { grpcEchoBaselines } from './baselines/grpc-echo.js';
-import { heartbeatFloor } from './baselines/heartbeat-floor.js';
 import { zmqEchoBaselines } from './baselines/zmq-echo.js';
+import { zmtpFloor } from './baselines/zmtp-floor.js';
 import { Gateway } from './gateway.js';
 import type { BenchOptions } from './options.js';
 import type { Row, RowKey } from './rows.js';
 import { cliScript } from './scenarios/cli-script.js';
-import { createAllAtOnce, createOneAtATime } from './scenarios/create.js';
+import { createAllAtOnce, createOneAtATime, createWithSpare } from './scenarios/create.js';
 import { detectionLatency } from './scenarios/detection.js';
 import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
-import { nodeRss } from './scenarios/node-rss.js';
 import { restartLatency } from './scenarios/restart.js';
+import { scale } from './scenarios/scale.js';
 import { sortedBalanced } from './scenarios/sorted-balanced.js';
 import { storeThroughput } from './scenarios/store-throughput.js';
 import { sessionRun } from './scenarios/session.js';
 import { unaryExec } from './scenarios/unary-exec.js';
 import { balancedDepth, balancedOrder, chainOrder } from './tree.js';
+import { DEFAULT_POOL_SIZE } from '../control/index.js';
 
 export interface Phase {
   name: string;
@@ -54,17 +55,27 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'bare node + zeromq',
-    keys: ['bareStart', 'bareRss'],
+    keys: ['bareStart'],
     run: async (opts, emit) => (await bareStartBaselines(opts)).forEach(emit),
   },
   {
-    name: 'heartbeat floor (bare processes)',
-    keys: ['heartbeatFloor'],
-    run: async (opts, emit) => emit(await heartbeatFloor(opts)),
+    name: 'heartbeat floor (bare processes, ZMTP heartbeats)',
+    keys: ['bareMemory', 'floor100', 'floor1000', 'scaleFloor100', 'scaleFloor1000'],
+    run: async (opts, emit) => {
+      const tree = 2 ** opts.treeLevels - 1;
+      const cases = [
+        { key: 'floor100', processes: tree, intervalMs: 100 },
+        { key: 'floor1000', processes: tree, intervalMs: 1000 },
+        { key: 'scaleFloor100', processes: opts.scaleNodes, intervalMs: 100 },
+        { key: 'scaleFloor1000', processes: opts.scaleNodes, intervalMs: 1000 },
+      ] as const;
+      (await zmtpFloor(opts, cases, 'bareMemory')).forEach(emit);
+    },
   },
   {
     name: 'arbor, balanced tree built one at a time',
     keys: [
+      'createSpare',
       'createSequential',
       'execStoreRoot1',
       'execLoadRoot1',
@@ -78,28 +89,38 @@ export const PHASES: readonly Phase[] = [
       'cli',
     ],
     run: (opts, emit) =>
-      withGateway(async (gateway) => {
-        const client = gateway.client();
-        const ids = balancedOrder(opts.treeLevels);
-        emit(await createOneAtATime(client, ids));
-        const root = { id: ids[0] as number, depth: 0 };
-        const deep = { id: 1, depth: balancedDepth(1, opts.treeLevels) }; // a leaf: depth 5 of 63 nodes
-        for (const row of await unaryExec(client, gateway.pid, root, deep, opts)) emit(row);
-        // The Session and the CLI spread over the nodes above the leaves (31 of 63, depths 0 to 4).
-        const upper = ids.filter((id) => balancedDepth(id, opts.treeLevels) < opts.treeLevels - 1);
-        emit(await sessionRun(client, gateway.pid, upper, opts));
-        emit(await cliScript(gateway.address, upper, opts));
-      }),
+      withGateway(
+        async (gateway) => {
+          const client = gateway.client();
+          const ids = balancedOrder(opts.treeLevels);
+          // The top levels as a person at the console creates them (a spare ready each time), the rest back to back.
+          const spared = ids.slice(0, 2 ** (opts.treeLevels - 2) - 1);
+          emit(await createWithSpare(gateway, client, spared, DEFAULT_POOL_SIZE));
+          emit(await createOneAtATime(client, ids.slice(spared.length)));
+          const root = { id: ids[0] as number, depth: 0 };
+          const deep = { id: 1, depth: balancedDepth(1, opts.treeLevels) }; // a leaf: depth 5 of 63 nodes
+          for (const row of await unaryExec(client, gateway.pid, root, deep, opts)) emit(row);
+          // The Session and the CLI spread over the nodes above the leaves (31 of 63, depths 0 to 4).
+          const upper = ids.filter((id) => balancedDepth(id, opts.treeLevels) < opts.treeLevels - 1);
+          emit(await sessionRun(client, gateway.pid, upper, opts));
+          emit(await cliScript(gateway.address, upper, opts));
+        },
+        ['--metrics-listen', '127.0.0.1:0'],
+      ),
   },
   {
     name: 'arbor, balanced tree built all at once',
-    keys: ['createConcurrent', 'nodeRss', 'heartbeatCpu'],
+    keys: ['createConcurrent', 'heartbeatCpu100', 'heartbeatCpu1000'],
     run: (opts, emit) =>
       withGateway(async (gateway) => {
-        emit(await createAllAtOnce(gateway.client(), balancedOrder(opts.treeLevels)));
+        const ids = balancedOrder(opts.treeLevels);
+        emit(await createAllAtOnce(gateway.client(), ids));
         await sleep(opts.idleSettleMs);
-        emit(nodeRss(gateway, opts.idleSettleMs));
-        emit(await heartbeatCpu(gateway, opts));
+        const cases = [
+          { key: 'heartbeatCpu100', intervalMs: 100 },
+          { key: 'heartbeatCpu1000', intervalMs: 1000 },
+        ] as const;
+        for (const row of await heartbeatCpu(gateway, ids[0] as number, ids.length, cases, opts)) emit(row);
       }),
   },
   {
@@ -138,5 +159,10 @@ export const PHASES: readonly Phase[] = [
     name: 'arbor, store throughput: memory, log, fsync',
     keys: ['storeMemory', 'storeLog', 'storeFsync'],
     run: (opts, emit) => storeThroughput(opts, emit),
+  },
+  {
+    name: 'arbor, scale',
+    keys: ['scaleBuildSequential', 'scaleMemory', 'scaleCpuOff', 'scaleCpu100', 'scaleCpu1000', 'scaleDetectStop', 'scaleDeep', 'scaleBuildConcurrent'],
+    run: (opts, emit) => scale(opts, emit),
   },
 ];

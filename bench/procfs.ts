@@ -88,3 +88,14 @@ export function cpuMeters(groups: Readonly<Record<string, readonly number[]>>): 
   const meters = Object.entries(groups).map(([name, pids]) => ({ name, read: cpuMeter(pids) }));
   return () => meters.map(({ name, read }) => ({ name, cpuUs: read() }));
 }
+
+/** Proportional and unique set sizes of `pid` in bytes, from /proc/<pid>/smaps_rollup (undefined when gone). */
+export function memoryShares(pid: number): { pss: number; uss: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
+    return { pss: kb('Pss'), uss: kb('Private_Clean') + kb('Private_Dirty') };
+  } catch {
+    return undefined;
+  }
+}

@@ -12,8 +12,11 @@ export const ROW_LABELS = {
   zmqEcho1: 'zeromq echo, 1 in flight',
   zmqEchoWindow: 'zeromq echo, 1000 in flight',
   bareStart: 'bare node + zeromq, start',
-  bareRss: 'bare node + zeromq, idle RSS',
-  heartbeatFloor: 'bare node + zeromq ×tree size, 1 msg/100 ms, CPU',
+  bareMemory: 'bare node + zeromq ×scale size, idle PSS',
+  floor100: 'bare node + zeromq ×tree size, ZMTP heartbeats 100 ms, CPU',
+  floor1000: 'bare node + zeromq ×tree size, ZMTP heartbeats 1000 ms, CPU',
+  scaleFloor100: 'bare node + zeromq ×scale size, ZMTP heartbeats 100 ms, CPU',
+  scaleFloor1000: 'bare node + zeromq ×scale size, ZMTP heartbeats 1000 ms, CPU',
   execStoreRoot1: 'Exec store, root, concurrency 1',
   execLoadRoot1: 'Exec load, root, concurrency 1',
   execStoreRoot64: 'Exec store, root, concurrency 64',
@@ -24,11 +27,12 @@ export const ROW_LABELS = {
   execLoadDeep64: 'Exec load, deep leaf, concurrency 64',
   session: 'Session, 1024 in flight',
   cli: 'CLI, piped script',
+  createSpare: 'create, one at a time, a spare ready',
   createSequential: 'create the tree, one at a time',
   createConcurrent: 'create the tree, all at once',
-  nodeRss: 'computing process, idle RSS',
   hop: 'added latency per tree hop',
-  heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+  heartbeatCpu100: 'heartbeat 100 ms, idle tree, CPU',
+  heartbeatCpu1000: 'heartbeat 1000 ms, idle tree, CPU',
   detectStop: 'detection latency, SIGSTOP of a leaf',
   detectKill: 'detection latency, kill -9 of a leaf',
   restart: 'restart in place, kill -9 → available',
@@ -37,6 +41,14 @@ export const ROW_LABELS = {
   storeFsync: 'Session stores, log + fsync',
   sortedBuild: 'sorted inserts, balanced: depth',
   sortedDeep: 'sorted inserts, balanced: load p50 deepest',
+  scaleBuildSequential: 'scale: build, one create at a time',
+  scaleBuildConcurrent: 'scale: build, 16 creates in flight',
+  scaleMemory: 'scale: idle node PSS',
+  scaleCpuOff: 'scale: heartbeats off, idle, CPU',
+  scaleCpu100: 'scale: heartbeat 100 ms, idle, CPU',
+  scaleCpu1000: 'scale: heartbeat 1000 ms, idle, CPU',
+  scaleDetectStop: 'scale: detection latency, SIGSTOP of a leaf',
+  scaleDeep: 'scale: load p50 deepest',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;
@@ -48,10 +60,17 @@ export const TARGET_LABELS = {
   sessionVsUnary: 'Session cmds/s vs unary Exec c=64',
   cliVsSession: 'CLI script time vs Session time',
   hop: 'added p50 latency per tree hop',
+  createSpare: 'create p50, a spare ready, vs bare start',
   createSequential: 'create one at a time vs bare start',
   createConcurrent: 'create all at once rate vs one at a time',
-  nodeRss: 'idle computing RSS vs bare node + zeromq',
-  heartbeatCpu: 'heartbeat 100 ms, idle tree, CPU',
+  nodeMemory: 'idle node PSS vs bare node + zeromq',
+  totalMemory: 'scale: total PSS',
+  heartbeatCpu100: 'heartbeat 100 ms CPU vs ZMTP floor, tree',
+  heartbeatCpu1000: 'heartbeat 1000 ms CPU vs ZMTP floor, tree',
+  scaleCpu100: 'heartbeat 100 ms CPU vs ZMTP floor, scale',
+  scaleCpu1000: 'heartbeat 1000 ms CPU vs ZMTP floor, scale',
+  scaleCpuOff: 'scale: heartbeats off, idle CPU',
+  scaleBuild: 'scale build, 16 in flight, vs start CPU / cores',
   restart: 'restart p50 vs bare start',
   storeLog: 'stores/s with a log vs in memory',
   sortedDeep: 'balanced: p50 deepest vs root',
@@ -61,7 +80,20 @@ export type TargetKey = keyof typeof TARGET_LABELS;
 
 export type Section = 'baselines' | 'arbor';
 
-const BASELINE_KEYS: ReadonlySet<RowKey> = new Set(['echoUnary1', 'echoRelay1', 'echoUnary64', 'echoStream', 'zmqEcho1', 'zmqEchoWindow', 'bareStart', 'bareRss', 'heartbeatFloor']);
+const BASELINE_KEYS: ReadonlySet<RowKey> = new Set([
+  'echoUnary1',
+  'echoRelay1',
+  'echoUnary64',
+  'echoStream',
+  'zmqEcho1',
+  'zmqEchoWindow',
+  'bareStart',
+  'bareMemory',
+  'floor100',
+  'floor1000',
+  'scaleFloor100',
+  'scaleFloor1000',
+]);
 
 export function sectionOf(key: RowKey): Section {
   return BASELINE_KEYS.has(key) ? 'baselines' : 'arbor';

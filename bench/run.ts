@@ -2,7 +2,7 @@
  * @module `npm run bench`: measures arbor against the parts it is built from, in one run on one
  * machine, prints one table and writes the same figures as JSON to bench/results/.
  *
- *   node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]]
+ *   node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]] [--nodes N]
  *
  * Exit status: 0 when every phase ran, whatever the targets say (a benchmark, not a test);
  * 1 when a phase failed (its rows then say n/a and why); 2 for a usage error.
@@ -20,10 +20,11 @@ import { renderTable } from './table.js';
 import { evaluateTargets } from './targets.js';
 
 const USAGE = [
-  'usage: node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]]',
+  'usage: node dist/bench/run.js [--quick] [--only <phase>[,<phase>...]] [--nodes N]',
   '  --quick  tiny counts: checks that every row runs (figures meaningless)',
   '  --only   run only the phases whose name contains one of these words (e.g. --only echo,balanced);',
   '           rows and targets of the others read n/a',
+  '  --nodes  nodes of the scale phase (default 400; --quick: 12)',
 ].join('\n');
 
 const argv = process.argv.slice(2);
@@ -37,11 +38,15 @@ const usageError = (problem: string): never => {
 };
 const onlyAt = argv.indexOf('--only');
 const only = onlyAt < 0 ? undefined : (argv[onlyAt + 1] ?? usageError('--only needs a list of phase names')).split(',');
-const unknown = argv.filter((a, i) => a !== '--quick' && (onlyAt < 0 || (i !== onlyAt && i !== onlyAt + 1)));
+const nodesAt = argv.indexOf('--nodes');
+const nodesText = nodesAt < 0 ? undefined : (argv[nodesAt + 1] ?? usageError('--nodes needs a number'));
+if (nodesText !== undefined && !/^[1-9]\d{0,4}$/.test(nodesText)) usageError(`--nodes ${nodesText}: expected a whole number from 1 to 99999`);
+const flagAndValue = new Set([onlyAt, nodesAt].filter((at) => at >= 0).flatMap((at) => [at, at + 1]));
+const unknown = argv.filter((a, i) => a !== '--quick' && !flagAndValue.has(i));
 if (unknown.length > 0) usageError(`unknown argument ${unknown[0]}`);
 const phases = only === undefined ? PHASES : PHASES.filter((p) => only.some((word) => p.name.includes(word)));
 if (phases.length === 0) usageError(`--only ${only?.join(',')} matches no phase: ${PHASES.map((p) => p.name).join('; ')}`);
-const opts = argv.includes('--quick') ? QUICK : FULL;
+const opts = { ...(argv.includes('--quick') ? QUICK : FULL), ...(nodesText !== undefined && { scaleNodes: Number(nodesText) }) };
 
 installCleanupHandlers();
 const startedAt = new Date();

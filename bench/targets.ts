@@ -32,6 +32,22 @@ function ratioOf(a: number | undefined, b: number | undefined): number | undefin
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
+/** Liveness CPU of an idle arbor tree at most 1.25 × the ZMTP floor with as many processes at that interval. */
+function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' | 'scaleCpu1000', floorKey: RowKey): Check {
+  return {
+    key,
+    at: 'most',
+    bound: 1.25,
+    value: (f) => {
+      const arbor = f(key, 'percent');
+      const floor = f(floorKey, 'percent');
+      const nodes = f(key, 'nodes');
+      const detail = both(arbor, floor, (v) => `${v.toFixed(2)} %`);
+      return { value: ratioOf(arbor, floor), detail: detail === undefined ? undefined : `${detail} of a core, ${nodes} nodes` };
+    },
+  };
+}
+
 const CHECKS: Check[] = [
   {
     key: 'execThroughput',
@@ -94,11 +110,21 @@ const CHECKS: Check[] = [
   {
     key: 'hop',
     at: 'most',
-    bound: 0.05,
-    show: us,
+    bound: 2,
     value: (f) => {
-      const floor = f('zmqEcho1', 'p50Ms');
-      return { value: f('hop', 'perHopMs'), detail: floor === undefined ? undefined : `transport floor per hop, a zeromq round trip p50: ${us(floor)}` };
+      const hop = f('hop', 'perHopMs');
+      const rtt = f('zmqEcho1', 'p50Ms');
+      return { value: ratioOf(hop, rtt), detail: both(hop, rtt, us) === undefined ? undefined : `${both(hop, rtt, us)} (a zeromq round trip p50: the transport floor of a hop)` };
+    },
+  },
+  {
+    key: 'createSpare',
+    at: 'most',
+    bound: 0.25,
+    value: (f) => {
+      const create = f('createSpare', 'p50Ms');
+      const bare = f('bareStart', 'medianMs');
+      return { value: ratioOf(create, bare), detail: both(create, bare, ms) };
     },
   },
   {
@@ -131,23 +157,53 @@ const CHECKS: Check[] = [
     },
   },
   {
-    key: 'nodeRss',
+    key: 'nodeMemory',
     at: 'most',
     bound: 1.0,
     value: (f) => {
-      const node = f('nodeRss', 'bytes');
-      const bare = f('bareRss', 'bytes');
-      return { value: ratioOf(node, bare), detail: both(node, bare, mb) };
+      const node = f('scaleMemory', 'pssBytes');
+      const bare = f('bareMemory', 'pssBytes');
+      const nodeUss = f('scaleMemory', 'ussBytes');
+      const bareUss = f('bareMemory', 'ussBytes');
+      const detail = both(node, bare, mb);
+      return { value: ratioOf(node, bare), detail: detail === undefined ? undefined : `${detail}; USS ${both(nodeUss, bareUss, mb) ?? '?'}` };
     },
   },
   {
-    key: 'heartbeatCpu',
+    key: 'totalMemory',
     at: 'most',
-    bound: 5,
+    bound: 3.5e9,
+    show: (v) => `${(v / 1e9).toFixed(2)} GB`,
+    value: (f) => {
+      const nodes = f('scaleMemory', 'nodes');
+      return { value: f('scaleMemory', 'totalPssBytes'), detail: nodes === undefined ? undefined : `gateway and every process of a ${nodes}-node tree` };
+    },
+  },
+  floorCheck('heartbeatCpu100', 'floor100'),
+  floorCheck('heartbeatCpu1000', 'floor1000'),
+  floorCheck('scaleCpu100', 'scaleFloor100'),
+  floorCheck('scaleCpu1000', 'scaleFloor1000'),
+  {
+    key: 'scaleCpuOff',
+    at: 'most',
+    bound: 1,
     show: (v) => `${v.toFixed(2)} %`,
     value: (f) => {
-      const floor = f('heartbeatFloor', 'percent');
-      return { value: f('heartbeatCpu', 'percent'), detail: floor === undefined ? undefined : `floor, bare processes sending as often: ${floor.toFixed(2)} %` };
+      const nodes = f('scaleCpuOff', 'nodes');
+      return { value: f('scaleCpuOff', 'percent'), detail: nodes === undefined ? undefined : `${nodes} idle nodes, gateway included` };
+    },
+  },
+  {
+    key: 'scaleBuild',
+    at: 'most',
+    bound: 1.2,
+    value: (f) => {
+      const seconds = f('scaleBuildConcurrent', 'seconds');
+      const nodes = f('scaleBuildConcurrent', 'nodes');
+      const cpuMs = f('bareStart', 'cpuMs');
+      const floor = nodes === undefined || cpuMs === undefined ? undefined : (nodes * cpuMs) / 1000 / cpus().length;
+      const detail = both(seconds, floor, (v) => `${v.toFixed(1)} s`);
+      return { value: ratioOf(seconds, floor), detail: detail === undefined ? undefined : `${detail} (${nodes} × ${ms(cpuMs)} of CPU per bare start ÷ ${cpus().length} cores)` };
     },
   },
   {

@@ -11,12 +11,18 @@
  */
 import { createInterface } from 'node:readline';
 import { controlLine, parseToNode, type ToNode } from './protocol/control-channel.js';
-import { downlinkSocket, routingId, uplinkSocket } from './protocol/index.js';
+import { downlinkSocket, uplinkSocket } from './protocol/index.js';
+import { armFailpoints } from './failpoints.js';
 import { ComputingNode } from './node.js';
 import { NO_LOG, type Opened, WriteAheadLog } from './wal.js';
 
 const EXIT_FATAL = 3;
 
+// Made while waiting for the claim (a spare of the control's pool is a claim away from serving):
+// the first socket starts libzmq's context and I/O thread. The uplink's routing id is set for
+// each connection it makes (see ComputingNode.connectUp); the ROUTER is bound at the claim.
+const spareUplink = uplinkSocket();
+const spareDownlink = downlinkSocket();
 let node: ComputingNode | undefined;
 let stopNode: (() => void) | undefined;
 let stopping = false;
@@ -42,20 +48,19 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
   } catch (error) {
     fatal(error);
   }
-  const uplink = uplinkSocket(routingId(msg.id));
-  const downlink = downlinkSocket();
+  const uplink = spareUplink;
+  const claimed = new ComputingNode(msg.id, uplink, { entries: opened.entries, log: opened.log, fsync: msg.fsync }, fatal);
   try {
-    await downlink.bind(msg.listen);
+    await claimed.listen(msg.listen, msg.intervalMs, spareDownlink);
   } catch (error) {
     fatal(new Error(`cannot bind ${msg.listen}: ${error instanceof Error ? error.message : String(error)}`));
   }
-  const claimed = new ComputingNode(msg.id, uplink, downlink, { entries: opened.entries, log: opened.log, fsync: msg.fsync }, fatal);
+  claimed.setInterval(msg.intervalMs);
   const running = claimed.run();
   node = claimed;
   stopNode = () => {
     claimed.stop();
     uplink.close();
-    downlink.close();
     void running.finally(() => {
       opened.log.close();
       process.exit(0);
@@ -67,6 +72,8 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
 /** Applies the control's messages one at a time, in the order sent. */
 async function serveControlChannel(): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  // Loaded: a spare process of the control's pool is now a claim away from serving.
+  process.stdout.write(controlLine({ t: 'waiting' }));
   for await (const line of lines) {
     const msg = parseToNode(line);
     if (typeof msg === 'string') {
@@ -79,7 +86,7 @@ async function serveControlChannel(): Promise<void> {
     } else if (node === undefined) {
       process.stderr.write(`arbor-node: ignored ${msg.t} before claim\n`);
     } else if (msg.t === 'link') node.link(msg);
-    else node.setInterval(msg.intervalMs);
+    else await node.changeInterval(msg).catch(fatal);
   }
   // The control closed our channel (it stopped, or died even by SIGKILL): no node outlives it.
   stop();
@@ -92,4 +99,5 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', () => undefined);
 process.stdin.on('error', stop);
 process.stdout.on('error', stop);
+armFailpoints();
 void serveControlChannel();

@@ -9,11 +9,13 @@
  *
  * Stores go to the write-ahead log before their replies leave (see wal.ts).
  *
- * Liveness is aggregated on the way up: every interval a node sends its parent one heartbeat
- * listing the topmost unreachable nodes of its subtree (usually none), and sends one at once
- * when that list changes. So the root's link carries O(1) heartbeats per interval.
+ * Liveness (protocol/peer-watch.ts): libzmq pings the children every interval and cuts a frozen
+ * one; a beat from this node's JavaScript every few seconds shows its event loop runs. Each node
+ * sends its parent a report of the topmost unreachable nodes of its subtree when that list
+ * changes, and with each beat; so the root's link carries O(1) messages per beat period.
  */
 import type { Dealer, Router } from 'zeromq';
+import { Downlinks } from './protocol/downlinks.js';
 import type { ToNode } from './protocol/control-channel.js';
 import {
   decode,
@@ -22,15 +24,18 @@ import {
   HEADER_BYTES,
   Kind,
   LinkWriter,
-  LivenessMonitor,
   monotonicMs,
   nextHop,
+  parseRoutingId,
+  type PeerSpec,
+  PeerWatch,
   ProtocolError,
   recordCorr,
   recordKind,
   recordNode,
-  routingId,
+  setForNextConnections,
   splitFrame,
+  uplinkRoutingId,
 } from './protocol/index.js';
 import { ReplyWaves } from './reply-waves.js';
 import { StrangerFrames } from './stranger-frames.js';
@@ -48,38 +53,42 @@ export interface Dictionary {
 
 type Link = Extract<ToNode, { t: 'link' }>;
 
+
 export class ComputingNode {
   private readonly store: Map<string, bigint>;
-  /** Routing ids of the children the control gave us. */
-  private left: string | null = null;
-  private right: string | null = null;
-  /** Children we had before the last link: their late frames are ignored quietly. */
+  /** The children the control gave us (node id and process). */
+  private left: PeerSpec | null = null;
+  private right: PeerSpec | null = null;
+  /** Children we had before (`id:pid`): their late frames are ignored quietly. */
   private readonly former = new Set<string>();
+  /** Our uplink's connections so far: each one gets a fresh routing id (peer-identity.ts). */
+  private generation = 0;
   /** Frames of peers not named by the control (yet). */
   private readonly strangers = new StrangerFrames((_peer, frames) => this.drop('downlink unknown peer', frames), monotonicMs);
   private parentEndpoint: string | null = null;
   private readonly up: LinkWriter;
-  private readonly down: LinkWriter;
+  /** The ROUTER(s) our children connect to. */
+  private readonly down: Downlinks;
   /** Our replies and our children's, on their way up: one message per request frame. */
   private readonly waves: ReplyWaves;
   /** fsync mode: replies of this frame that wait for the log to reach the disk. */
   private awaitingDisk: Buffer[] = [];
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
-  private readonly children = new LivenessMonitor<string>(() => this.subtreeChanged());
+  private readonly children = new PeerWatch<number>(() => this.subtreeChanged());
+  private intervalMs = 0;
   /** The body (i32 ids) of the last heartbeat each child sent. */
-  private readonly childDown = new Map<string, Buffer>();
+  private readonly childDown = new Map<number, Buffer>();
   private beatTimer: NodeJS.Timeout | null = null;
   /**
-   * Our heartbeat, encoded once and sent again every interval until the subtree's liveness
-   * changes: an idle node allocates nothing per beat.
+   * Our beat and report, encoded once and sent again every beat period until the subtree's
+   * liveness changes: an idle node allocates nothing per beat.
    */
   private beat: Buffer;
 
   constructor(
     readonly id: number,
     private readonly uplink: Dealer,
-    private readonly downlink: Router,
     private readonly dictionary: Dictionary,
     private readonly onFatal: (error: Error) => void,
   ) {
@@ -87,17 +96,31 @@ export class ComputingNode {
     this.beat = this.buildBeat();
     // The log is written before anything leaves upwards: no reply overtakes its store.
     this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length), () => this.writeLog());
-    this.down = new LinkWriter(downlink, (_peer, records) => this.bounce(records));
+    this.down = new Downlinks({
+      fromChild: (child, frame) => this.fromChildFrame(child, frame),
+      connected: (child, connected, moving) => this.children.connected(child, connected, moving),
+      stranger: (peer, frame) => {
+        if (!this.isFormer(peer) && !this.strangers.hold(peer, frame)) this.drop('downlink unknown peer');
+      },
+      undeliverable: (records) => this.bounce(records),
+      drop: (kind) => this.drop(kind),
+    });
     this.waves = new ReplyWaves((reply) => this.up.push(null, reply));
   }
 
-  /** Runs both reader loops until the sockets close. */
+  /** Binds the endpoint our children connect to (on `router`, made ahead), with the heartbeat settings of `intervalMs`. */
+  listen(endpoint: string, intervalMs: number, router?: Router): Promise<void> {
+    return this.down.open(endpoint, intervalMs, router);
+  }
+
+  /** Runs the reader loops until the sockets close. */
   async run(): Promise<void> {
-    await Promise.all([this.readUplink(), this.readDownlink()]);
+    await Promise.all([this.readUplink(), this.down.run()]);
   }
 
   stop(): void {
     this.writeLog();
+    this.down.close();
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.children.stop();
     this.waves.stop();
@@ -114,56 +137,78 @@ export class ComputingNode {
 
   /** The control placed us: connect up, take these children, and say hello through the new path. */
   link(msg: Link): void {
-    if (msg.parent !== this.parentEndpoint) {
-      if (this.parentEndpoint !== null) {
-        try {
-          this.uplink.disconnect(this.parentEndpoint);
-        } catch {
-          // Not connected (any more): nothing to undo.
-        }
-      }
-      this.parentEndpoint = msg.parent;
-      this.uplink.connect(msg.parent);
-    }
-    this.setChildren(msg.left === null ? null : routingId(msg.left), msg.right === null ? null : routingId(msg.right));
-    for (const child of [this.left, this.right]) {
-      if (child !== null) for (const frame of this.strangers.take(child)) this.fromChildFrame(child, frame);
+    if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
+    this.setChildren(msg.left, msg.right);
+    for (const [peer, frames] of this.strangers.takeWhere((p) => this.down.expectedNode(p) !== undefined)) {
+      for (const frame of frames) this.fromChildFrame(this.down.expectedNode(peer) as number, frame);
     }
     // Queued on the uplink until it is connected (the socket is not `immediate`).
     this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid }));
-    if (this.children.interval > 0) this.up.push(null, this.beat);
+    if (this.intervalMs > 0) this.up.push(null, this.beat);
   }
 
-  /** The heartbeat interval in force (0: off). */
+  /** Connects the uplink to `endpoint`, leaving the old connection, under a fresh routing id. */
+  private connectUp(endpoint: string): void {
+    if (this.parentEndpoint !== null) {
+      try {
+        this.uplink.disconnect(this.parentEndpoint);
+      } catch {
+        // Not connected (any more): nothing to undo.
+      }
+    }
+    this.parentEndpoint = endpoint;
+    setForNextConnections(this.uplink, { routingId: uplinkRoutingId(this.id, process.pid, this.generation++) });
+    this.uplink.connect(endpoint);
+  }
+
+  /**
+   * The heartbeat interval in force (0: off), as the claim gave it: our endpoint was bound with
+   * its ZMTP settings, and our own beat goes up every beat period.
+   */
   setInterval(intervalMs: number): void {
+    this.intervalMs = intervalMs;
     this.children.setInterval(intervalMs);
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.beatTimer = null;
-    if (intervalMs > 0) {
+    const period = this.children.beatMs;
+    if (period > 0) {
       // Beats begin once we are linked: before that there is nobody to hear them.
       this.beatTimer = setInterval(() => {
         if (this.parentEndpoint !== null) this.up.pushAlone(null, this.beat);
-      }, intervalMs);
+      }, period);
       if (this.parentEndpoint !== null) this.up.push(null, this.beat);
     }
   }
 
-  private setChildren(left: string | null, right: string | null): void {
-    const before = [this.left, this.right];
-    const after = [left, right];
-    for (const child of before) {
-      if (child === null || after.includes(child)) continue;
-      this.children.unwatch(child);
-      this.childDown.delete(child);
-      this.former.add(child);
-    }
-    for (const child of after) {
-      if (child === null || before.includes(child)) continue;
-      this.former.delete(child);
-      this.children.watch(child);
+  /**
+   * A new interval for the whole tree (the control sends it top-down, everything held): our
+   * uplink moves to our parent's new endpoint, and we open a new one with the new heartbeat
+   * settings (downlinks.ts); the control then moves our children to it, which is expected, not
+   * reported. Then hello with `epoch` up the tree.
+   */
+  async changeInterval(msg: Extract<ToNode, { t: 'interval' }>): Promise<void> {
+    if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
+    await this.down.open(msg.listen, msg.intervalMs);
+    this.setInterval(msg.intervalMs);
+    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid }));
+  }
+
+  private setChildren(left: PeerSpec | null, right: PeerSpec | null): void {
+    const was = [this.left, this.right].filter((c): c is PeerSpec => c !== null);
+    const { dropped, added } = this.down.expect([left, right]);
+    for (const id of dropped) {
+      this.children.unwatch(id);
+      this.childDown.delete(id);
+      const old = was.find((c) => c.id === id);
+      if (old !== undefined) this.former.add(`${old.id}:${old.pid}`);
     }
     this.left = left;
     this.right = right;
+    for (const id of added) {
+      const spec = [left, right].find((c) => c?.id === id) as PeerSpec;
+      this.former.delete(`${spec.id}:${spec.pid}`);
+      this.children.watch(id, this.down.isConnected(id));
+    }
     this.subtreeChanged();
   }
 
@@ -188,20 +233,12 @@ export class ComputingNode {
     }
   }
 
-  private async readDownlink(): Promise<void> {
-    for await (const frames of this.downlink) {
-      const [peer, frame] = frames;
-      if (frames.length !== 2 || peer === undefined || frame === undefined) {
-        this.drop('downlink wrong frame count');
-        continue;
-      }
-      const child = peer.toString('latin1');
-      if (child === this.left || child === this.right) this.fromChildFrame(child, frame);
-      else if (!this.former.has(child) && !this.strangers.hold(child, frame)) this.drop('downlink unknown peer');
-    }
+  private isFormer(peer: string): boolean {
+    const who = parseRoutingId(peer);
+    return who !== undefined && this.former.has(`${who.id}:${who.pid}`);
   }
 
-  private fromChildFrame(child: string, frame: Buffer): void {
+  private fromChildFrame(child: number, frame: Buffer): void {
     this.children.heard(child);
     const error = splitFrame(frame, (rec) => this.fromChild(child, rec));
     if (error) this.drop(`downlink ${error.problem}`);
@@ -214,12 +251,11 @@ export class ComputingNode {
     const hop = nextHop(this.id, target);
     if (hop === 'self') return this.serve(rec);
     const child = hop === 'left' ? this.left : this.right;
-    if (child === null) return this.waves.reply(this.fail(rec, FailReason.NoRoute));
-    this.down.push(child, rec);
+    if (child === null || !this.down.send(child.id, rec)) return this.waves.reply(this.fail(rec, FailReason.NoRoute));
     this.waves.forwarded(rec);
   };
 
-  private fromChild(child: string, rec: Buffer): void {
+  private fromChild(child: number, rec: Buffer): void {
     const kind = recordKind(rec);
     if (kind === Kind.Heartbeat) return this.childReported(child, rec);
     // A hello answers a link, not a request of ours: it never joins a wave.
@@ -228,7 +264,7 @@ export class ComputingNode {
     this.waves.fromBelow(rec);
   }
 
-  private childReported(child: string, rec: Buffer): void {
+  private childReported(child: number, rec: Buffer): void {
     const body = rec.subarray(HEADER_BYTES);
     if (body.length % 4 !== 0) return this.drop('heartbeat malformed');
     if (this.childDown.get(child)?.equals(body) === true) return;
@@ -239,10 +275,11 @@ export class ComputingNode {
   /** The topmost unreachable nodes of this subtree: a silent child hides what lies below it. */
   private buildBeat(): Buffer {
     const down: number[] = [];
-    for (const child of [this.left, this.right]) {
-      if (child === null) continue;
+    for (const spec of [this.left, this.right]) {
+      if (spec === null) continue;
+      const child = spec.id;
       if (!this.children.isUp(child)) {
-        down.push(Number(child));
+        down.push(child);
         continue;
       }
       const body = this.childDown.get(child);
@@ -256,7 +293,7 @@ export class ComputingNode {
     const beat = this.buildBeat();
     if (beat.equals(this.beat)) return;
     this.beat = beat;
-    if (this.children.interval > 0) this.up.push(null, beat);
+    if (this.intervalMs > 0) this.up.push(null, beat);
   }
 
   private serve(rec: Buffer): void {

@@ -45,6 +45,13 @@ export class StrangerFrames {
     return true;
   }
 
+  /** The frames of every held peer that `named` accepts, peer by peer, in order (and forgets them). */
+  takeWhere(named: (peer: string) => boolean): [string, Buffer[]][] {
+    const taken: [string, Buffer[]][] = [];
+    for (const peer of [...this.held.keys()]) if (named(peer)) taken.push([peer, this.take(peer)]);
+    return taken;
+  }
+
   /** The frames `peer` sent before it was named, in order (and forgets them). */
   take(peer: string): Buffer[] {
     const entry = this.held.get(peer);

@@ -1,6 +1,7 @@
 /**
  * @module The control's public types: its options, per-call limits and what its commands return.
  */
+import { defaultMaxNodes } from './capacity.js';
 import type { Logger } from './logger.js';
 import type { NodeState } from './node-handle.js';
 
@@ -27,15 +28,17 @@ export interface ControlOptions {
   dataDir?: string;
   /** Sync the disk before acknowledging a store (group commit), not only hand it to the OS. */
   fsync?: boolean;
+  /** Spare processes to keep started ahead (default DEFAULT_POOL_SIZE; 0: start each on demand). */
+  poolSize?: number;
   /** Keep the tree AVL-balanced by live rotations (default `avl`); `off`: the lab's plain search tree. */
   balance?: 'avl' | 'off';
 }
 
-/**
- * One idle computing process takes about 50-65 MB of RSS (of which 8-20 MB its own), so 256
- * of them stay well inside a 24 GiB machine with room for the gateway and the load.
- */
-export const DEFAULT_MAX_NODES = 256;
+/** The node limit when none is given: sized from this machine's memory and open-file limit (capacity.ts). */
+export const DEFAULT_MAX_NODES = defaultMaxNodes();
+
+/** Spare processes kept started ahead: a create or restart that finds one costs a claim, not a start. */
+export const DEFAULT_POOL_SIZE = 4;
 
 /** Per-call limits from the caller, e.g. the gRPC deadline. */
 export interface CallOptions {

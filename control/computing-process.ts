@@ -44,22 +44,35 @@ export class ComputingProcess {
   private fatalMessage: string | undefined;
   private onReady: ((ready: Ready) => void) | undefined;
   private onFatal: ((message: string) => void) | undefined;
+  private onLoaded: (() => void) | undefined;
+  /** Resolves true once its modules are loaded and it waits for a claim, false if it exits first. */
+  readonly loaded: Promise<boolean>;
+  /** Where its stderr lines and bad control lines go (a spare gets its node's when claimed). */
+  onStderrLine: (line: string) => void;
+  onBadLine: (problem: string) => void;
 
   private constructor(entry: string, execArgv: readonly string[], onStderrLine: (line: string) => void, onBadLine: (problem: string) => void) {
+    this.onStderrLine = onStderrLine;
+    this.onBadLine = onBadLine;
     this.proc = SupervisedProcess.spawn(process.execPath, [...execArgv, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.loaded = new Promise<boolean>((resolve) => {
+      this.onLoaded = () => resolve(true);
+      void this.proc.exited.then(() => resolve(false));
+    });
     const { stdout, stderr } = this.proc.child;
     // A node's stderr goes into the control's log, never to the user's terminal as is.
     if (stderr) {
       eachLine(stderr, (line) => {
         this.lastWords = line;
-        onStderrLine(line);
+        this.onStderrLine(line);
       });
     }
     if (stdout) {
       eachLine(stdout, (line) => {
         const msg = parseFromNode(line);
-        if (typeof msg === 'string') return onBadLine(msg);
-        if (msg.t === 'ready') this.onReady?.(msg);
+        if (typeof msg === 'string') return this.onBadLine(msg);
+        if (msg.t === 'waiting') this.onLoaded?.();
+        else if (msg.t === 'ready') this.onReady?.(msg);
         else {
           this.fatalMessage = msg.message;
           this.lastWords = msg.message;

@@ -12,13 +12,13 @@
  * for a node still being created, or being restarted, waits for it, and only for it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Router } from 'zeromq';
-import { decode, downlinkSocket, encode, type Message, ProtocolError, recordCorr } from '../computing/protocol/index.js';
+import { decode, encode, type Message, ProtocolError, recordCorr } from '../computing/protocol/index.js';
 import {
   type CallOptions,
   type ControlOptions,
   type Created,
   DEFAULT_MAX_NODES,
+  DEFAULT_POOL_SIZE,
   type ExecResult,
   type PingResult,
   type TopologySnapshot,
@@ -33,7 +33,7 @@ import { Liveness } from './liveness.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { NodeHandle } from './node-handle.js';
 import { PendingRequests } from './pending-requests.js';
-import { RootLink } from './root-link.js';
+import { RootLink, type RootLinkHandlers } from './root-link.js';
 import { RuntimeDir } from './runtime-dir.js';
 import { Relinker } from './relinker.js';
 import { Supervisor } from './supervisor.js';
@@ -51,7 +51,7 @@ export class Control {
   private readonly dispatch: Dispatch;
   private readonly supervisor: Supervisor;
   private readonly relinker: Relinker;
-  private readonly link: RootLink;
+  private link!: RootLink;
   private closed = false;
   private readonly requestTimeoutMs: number;
   private readonly startTimeoutMs: number;
@@ -61,7 +61,6 @@ export class Control {
 
   private constructor(
     private readonly dir: RuntimeDir,
-    router: Router,
     private readonly storage: NodeStorage,
     saved: SavedTree | undefined,
     options: ControlOptions,
@@ -71,20 +70,8 @@ export class Control {
     this.log = options.logger ?? silentLogger;
     this.maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
     this.shape = saved === undefined ? new Topology() : (Topology.fromPlaces(saved.root, saved.nodes) as Topology);
-    this.liveness = new Liveness(this.shape, this.nodes, () => this.reassess());
-    this.link = new RootLink(
-      router,
-      {
-        currentRoot: () => this.shape.root,
-        heard: (root) => this.liveness.heardRoot(root),
-        record: this.fromRoot,
-        undeliverable: (records) => {
-          for (const rec of records) this.pending.fail(recordCorr(rec));
-        },
-      },
-      this.log,
-    );
-    this.dispatch = new Dispatch(this.shape, this.nodes, this.liveness, this.pending, this.link);
+    this.liveness = new Liveness(this.shape, this.nodes, () => this.reassess(), (id) => this.link.isConnected(id));
+    this.dispatch = new Dispatch(this.shape, this.nodes, this.liveness, this.pending, { send: (root, rec) => this.link.send(root, rec) });
     this.supervisor = new Supervisor(
       {
         shape: this.shape,
@@ -106,6 +93,8 @@ export class Control {
         startTimeoutMs: this.startTimeoutMs,
         restart: options.restart ?? 'always',
         hangRestartMs: options.hangRestartMs ?? 30_000,
+        poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
+        maxNodes: this.maxNodes,
       },
     );
     this.relinker = new Relinker(
@@ -142,28 +131,32 @@ export class Control {
       throw error;
     }
     const dir = new RuntimeDir(options.runtimeParent);
-    const router = downlinkSocket();
+    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
+    const control = new Control(dir, storage, saved, options);
     try {
-      await router.bind(dir.controlEndpoint);
+      control.link = await RootLink.open(dir.controlEndpoint(0), saved?.heartbeatMs ?? 0, control.rootLinkHandlers(), control.log);
     } catch (error) {
-      router.close();
       dir.remove();
       dataDir?.close();
       throw error;
     }
-    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
-    const control = new Control(dir, router, storage, saved, options);
     if (saved !== undefined && saved.nodes.length > 0) {
       await waitForOldProcesses(saved, control.log);
       control.supervisor.restore();
       await control.settled(2 * control.startTimeoutMs);
     }
+    control.supervisor.pool.refill();
     return control;
   }
 
   /** Requests in flight inside the tree (for tests and metrics). */
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** Spare processes ready to be claimed (for metrics). */
+  get spareProcesses(): number {
+    return this.supervisor.pool.size;
   }
 
   /** The heartbeat interval in force (0: off). */
@@ -287,12 +280,13 @@ export class Control {
   /**
    * Sets the system-wide heartbeat interval (0: off); nodes created later get it too. The
    * caller validated the range. With heartbeats off, only an exit makes a node unavailable.
+   * Resolves once every link of the tree runs with it (see Relinker.reheartbeat).
    */
-  setHeartbeat(intervalMs: number): void {
+  async setHeartbeat(intervalMs: number): Promise<void> {
     this.liveness.setInterval(intervalMs);
-    this.supervisor.broadcastInterval(intervalMs);
     this.persist();
     this.reassess();
+    await this.relinker.reheartbeat(intervalMs, (endpoint) => this.link.moveTo(endpoint, intervalMs));
   }
 
   /** Stops every computing process, closes the link and removes the runtime directory. */
@@ -306,6 +300,22 @@ export class Control {
     await this.link.close();
     this.dir.remove();
     if (this.storage instanceof DataDir) this.storage.close();
+  }
+
+  private rootLinkHandlers(): RootLinkHandlers {
+    return {
+      currentRoot: () => {
+        const root = this.shape.root;
+        const node = root === null ? undefined : this.nodes.get(root);
+        return root === null ? null : { id: root, pid: node?.process != null ? node.pid : null };
+      },
+      connected: (root, connected, moving) => this.liveness.rootConnected(root, connected, moving),
+      heard: (root) => this.liveness.heardRoot(root),
+      record: this.fromRoot,
+      undeliverable: (records) => {
+        for (const rec of records) this.pending.fail(recordCorr(rec));
+      },
+    };
   }
 
   /** Runs `then` once a remove is over, however it ended. */

@@ -42,7 +42,7 @@ export class Dispatch {
     private readonly nodes: ReadonlyMap<number, NodeHandle>,
     private readonly liveness: Liveness,
     private readonly pending: PendingRequests,
-    private readonly link: RootLink,
+    private readonly link: Pick<RootLink, 'send'>,
   ) {}
 
   /** Whether a command for `id` can be sent now, must wait, or fails (and why). */
@@ -110,6 +110,10 @@ export class Dispatch {
         else waiter.reject(now);
       }
     }
+  }
+
+  isHeld(id: number): boolean {
+    return this.held.has(id);
   }
 
   /** Holds commands for `ids` (their paths are about to change). */

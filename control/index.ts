@@ -2,6 +2,7 @@
 export { Control } from './control.js';
 export {
   DEFAULT_MAX_NODES,
+  DEFAULT_POOL_SIZE,
   type CallOptions,
   type ControlOptions,
   type Created,

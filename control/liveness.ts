@@ -6,7 +6,7 @@
  * Silence is learned in two ways: the control watches the root's link itself, and the root's
  * heartbeat lists the topmost silent nodes below it (each node aggregates its subtree).
  */
-import { LivenessMonitor, MISSED_INTERVALS } from '../computing/protocol/index.js';
+import { MISSED_INTERVALS, PeerWatch } from '../computing/protocol/index.js';
 import type { NodeHandle } from './node-handle.js';
 import type { Topology } from './topology.js';
 
@@ -29,7 +29,7 @@ export interface Flip {
 
 export class Liveness {
   /** Watches the root; below it, nodes watch their children and report up. */
-  private readonly rootMonitor: LivenessMonitor<number>;
+  private readonly rootMonitor: PeerWatch<number>;
   /** The topmost unreachable nodes, as the root last reported them. */
   private reportedDown = new Set<number>();
   private intervalMs = 0;
@@ -38,8 +38,9 @@ export class Liveness {
     private readonly shape: Topology,
     private readonly nodes: ReadonlyMap<number, NodeHandle>,
     onRootChange: () => void,
+    private readonly isConnected: (id: number) => boolean,
   ) {
-    this.rootMonitor = new LivenessMonitor<number>(onRootChange);
+    this.rootMonitor = new PeerWatch<number>(onRootChange);
   }
 
   get interval(): number {
@@ -53,7 +54,12 @@ export class Liveness {
   }
 
   watchRoot(id: number): void {
-    this.rootMonitor.watch(id);
+    this.rootMonitor.watch(id, this.isConnected(id));
+  }
+
+  /** ROUTER_NOTIFY on the control's link. */
+  rootConnected(id: number, connected: boolean, moving: boolean): void {
+    this.rootMonitor.connected(id, connected, moving);
   }
 
   unwatchRoot(id: number): void {
@@ -87,7 +93,10 @@ export class Liveness {
         return { cause: 'exit', reason: node.reason ?? 'its process exited' };
     }
     if (!node.attached) return { cause: 'detached', reason: 'it is reconnecting to its parent' };
-    const silent = this.shape.get(node.id)?.parent === null ? !this.rootMonitor.isUp(node.id) : this.reportedDown.has(node.id);
+    if (this.intervalMs === 0) return undefined;
+    // The root is judged only while watched: between the links of a root rotation it is not.
+    const silent =
+      this.shape.get(node.id)?.parent === null ? this.rootMonitor.watches(node.id) && !this.rootMonitor.isUp(node.id) : this.reportedDown.has(node.id);
     return silent ? { cause: 'silence', reason: `not heard from for ${MISSED_INTERVALS} x ${this.intervalMs} ms` } : undefined;
   }
 

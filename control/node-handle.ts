@@ -65,6 +65,12 @@ export class NodeHandle {
   readonly policy: RestartPolicy;
   /** Killed by the control because it hung: its exit is expected, its restart is not. */
   hangKilled = false;
+  /**
+   * The endpoint its process binds for its children, and the link generation it belongs to
+   * (each heartbeat interval is a new generation of endpoints; see Supervisor.reheartbeat).
+   */
+  endpoint: string | null = null;
+  generation = 0;
 
   constructor(
     readonly id: number,

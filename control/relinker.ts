@@ -114,6 +114,28 @@ export class Relinker {
     return this.removalsOf.get(id);
   }
 
+  /**
+   * A new heartbeat interval for the whole tree: libzmq takes its heartbeat settings when a
+   * connection starts, so every link is remade, top-down, while every command is held (drained
+   * first, so nothing in flight is on a link as it is remade).
+   */
+  reheartbeat(intervalMs: number, moveControl: (endpoint: string) => Promise<void>): Promise<void> {
+    return this.enqueue(async () => {
+      const all = this.core.shape.preorder().map((p) => p.id);
+      const { dispatch, pending, supervisor } = this.core;
+      const began = performance.now();
+      dispatch.hold(all);
+      try {
+        await Promise.all([pending.drained(new Set(all)), supervisor.attachesSettled()]);
+        await supervisor.reheartbeat(intervalMs, moveControl);
+        this.core.log.info({ intervalMs, nodes: all.length, totalMs: Math.round(performance.now() - began) }, 'heartbeat settings applied to every link');
+      } finally {
+        dispatch.release(all);
+        this.core.reassess();
+      }
+    });
+  }
+
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op);
     this.queue = run.then(
@@ -133,13 +155,14 @@ export class Relinker {
     try {
       await Promise.all([pending.drained(held), supervisor.attachesSettled()]);
       const drainedAt = performance.now();
+      // Not judged from here on: a removed root's process is stopped next, and its disconnect is no outage.
+      const newRoot = before.root !== after.root;
+      if (newRoot && before.root !== null) liveness.unwatchRoot(before.root);
       await between?.();
       shape.replace(after);
-      if (before.root !== after.root) {
-        if (before.root !== null && !removed.includes(before.root)) liveness.unwatchRoot(before.root);
-        if (after.root !== null) liveness.watchRoot(after.root);
-      }
       await supervisor.relink(changes);
+      // Watched once its hello came through its new link to the control (not judged meanwhile).
+      if (newRoot && after.root !== null) liveness.watchRoot(after.root);
       this.core.log.info(
         { what, held: held.size, links: changes.length, drainMs: Math.round(drainedAt - began), totalMs: Math.round(performance.now() - began) },
         `relinked: ${what}`,

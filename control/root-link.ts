@@ -1,15 +1,17 @@
 /**
- * @module The control's end of its one ZeroMQ link: the ROUTER the root connects to. It reads
- * frames (one reader loop), accepts them only from the current root, hands each record on, and
- * counts what it drops (logging the first of each kind).
+ * @module The control's end of its one ZeroMQ link: the ROUTER the root connects to (two for a
+ * moment while a new heartbeat interval takes over; see computing/protocol/downlinks.ts). It
+ * accepts frames only from the current root's process, hands each record on, and counts what it
+ * drops (logging the first of each kind).
  */
-import type { Router } from 'zeromq';
-import { LinkWriter, routingId, splitFrame } from '../computing/protocol/index.js';
+import { Downlinks, type PeerSpec, splitFrame } from '../computing/protocol/index.js';
 import type { Logger } from './logger.js';
 
 export interface RootLinkHandlers {
-  /** The root's id now (null: no tree yet). */
-  currentRoot: () => number | null;
+  /** The root now, and its current process (null: no tree yet). */
+  currentRoot: () => PeerSpec | null;
+  /** The root's current connection came or went (ROUTER_NOTIFY; `moving`: it left an endpoint being retired). */
+  connected: (root: number, connected: boolean, moving: boolean) => void;
   /** A frame arrived from the root: it is alive. */
   heard: (root: number) => void;
   /** One record of a frame from the root. */
@@ -21,23 +23,62 @@ export interface RootLinkHandlers {
 export class RootLink {
   /** Malformed or unexpected input, by kind. */
   readonly dropped = new Map<string, number>();
-  private readonly writer: LinkWriter;
+  private readonly down: Downlinks;
+  private expected: PeerSpec | null = null;
   private readonly reading: Promise<void>;
 
-  constructor(
-    private readonly router: Router,
+  private constructor(
     private readonly handlers: RootLinkHandlers,
     private readonly log: Logger,
   ) {
-    this.writer = new LinkWriter(router, (_peer, records, error) => {
-      handlers.undeliverable(records);
-      this.drop(`undeliverable to the root (${error instanceof Error ? error.message : String(error)})`);
+    this.down = new Downlinks({
+      fromChild: (root, frame) => this.fromRoot(root, frame),
+      connected: (root, connected, moving) => this.handlers.connected(root, connected, moving),
+      stranger: (peer, frame) => {
+        // The tree may have a new root (or root process) that nothing was sent to yet.
+        this.sync();
+        const root = this.down.expectedNode(peer);
+        if (root === undefined) this.drop('unknown peer');
+        else this.fromRoot(root, frame);
+      },
+      undeliverable: (records) => {
+        this.handlers.undeliverable(records);
+        this.drop('undeliverable to the root');
+      },
+      drop: (kind) => this.drop(kind),
     });
-    this.reading = this.read();
+    this.reading = this.down.run();
+  }
+
+  /** Binds `endpoint` for the root, with the heartbeat settings of `intervalMs`. */
+  static async open(endpoint: string, intervalMs: number, handlers: RootLinkHandlers, log: Logger): Promise<RootLink> {
+    const link = new RootLink(handlers, log);
+    try {
+      await link.down.open(endpoint, intervalMs);
+    } catch (error) {
+      link.down.close();
+      throw error;
+    }
+    return link;
   }
 
   send(root: number, record: Buffer): void {
-    this.writer.push(routingId(root), record);
+    this.sync();
+    if (!this.down.send(root, record)) this.handlers.undeliverable([record]);
+  }
+
+  isConnected(node: number): boolean {
+    this.sync();
+    return this.down.isConnected(node);
+  }
+
+  /**
+   * A new heartbeat interval: libzmq pings the root at it and cuts it 3 intervals after an
+   * unanswered ping (0: off). It takes these settings when it binds, so a new endpoint takes
+   * over; the control moves the root to it next, and the old one closes when it is left.
+   */
+  moveTo(endpoint: string, intervalMs: number): Promise<void> {
+    return this.down.open(endpoint, intervalMs);
   }
 
   /** Counts dropped input; the first of each kind is logged, the rest only counted. */
@@ -48,25 +89,21 @@ export class RootLink {
   }
 
   async close(): Promise<void> {
-    this.router.close();
+    this.down.close();
     await this.reading;
   }
 
-  private async read(): Promise<void> {
-    for await (const frames of this.router) {
-      const [peer, frame] = frames;
-      if (frames.length !== 2 || peer === undefined || frame === undefined) {
-        this.drop('wrong frame count');
-        continue;
-      }
-      const root = this.handlers.currentRoot();
-      if (root === null || peer.toString('latin1') !== routingId(root)) {
-        this.drop('unknown peer');
-        continue;
-      }
-      this.handlers.heard(root);
-      const error = splitFrame(frame, this.handlers.record);
-      if (error) this.drop(error.problem);
-    }
+  private fromRoot(root: number, frame: Buffer): void {
+    this.handlers.heard(root);
+    const error = splitFrame(frame, this.handlers.record);
+    if (error) this.drop(error.problem);
+  }
+
+  /** Expects the root (and process) the tree has now. */
+  private sync(): void {
+    const root = this.handlers.currentRoot();
+    if (root?.id === this.expected?.id && root?.pid === this.expected?.pid) return;
+    this.expected = root;
+    this.down.expect([root]);
   }
 }

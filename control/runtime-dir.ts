@@ -14,13 +14,16 @@ export class RuntimeDir {
     chmodSync(this.path, 0o700);
   }
 
-  /** The ipc endpoint of a node (ids are short, so the path stays far below the ~107-byte limit). */
-  nodeEndpoint(id: number): string {
-    return `ipc://${this.path}/${id}`;
+  /**
+   * The ipc endpoint of a node in link generation `generation` (each new heartbeat interval is a
+   * new one; ids are short, so the path stays far below the ~107-byte limit).
+   */
+  nodeEndpoint(id: number, generation = 0): string {
+    return `ipc://${this.path}/${id}${generation === 0 ? '' : `.${generation}`}`;
   }
 
-  get controlEndpoint(): string {
-    return `ipc://${this.path}/control`;
+  controlEndpoint(generation = 0): string {
+    return `ipc://${this.path}/control${generation === 0 ? '' : `.${generation}`}`;
   }
 
   remove(): void {

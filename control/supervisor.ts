@@ -14,6 +14,7 @@
  * blocked) for `hangRestartMs` is killed so that it restarts.
  */
 import { monotonicMs } from '../computing/protocol/index.js';
+import type { PeerSpec, ToNode } from '../computing/protocol/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Created } from './api.js';
 import type { LinkChange } from './balance.js';
@@ -26,7 +27,7 @@ import type { Liveness } from './liveness.js';
 import type { Logger } from './logger.js';
 import { NodeHandle } from './node-handle.js';
 import type { RuntimeDir } from './runtime-dir.js';
-import { StartSlots } from './start-slots.js';
+import { ProcessPool } from './process-pool.js';
 import type { Topology } from './topology.js';
 
 export interface SupervisorOptions {
@@ -36,6 +37,10 @@ export interface SupervisorOptions {
   restart: 'always' | 'never';
   /** Kill a node silent by itself for this long (0: never). */
   hangRestartMs: number;
+  /** Spare processes to keep started ahead (0: none; each start then waits for a whole process start). */
+  poolSize: number;
+  /** The node limit: spares count against it. */
+  maxNodes: number;
 }
 
 /** What the supervisor needs of the rest of the control. */
@@ -67,9 +72,12 @@ const LINK_RETRY_MS = 1000;
 
 export class Supervisor {
   private epoch = 0;
+  /** The link generation in force: the endpoints bound now, and the heartbeat settings they carry. */
+  private generation = 0;
   private readonly hangTimers = new Map<number, NodeJS.Timeout>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
-  private readonly slots = new StartSlots();
+  /** Where processes come from (spares started ahead). */
+  readonly pool: ProcessPool;
   /** Creates in progress, and how to end each at once. */
   private readonly creating = new Map<number, (error: ArborError) => void>();
   /** Creates sending their new node its first link. */
@@ -79,7 +87,11 @@ export class Supervisor {
   constructor(
     private readonly core: SupervisorCore,
     private readonly options: SupervisorOptions,
-  ) {}
+  ) {
+    const spawn = (): ComputingProcess =>
+      ComputingProcess.spawn(options.computingEntry, options.computingExecArgv, (line) => core.log.warn({ spare: true, stderr: line }, 'spare computing process wrote to stderr'));
+    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log);
+  }
 
   /**
    * Starts node `id` (already checked: new, placed under `parent`) and resolves once it is
@@ -241,8 +253,11 @@ export class Supervisor {
       const node = nodes.get(place.id);
       if (node === undefined || node.state !== 'running' || node.attached || node.attaching) continue;
       const parent = place.parent === null ? undefined : nodes.get(place.parent);
-      if (parent !== undefined && !parent.available) continue;
+      // Not into a path that is being relinked: the relink places it.
+      if ((parent !== undefined && !parent.available) || this.core.dispatch.isHeld(place.id)) continue;
       node.attaching = true;
+      // Its parent learns its (new) process first; a hello that beats that is held there.
+      if (parent !== undefined && parent.state === 'running') this.tell(parent);
       void this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).then(
         () => {
           node.attaching = false;
@@ -271,11 +286,6 @@ export class Supervisor {
       answered = true;
     }
     return answered;
-  }
-
-  /** Tells every running process the heartbeat interval. */
-  broadcastInterval(intervalMs: number): void {
-    for (const node of this.core.nodes.values()) node.process?.send({ t: 'interval', intervalMs });
   }
 
   /**
@@ -314,6 +324,7 @@ export class Supervisor {
   /** Stops every process (the control is closing). */
   async stopAll(): Promise<void> {
     for (const timer of this.restartTimers) clearTimeout(timer);
+    const spares = this.pool.close();
     for (const id of [...this.hangTimers.keys()]) this.clearHang(id);
     await Promise.all(
       [...this.core.nodes.values()].map(async (node) => {
@@ -324,39 +335,43 @@ export class Supervisor {
         node.transition('stopped', 'stopped');
       }),
     );
+    await spares;
   }
 
-  /** Spawns and claims a process for `node`; resolves once it is ready (its log replayed). */
+  /** Takes a process for `node` (a spare, else a new one) and claims it; resolves once it is ready (its log replayed). */
   private async start(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
-    const release = await this.slots.acquire(!fresh);
-    try {
-      // Its create was abandoned, or the gateway is stopping, while it waited for a slot.
-      if (node.ending || node.state === 'failed') throw new ClaimError('it was given up before its process started');
-      await this.startNow(node, fresh, deadline);
-    } finally {
-      release();
-    }
-  }
-
-  private async startNow(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
     if (Date.now() >= deadline) throw new ClaimError('no time was left to start the process');
-    const proc = ComputingProcess.spawn(
-      this.options.computingEntry,
-      this.options.computingExecArgv,
-      (line) => this.core.log.warn({ node: node.id, stderr: line }, 'computing process wrote to stderr'),
-      (problem) => this.core.log.warn({ node: node.id, problem }, 'computing process wrote a bad control line'),
-    );
+    // Restarts first: they bring back data that is already acknowledged.
+    const proc = await this.pool.acquire(!fresh, deadline);
+    // Its create was abandoned, or the gateway is stopping, while it waited for a process.
+    if (node.ending || node.state === 'failed') {
+      this.pool.giveBack(proc);
+      throw new ClaimError('it was given up before its process started');
+    }
+    proc.onStderrLine = (line) => this.core.log.warn({ node: node.id, stderr: line }, 'computing process wrote to stderr');
+    proc.onBadLine = (problem) => this.core.log.warn({ node: node.id, problem }, 'computing process wrote a bad control line');
     node.process = proc;
     node.pid = proc.pid;
     void proc.exited.then((exit) => this.exited(node, proc, exit));
+    const generation = this.generation;
+    const listen = this.core.dir.nodeEndpoint(node.id, generation);
     try {
       const ready = await proc.claim(
-        { t: 'claim', id: node.id, listen: this.core.dir.nodeEndpoint(node.id), log: this.core.storage.logPath(node.id), fresh, fsync: this.core.storage.fsync },
+        {
+          t: 'claim',
+          id: node.id,
+          listen,
+          log: this.core.storage.logPath(node.id),
+          fresh,
+          fsync: this.core.storage.fsync,
+          intervalMs: this.core.liveness.interval,
+        },
         Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now())),
       );
+      node.endpoint = listen;
+      node.generation = generation;
       if (ready.cutBytes > 0) this.core.log.warn({ node: node.id, cutBytes: ready.cutBytes }, 'cut a torn tail off the log');
       this.core.log.debug({ node: node.id, keys: ready.keys }, 'log replayed');
-      proc.send({ t: 'interval', intervalMs: this.core.liveness.interval });
     } catch (error) {
       if (node.process === proc) node.process = null;
       proc.kill();
@@ -364,17 +379,88 @@ export class Supervisor {
     }
   }
 
+  /** A child as its parent must know it: the node and its current process (none: null pid). */
+  private specOf(id: number | null): PeerSpec | null {
+    if (id === null) return null;
+    const node = this.core.nodes.get(id);
+    return { id, pid: node?.process != null ? node.pid : null };
+  }
+
   /** Sends `node` its place, without waiting for its answer. */
   private tell(node: NodeHandle): void {
     this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).catch(() => undefined);
   }
 
+  /**
+   * Gives the whole tree a new heartbeat interval: a new generation of endpoints, bound with the
+   * new ZMTP settings (libzmq takes them at bind). The control's endpoint moves first (`moveControl`),
+   * then the tree top-down, a depth at a time: each node binds its new endpoint, moves its uplink
+   * to its parent's new one and says hello through parents that are done already, so no hello is
+   * cut off. The caller holds every command meanwhile; the interval in force is already the new one,
+   * so a process started meanwhile is claimed with it.
+   */
+  async reheartbeat(intervalMs: number, moveControl: (endpoint: string) => Promise<void>): Promise<void> {
+    const generation = ++this.generation;
+    await moveControl(this.core.dir.controlEndpoint(generation));
+    const depths = new Map<number, number>();
+    for (const place of this.core.shape.preorder()) depths.set(place.id, this.core.shape.depth(place.id));
+    const deepest = Math.max(-1, ...depths.values());
+    for (let depth = 0; depth <= deepest; depth++) {
+      const layer = [...depths].filter(([, d]) => d === depth).map(([id]) => this.core.nodes.get(id));
+      await Promise.all(
+        layer.map((node) => {
+          if (node === undefined || node.state !== 'running' || node.process === null || node.generation === generation) return Promise.resolve();
+          return this.ask(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id), (epoch) => this.intervalMessage(node, epoch, intervalMs)).catch(() => {
+            node.attached = false;
+          });
+        }),
+      );
+    }
+  }
+
+  /** The current generation's `interval` message for `node`; from now on it listens there. */
+  private intervalMessage(node: NodeHandle, epoch: number, intervalMs: number): ToNode {
+    const listen = this.core.dir.nodeEndpoint(node.id, this.generation);
+    const message: ToNode = { t: 'interval', intervalMs, epoch, listen, parent: this.parentEndpoint(node.id) };
+    node.endpoint = listen;
+    node.generation = this.generation;
+    return message;
+  }
+
+  /** Where `id`'s uplink connects: its parent's endpoint, or the control's. */
+  private parentEndpoint(id: number): string {
+    const parent = this.core.shape.get(id)?.parent ?? null;
+    if (parent === null) return this.core.dir.controlEndpoint(this.generation);
+    return this.core.nodes.get(parent)?.endpoint ?? this.core.dir.nodeEndpoint(parent, this.generation);
+  }
+
   /** Sends `node` its place and resolves when its hello comes back (or rejects with `onTimeout()` at `deadline`). */
   private placed(node: NodeHandle, deadline: number, onTimeout: () => ArborError): Promise<void> {
-    const { shape, dir } = this.core;
-    const place = shape.get(node.id);
+    const place = this.core.shape.get(node.id);
+    if (place === undefined) return Promise.reject(onTimeout());
+    // Started before the tree moved to a new heartbeat generation: it moves first (its link follows in order).
+    if (node.generation !== this.generation && node.process !== null) {
+      const epoch = ++this.epoch;
+      // Its hello is expected (not a stale one); the link's hello answers it too.
+      node.awaitedLinks.set(epoch, () => undefined);
+      node.process.send(this.intervalMessage(node, epoch, this.core.liveness.interval));
+    }
+    return this.ask(node, deadline, onTimeout, (epoch) => {
+      this.core.log.debug({ node: node.id, epoch, parent: place.parent, left: place.left, right: place.right }, 'link sent');
+      return {
+        t: 'link',
+        epoch,
+        parent: this.parentEndpoint(node.id),
+        left: this.specOf(place.left),
+        right: this.specOf(place.right),
+      };
+    });
+  }
+
+  /** Sends `node` a message that it answers with a hello through the tree carrying its epoch. */
+  private ask(node: NodeHandle, deadline: number, onTimeout: () => ArborError, message: (epoch: number) => ToNode): Promise<void> {
     const proc = node.process;
-    if (place === undefined || proc === null) return Promise.reject(onTimeout());
+    if (proc === null) return Promise.reject(onTimeout());
     const epoch = ++this.epoch;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -388,14 +474,7 @@ export class Supervisor {
         clearTimeout(timer);
         resolve();
       });
-      this.core.log.debug({ node: node.id, epoch, parent: place.parent, left: place.left, right: place.right }, 'link sent');
-      proc.send({
-        t: 'link',
-        epoch,
-        parent: place.parent === null ? dir.controlEndpoint : dir.nodeEndpoint(place.parent),
-        left: place.left,
-        right: place.right,
-      });
+      proc.send(message(epoch));
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * @module The gateway's command line: flags win over environment variables, which win over defaults.
  */
-import { DEFAULT_MAX_NODES, LOG_LEVELS, type LogLevel } from '../control/index.js';
+import { DEFAULT_MAX_NODES, DEFAULT_POOL_SIZE, LOG_LEVELS, type LogLevel } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { DEFAULT_WATCH_BUFFER } from './limits.js';
 
@@ -22,6 +22,7 @@ export interface GatewayArgs {
   dataDir: string | undefined;
   fsync: boolean;
   balance: 'avl' | 'off';
+  poolSize: number;
 }
 
 export const USAGE = `usage: arbor-gateway [options]
@@ -29,7 +30,8 @@ export const USAGE = `usage: arbor-gateway [options]
   --request-timeout-ms N      how long a command waits for a node's reply (env ARBOR_REQUEST_TIMEOUT_MS, default 2000)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
   --metrics-listen host:port  serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
-  --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES, default ${DEFAULT_MAX_NODES})
+  --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES; default sized from this machine: ${DEFAULT_MAX_NODES})
+  --pool-size N               spare computing processes kept started ahead, counted against --max-nodes; 0 = none (env ARBOR_POOL_SIZE, default ${DEFAULT_POOL_SIZE})
   --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
   --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key (env ARBOR_TLS_CERT, ARBOR_TLS_KEY)
   --restart always|never      restart a computing process that exits unasked, in place, from its log (env ARBOR_RESTART, default always)
@@ -66,6 +68,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'hang-restart-ms': env.ARBOR_HANG_RESTART_MS ?? '30000',
     'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
     balance: env.ARBOR_BALANCE ?? 'avl',
+    'pool-size': env.ARBOR_POOL_SIZE ?? String(DEFAULT_POOL_SIZE),
   };
   let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
   for (let i = 0; i < argv.length; i++) {
@@ -103,11 +106,14 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const hangText = values['hang-restart-ms'] as string;
   const hangRestartMs = hangText === '0' ? 0 : positive(hangText, '--hang-restart-ms', 86_400_000);
   if (typeof hangRestartMs === 'string') return { problem: hangRestartMs.replace('from 1', 'from 0') };
+  const poolText = values['pool-size'] as string;
+  const poolSize = poolText === '0' ? 0 : positive(poolText, '--pool-size', 64);
+  if (typeof poolSize === 'string') return { problem: poolSize.replace('from 1', 'from 0') };
   const dataDir = values['data-dir'];
   const balance = values.balance as string;
   if (balance !== 'avl' && balance !== 'off') return { problem: `--balance ${balance}: expected avl or off` };
   return {
-    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance },
+    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance, poolSize },
   };
 }
 

@@ -57,8 +57,7 @@ export function remove(control: Control, req: RemoveRequest): Promise<RemoveResp
 export function heartbeat(control: Control, req: HeartbeatRequest): Promise<HeartbeatResponse> {
   const problem = checkHeartbeatInterval(req.intervalMs);
   if (problem !== undefined) return refuse(problem);
-  control.setHeartbeat(req.intervalMs);
-  return Promise.resolve({ intervalMs: control.heartbeatInterval });
+  return control.setHeartbeat(req.intervalMs).then(() => ({ intervalMs: control.heartbeatInterval }));
 }
 
 /** Runs one Session command; the result is the matching member of SessionResult's oneof. */

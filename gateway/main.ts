@@ -47,6 +47,7 @@ try {
     dataDir: args.dataDir,
     fsync: args.fsync,
     balance: args.balance,
+    poolSize: args.poolSize,
   });
 } catch (error) {
   if (!(error instanceof DataDirError)) throw error;

@@ -82,6 +82,14 @@ export class Metrics {
         this.set(control.heartbeatInterval / 1000);
       },
     });
+    new Gauge({
+      name: 'arbor_spare_processes',
+      help: 'Computing processes started ahead and waiting to be claimed by a create or restart (--pool-size).',
+      registers: [this.registry],
+      collect() {
+        this.set(control.spareProcesses);
+      },
+    });
     control.subscribe((event) => {
       if (event.kind === 'unavailable' && event.cause === 'silence') this.heartbeatMisses.inc();
       if (event.kind === 'exited') this.exits.inc({ how: event.signal ?? `code ${event.exitCode ?? '?'}` });

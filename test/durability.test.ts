@@ -75,7 +75,7 @@ describe('durability with --data-dir', () => {
     };
     const writers = Array.from({ length: 4 }, (_, w) => writer(w));
     await expect.poll(() => acked.size, { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
-    const nodes = first.nodes();
+    const nodes = first.processes();
     first.proc.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);

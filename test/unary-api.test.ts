@@ -14,14 +14,18 @@ describe('unary API', () => {
     const gw = await startGateway(['--balance', 'off']);
     const api = rpc(gw.client());
     const placed: Record<number, number | undefined> = {};
+    const pids = new Set<number>();
     for (const id of [8, 11, 6, 13, 9]) {
       const created = await api.create({ id });
       expect(created.id).toBe(id);
       expect(isAlive(created.pid)).toBe(true);
       placed[id] = created.parent;
+      pids.add(created.pid);
     }
     expect(placed).toEqual({ 8: undefined, 11: 8, 6: 8, 13: 11, 9: 11 });
-    expect(gw.nodes()).toHaveLength(5);
+    // Five processes of their own, each a child of the gateway.
+    expect(pids.size).toBe(5);
+    expect(gw.processes()).toEqual(expect.arrayContaining([...pids]));
     for (const id of [8, 11, 6, 13, 9]) expect(await api.ping({ id })).toEqual({ id, available: true });
 
     await expect(api.create({ id: 9, parent: 8 })).rejects.toMatchObject({

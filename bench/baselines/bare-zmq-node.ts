@@ -1,10 +1,13 @@
 /**
  * @module The bare process of the baselines: Node, zeromq loaded, one DEALER connected to the
  * endpoint in argv[2], which sends its pid once and then idles, or, given an interval in ms as
- * argv[3], also sends a 15-byte message every interval (the floor of a heartbeat). Stdio and
- * lifetime as a computing process: it ends on SIGTERM or when its stdin closes.
+ * argv[3], also sends a 15-byte message every interval (the floor of a JavaScript heartbeat).
+ * A line `zmtp <ms>` on stdin reconnects it with libzmq's own heartbeats at that interval (0: off):
+ * PING/PONG in libzmq's I/O thread, no JavaScript per beat, the floor of arbor's liveness. Stdio
+ * and lifetime as a computing process: it ends on SIGTERM or when its stdin closes.
  */
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import type * as Zmq from 'zeromq';
 
 // Loaded the way the computing process loads it (see computing/protocol/sockets.ts): an ESM
@@ -12,13 +15,28 @@ import type * as Zmq from 'zeromq';
 // carry a cost the computing process avoids.
 const { Dealer } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
-const dealer = new Dealer({ linger: 0 });
-dealer.connect(process.argv[2] as string);
+const endpoint = process.argv[2] as string;
+const dealer = new Dealer({ linger: 0, reconnectInterval: 20 });
+dealer.connect(endpoint);
 await dealer.send(String(process.pid));
 
 const intervalMs = Number(process.argv[3] ?? 0);
 const beat = Buffer.alloc(15);
 const timer = intervalMs > 0 ? setInterval(() => void dealer.send(beat).catch(() => undefined), intervalMs) : undefined;
+
+function zmtp(ms: number): void {
+  dealer.disconnect(endpoint);
+  // Options for the next connection; zeromq.js warns that they do not affect the current one.
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = () => undefined;
+  try {
+    dealer.heartbeatInterval = ms;
+    dealer.heartbeatTimeout = 3 * ms;
+  } finally {
+    process.emitWarning = emit;
+  }
+  dealer.connect(endpoint);
+}
 
 const stop = (): void => {
   clearInterval(timer);
@@ -26,6 +44,10 @@ const stop = (): void => {
   process.exit(0);
 };
 process.on('SIGTERM', stop);
-process.stdin.on('end', stop);
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const match = /^zmtp (\d+)$/.exec(line.trim());
+  if (match) zmtp(Number(match[1]));
+});
+lines.on('close', stop);
 process.stdin.on('error', stop);
-process.stdin.resume();

@@ -1,33 +1,43 @@
 /**
- * @module arbor: CPU used by heartbeats at 100 ms with every node idle: utime + stime of the
- * gateway and all its nodes from /proc/<pid>/stat over a window, as percent of one core.
- * The same window with heartbeats off is measured first, for reference; a Watch stream counts
- * "unavailable" events meanwhile (there should be none: every node is alive).
+ * @module arbor: CPU used by liveness with every node idle, at each heartbeat interval asked
+ * for and with heartbeats off: utime + stime of the gateway and all its children (the nodes and
+ * the pool's spares) from /proc/<pid>/stat over a window, percent of one core, measured after
+ * the same settling time as the floor (baselines/zmtp-floor.ts). A Watch counts `unavailable`
+ * events meanwhile (there must be none: every node is alive), and a Ping of the root every
+ * 200 ms shows that the gateway still answers.
  */
-import { NodeEventKind, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
-import { percent } from '../format.js';
+import { NodeEventKind, type PingResponse, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { ms, percent } from '../format.js';
 import { type Gateway, heartbeat } from '../gateway.js';
 import type { BenchOptions } from '../options.js';
 import { clockTicksPerSecond, cpuTicks } from '../procfs.js';
-import type { Row } from '../rows.js';
+import type { Row, RowKey } from '../rows.js';
+import { summarize } from '../stats.js';
+import { unaryCall } from '../unary-call.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
 
-/** Percent of one core used by the gateway and by its nodes over `windowMs`. */
-async function cpuPercent(gateway: Gateway, windowMs: number): Promise<{ total: number; gateway: number }> {
-  const nodes = gateway.nodePids();
+/** Percent of one core used by the gateway and by its children over `windowMs`. */
+async function cpuPercent(gateway: Gateway, windowMs: number): Promise<{ total: number; gateway: number; processes: number }> {
+  const children = gateway.nodePids();
   const sum = (pids: number[]): number => pids.reduce((acc, pid) => acc + cpuTicks(pid), 0);
   const gateway0 = cpuTicks(gateway.pid);
-  const nodes0 = sum(nodes);
+  const children0 = sum(children);
   const t0 = performance.now();
   await sleep(windowMs);
   const gatewayTicks = cpuTicks(gateway.pid) - gateway0;
-  const nodeTicks = sum(nodes) - nodes0;
+  const childTicks = sum(children) - children0;
   const perTick = 100 / clockTicksPerSecond() / ((performance.now() - t0) / 1000);
-  return { total: (gatewayTicks + nodeTicks) * perTick, gateway: gatewayTicks * perTick };
+  return { total: (gatewayTicks + childTicks) * perTick, gateway: gatewayTicks * perTick, processes: children.length };
 }
 
-export async function heartbeatCpu(gateway: Gateway, opts: BenchOptions): Promise<Row> {
+export interface HeartbeatCase {
+  key: RowKey;
+  /** 0: heartbeats off. */
+  intervalMs: number;
+}
+
+export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number, cases: readonly HeartbeatCase[], opts: BenchOptions): Promise<Row[]> {
   const client = gateway.client();
   const watch = client.watch({});
   let unavailable = 0;
@@ -35,30 +45,49 @@ export async function heartbeatCpu(gateway: Gateway, opts: BenchOptions): Promis
     if (res.event?.kind === NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE) unavailable++;
   });
   watch.on('error', () => undefined);
+  const rows: Row[] = [];
   try {
-    const off = await cpuPercent(gateway, Math.min(opts.cpuWindowMs, 2000));
-    await heartbeat(client, 100);
-    await sleep(opts.idleSettleMs);
-    const on = await cpuPercent(gateway, opts.cpuWindowMs);
+    for (const c of cases) {
+      await heartbeat(client, c.intervalMs);
+      await sleep(opts.switchSettleMs);
+      const before = unavailable;
+      const pings: number[] = [];
+      let pinging = true;
+      const pinger = (async () => {
+        while (pinging) {
+          const t0 = performance.now();
+          await unaryCall<PingResponse>((cb) => client.ping({ id: root }, cb));
+          pings.push(performance.now() - t0);
+          await sleep(200);
+        }
+      })();
+      const cpu = await cpuPercent(gateway, opts.cpuWindowMs);
+      pinging = false;
+      await pinger;
+      const ping = summarize(pings);
+      const events = unavailable - before;
+      rows.push({
+        key: c.key,
+        section: 'arbor',
+        value: percent(cpu.total),
+        note:
+          `${nodes} nodes, heartbeat ${c.intervalMs === 0 ? 'off' : `${c.intervalMs} ms`}: gateway ${cpu.gateway.toFixed(2)} % + ${cpu.processes} processes ` +
+          `(nodes and spares) over ${opts.cpuWindowMs} ms; root Ping p50 ${ms(ping.p50Ms)}, max ${ms(ping.maxMs)}; unavailable events: ${events}`,
+        figures: {
+          percent: cpu.total,
+          gatewayPercent: cpu.gateway,
+          nodes,
+          intervalMs: c.intervalMs,
+          windowMs: opts.cpuWindowMs,
+          unavailableEvents: events,
+          pingP50Ms: ping.p50Ms,
+          pingMaxMs: ping.maxMs,
+        },
+      });
+    }
     await heartbeat(client, 0);
-    const nodes = gateway.nodePids().length;
-    return {
-      key: 'heartbeatCpu',
-      section: 'arbor',
-      value: percent(on.total),
-      note:
-        `gateway (${on.gateway.toFixed(2)} %) + ${nodes} nodes over ${opts.cpuWindowMs} ms; ` +
-        `heartbeats off: ${off.total.toFixed(2)} %; unavailable events: ${unavailable}`,
-      figures: {
-        percent: on.total,
-        gatewayPercent: on.gateway,
-        offPercent: off.total,
-        nodes,
-        windowMs: opts.cpuWindowMs,
-        unavailableEvents: unavailable,
-      },
-    };
   } finally {
     watch.cancel();
   }
+  return rows;
 }

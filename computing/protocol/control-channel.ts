@@ -10,6 +10,7 @@
  *
  * Order matters and is kept: a process applies the messages of its channel in the order sent.
  */
+import type { PeerSpec } from './peer-identity.js';
 
 /** Control → process. */
 export type ToNode =
@@ -17,8 +18,9 @@ export type ToNode =
    * The first message: become node `id`. Open (or, with `fresh`, empty) the log at `log`,
    * rebuild the dictionary from it, bind `listen` for children, then answer `ready`. `log`
    * null: keep the dictionary in memory only (nothing would ever restart from a log).
+   * `intervalMs`: the heartbeat interval in force (its children's links are made with it).
    */
-  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean }
+  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; intervalMs: number }
   /**
    * Where the node sits now: its parent's endpoint and its two children (null: none). The
    * node connects its uplink to `parent` (moving it when the endpoint changed; a parent whose
@@ -26,12 +28,19 @@ export type ToNode =
    * only from these children, then says hello up the tree with `epoch` as its correlation id,
    * so the control knows which link it answers.
    */
-  | { t: 'link'; epoch: number; parent: string; left: number | null; right: number | null }
-  /** The heartbeat interval in force (0: off). */
-  | { t: 'interval'; intervalMs: number };
+  | { t: 'link'; epoch: number; parent: string; left: PeerSpec | null; right: PeerSpec | null }
+  /**
+   * A new heartbeat interval (0: off), sent top-down: connect the uplink to `parent` (the
+   * parent's new endpoint), bind a new endpoint `listen` with the new ZMTP heartbeat settings
+   * (libzmq takes them when it binds; the control moves the children to it next), then say
+   * hello up the tree with `epoch`.
+   */
+  | { t: 'interval'; intervalMs: number; epoch: number; listen: string; parent: string };
 
 /** Process → control. */
 export type FromNode =
+  /** Started: its modules are loaded and it waits for its claim (a spare of the control's pool). */
+  | { t: 'waiting' }
   /** Claimed: the log is replayed (`keys` names, `cutBytes` of a torn tail cut off) and `listen` is bound. */
   | { t: 'ready'; keys: number; cutBytes: number }
   /** The process cannot serve (e.g. its log is corrupt) and exits; `message` says why. */
@@ -41,7 +50,9 @@ export type FromNode =
 export const MAX_CONTROL_LINE = 8192;
 
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff;
-const isChild = (v: unknown): v is number | null => v === null || isId(v);
+const isPid = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 0x7fffffff);
+const isChild = (v: unknown): v is PeerSpec | null =>
+  v === null || (typeof v === 'object' && !Array.isArray(v) && isId((v as PeerSpec).id) && isPid((v as PeerSpec).pid));
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
@@ -63,18 +74,20 @@ export function parseToNode(line: string): ToNode | string {
   if (typeof m === 'string') return m;
   switch (m.t) {
     case 'claim':
-      if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean') {
-        return 'claim: expected id, listen, log, fresh, fsync';
+      if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean' || !isU32(m.intervalMs)) {
+        return 'claim: expected id, listen, log, fresh, fsync, intervalMs';
       }
-      return { t: 'claim', id: m.id, listen: m.listen, log: m.log, fresh: m.fresh, fsync: m.fsync };
-    case 'link':
+      return { t: 'claim', id: m.id, listen: m.listen, log: m.log, fresh: m.fresh, fsync: m.fsync, intervalMs: m.intervalMs };
+    case 'link': {
       if (!isU32(m.epoch) || !isText(m.parent) || !isChild(m.left) || !isChild(m.right)) {
-        return 'link: expected epoch, parent, left, right';
+        return 'link: expected epoch, parent, left, right (each null or {id, pid})';
       }
-      return { t: 'link', epoch: m.epoch, parent: m.parent, left: m.left, right: m.right };
+      const spec = (c: PeerSpec | null): PeerSpec | null => (c === null ? null : { id: c.id, pid: c.pid });
+      return { t: 'link', epoch: m.epoch, parent: m.parent, left: spec(m.left), right: spec(m.right) };
+    }
     case 'interval':
-      if (!isU32(m.intervalMs)) return 'interval: expected intervalMs';
-      return { t: 'interval', intervalMs: m.intervalMs };
+      if (!isU32(m.intervalMs) || !isU32(m.epoch) || !isText(m.listen) || !isText(m.parent)) return 'interval: expected intervalMs, epoch, listen, parent';
+      return { t: 'interval', intervalMs: m.intervalMs, epoch: m.epoch, listen: m.listen, parent: m.parent };
     default:
       return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
   }
@@ -85,6 +98,8 @@ export function parseFromNode(line: string): FromNode | string {
   const m = parseObject(line);
   if (typeof m === 'string') return m;
   switch (m.t) {
+    case 'waiting':
+      return { t: 'waiting' };
     case 'ready':
       if (!isU32(m.keys) || !isU32(m.cutBytes)) return 'ready: expected keys, cutBytes';
       return { t: 'ready', keys: m.keys, cutBytes: m.cutBytes };

@@ -10,8 +10,3 @@ export function nextHop(self: number, target: number): Hop {
   if (target === self) return 'self';
   return target < self ? 'left' : 'right';
 }
-
-/** The ZeroMQ routing id of a node's upward socket: its id in decimal (never starts with 0x00). */
-export function routingId(node: number): string {
-  return String(node);
-}

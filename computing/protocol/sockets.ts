@@ -3,6 +3,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { zmtpHeartbeat } from './peer-watch.js';
 
 /*
  * Required, not imported: an ESM import of this CommonJS package makes Node run its export lexer
@@ -34,7 +35,7 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
  * child's (or the root's) place by claiming its id.
  */
 export function downlinkSocket(): Router {
-  return new Router({
+  const router = new Router({
     linger: 0,
     mandatory: true,
     sendTimeout: 0,
@@ -42,7 +43,17 @@ export function downlinkSocket(): Router {
     receiveHighWaterMark: HIGH_WATER_MARK,
     maxMessageSize: MAX_MESSAGE_BYTES,
   });
+  // ROUTER_NOTIFY (a libzmq draft option, built into zeromq.js's prebuilds; zeromq.js has no
+  // name for it): every connect and disconnect of a peer arrives as an empty message from its
+  // routing id. With libzmq's heartbeats cutting silent peers, that is liveness without a
+  // JavaScript wakeup per beat.
+  (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(ROUTER_NOTIFY, NOTIFY_CONNECT | NOTIFY_DISCONNECT);
+  return router;
 }
+
+const ROUTER_NOTIFY = 97;
+const NOTIFY_CONNECT = 1;
+const NOTIFY_DISCONNECT = 2;
 
 /**
  * The upward side of a link: a node towards its parent, identified by its routing id.
@@ -52,9 +63,8 @@ export function downlinkSocket(): Router {
  * parent whose process is replaced at the same endpoint is found again within 200 ms of its
  * bind, and an orphan of a parent that stays down costs five attempts a second.
  */
-export function uplinkSocket(routingId: string): Dealer {
+export function uplinkSocket(): Dealer {
   return new Dealer({
-    routingId,
     linger: 0,
     sendTimeout: 0,
     reconnectInterval: 20,
@@ -63,4 +73,26 @@ export function uplinkSocket(routingId: string): Dealer {
     receiveHighWaterMark: HIGH_WATER_MARK,
     maxMessageSize: MAX_MESSAGE_BYTES,
   });
+}
+
+/**
+ * Sets options that apply to the connections made from now on (libzmq takes them when a
+ * connection starts), which is what is meant here, so zeromq.js's warning that they do not take
+ * effect at once is not passed on.
+ */
+export function setForNextConnections(socket: Dealer | Router, options: Record<string, number | string>): void {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
+    if (!String(warning).includes('Socket option will not take effect')) emit(warning, ...rest);
+  });
+  try {
+    Object.assign(socket, options);
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/** A ROUTER's ZMTP heartbeats for interval `intervalMs` (0: off), for the connections made from now on. */
+export function setZmtpHeartbeat(router: Router, intervalMs: number): void {
+  setForNextConnections(router, zmtpHeartbeat(intervalMs));
 }

@@ -29,8 +29,8 @@ export interface RunningGateway {
   /** Every stdout line so far. */
   stdoutLines: string[];
   client: () => ArborServiceClient;
-  /** Live computing processes (children of the gateway). */
-  nodes: () => number[];
+  /** Live computing processes (children of the gateway): the nodes', and the spares of its pool (--pool-size). */
+  processes: () => number[];
   /** SIGTERM, wait for exit; returns the exit code. */
   stop: () => Promise<number | null>;
 }
@@ -93,7 +93,7 @@ export async function startGateway(extraArgs: string[] = [], env: NodeJS.Process
       clients.push(c);
       return c;
     },
-    nodes: () => {
+    processes: () => {
       const now = childrenOf(pid);
       for (const n of now) seenNodes.add(n);
       return now;

@@ -1,0 +1,161 @@
+/**
+ * @module Where computing processes come from: spares started ahead (loaded, waiting for a
+ * claim), so that a create or a restart costs a claim, a few milliseconds, instead of a process
+ * start (~130 ms of CPU on this kind of machine).
+ *
+ * Every start goes through StartSlots (so a burst of creates never starves the machine), and
+ * a start that someone waits for goes first: restarts, then creates, then refills. A process
+ * that finishes loading goes to the longest waiter, else into the pool. The pool refills in the
+ * background after every take, up to its size but never beyond the room the node limit leaves
+ * (spares count against it). A spare that dies is not replaced until the next take, so a
+ * broken node program cannot make the pool spin.
+ */
+import type { ComputingProcess } from './computing-process.js';
+import { ClaimError } from './computing-process.js';
+import type { Logger } from './logger.js';
+import { StartSlots } from './start-slots.js';
+
+/** How long after a take the pool starts its replacement (about one create). */
+const REFILL_DELAY_MS = 100;
+
+interface Waiter {
+  resolve: (proc: ComputingProcess) => void;
+  reject: (error: ClaimError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ProcessPool {
+  private readonly spares: ComputingProcess[] = [];
+  /** Processes spawned and still loading. */
+  private readonly loading = new Set<ComputingProcess>();
+  /** Spawns queued for a start slot. */
+  private queued = 0;
+  private readonly waiters: Waiter[] = [];
+  private readonly slots = new StartSlots();
+  private closed = false;
+  private refillTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly spawn: () => ComputingProcess,
+    /** How many spares to keep now: the pool size, capped by the room the node limit leaves. */
+    private readonly wanted: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loaded spares ready to be claimed. */
+  get size(): number {
+    return this.spares.length;
+  }
+
+  /**
+   * A loaded process to claim: a spare at once, else the next one to finish loading (`urgent`:
+   * ahead of the others). Rejects with ClaimError at `deadline`, or when the process started for
+   * it dies before it is loaded.
+   */
+  acquire(urgent: boolean, deadline: number): Promise<ComputingProcess> {
+    const spare = this.takeSpare();
+    if (spare !== undefined) {
+      this.refillSoon();
+      return Promise.resolve(spare);
+    }
+    if (this.closed) return Promise.reject(new ClaimError('the gateway is stopping'));
+    return new Promise<ComputingProcess>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            reject(new ClaimError('no process could be started in time'));
+          },
+          Math.max(0, deadline - Date.now()),
+        ),
+      };
+      if (urgent) this.waiters.unshift(waiter);
+      else this.waiters.push(waiter);
+      this.spawnFor(urgent);
+      this.refill();
+    });
+  }
+
+  /** A process acquired and not claimed after all (its create was abandoned): back into the pool, or stopped. */
+  giveBack(proc: ComputingProcess): void {
+    if (proc.hasExited) return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(proc);
+    } else if (!this.closed && this.spares.length < this.wanted()) this.spares.push(proc);
+    else void proc.stop();
+  }
+
+  /** Starts spares until the pool holds what is wanted; stops the extra ones when the room shrank. */
+  refill(): void {
+    if (this.closed) return;
+    const wanted = this.wanted();
+    while (this.spares.length + this.loading.size + this.queued - this.waiters.length < wanted) this.spawnFor(false);
+    while (this.spares.length > wanted) void this.spares.pop()?.stop();
+  }
+
+  /**
+   * Refills a moment later: spawning is synchronous in the gateway (a fork of a big process) and
+   * the new process loads on the cores the claimed one needs now, so a create would pay for the
+   * refill it caused.
+   */
+  private refillSoon(): void {
+    if (this.refillTimer !== null) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      this.refill();
+    }, REFILL_DELAY_MS);
+  }
+
+  /** Stops every spare and every process still loading. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.refillTimer !== null) clearTimeout(this.refillTimer);
+    for (const waiter of this.waiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new ClaimError('the gateway is stopping'));
+    }
+    await Promise.all([...this.spares.splice(0), ...this.loading].map((proc) => proc.stop()));
+  }
+
+  private takeSpare(): ComputingProcess | undefined {
+    for (;;) {
+      const proc = this.spares.shift();
+      if (proc === undefined || !proc.hasExited) return proc;
+    }
+  }
+
+  private spawnFor(urgent: boolean): void {
+    this.queued++;
+    void this.slots.acquire(urgent).then(async (release) => {
+      this.queued--;
+      try {
+        if (this.closed) return;
+        const proc = this.spawn();
+        this.loading.add(proc);
+        const loaded = await proc.loaded;
+        this.loading.delete(proc);
+        if (this.closed) {
+          void proc.stop();
+          return;
+        }
+        if (!loaded) {
+          const why = proc.why ?? 'its process exited while loading';
+          this.log.warn({ pid: proc.pid, why }, 'a computing process died before it was loaded');
+          const waiter = this.waiters.shift();
+          if (waiter !== undefined) {
+            clearTimeout(waiter.timer);
+            waiter.reject(new ClaimError(why));
+          }
+          return;
+        }
+        this.giveBack(proc);
+      } finally {
+        release();
+      }
+    });
+  }
+}
