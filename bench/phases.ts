@@ -6,6 +6,7 @@
 import { bareStartBaselines } from './baselines/bare-start.js';
 import { grpcEchoBaselines } from './baselines/grpc-echo.js';
 import { zmqEchoBaselines } from './baselines/zmq-echo.js';
+import { relayChainBaseline } from './baselines/relay-chain.js';
 import { zmtpFloor } from './baselines/zmtp-floor.js';
 import { Gateway } from './gateway.js';
 import type { BenchOptions } from './options.js';
@@ -52,6 +53,11 @@ export const PHASES: readonly Phase[] = [
     name: 'zeromq echo',
     keys: ['zmqEcho1', 'zmqEchoWindow'],
     run: async (opts, emit) => (await zmqEchoBaselines(opts)).forEach(emit),
+  },
+  {
+    name: 'bare relay chain',
+    keys: ['relayHop'],
+    run: async (opts, emit) => emit(await relayChainBaseline(opts)),
   },
   {
     name: 'bare node + zeromq',

@@ -114,7 +114,11 @@ const CHECKS: Check[] = [
     value: (f) => {
       const hop = f('hop', 'perHopMs');
       const rtt = f('zmqEcho1', 'p50Ms');
-      return { value: ratioOf(hop, rtt), detail: both(hop, rtt, us) === undefined ? undefined : `${both(hop, rtt, us)} (a zeromq round trip p50: the transport floor of a hop)` };
+      const relay = f('relayHop', 'perHopMs');
+      const pair = both(hop, rtt, us);
+      // The target is the issue's (a round trip); the relay chain of the same depth shows how much of it a bare relay already takes.
+      const relayNote = relay === undefined || hop === undefined ? '' : `; a bare relay at this depth adds ${us(relay)}: arbor = ${(hop / relay).toFixed(2)} × that`;
+      return { value: ratioOf(hop, rtt), detail: pair === undefined ? undefined : `${pair} (a zeromq round trip p50: the transport floor of a hop${relayNote})` };
     },
   },
   {

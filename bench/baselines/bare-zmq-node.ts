@@ -16,7 +16,7 @@ import type * as Zmq from 'zeromq';
 const { Dealer } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 const endpoint = process.argv[2] as string;
-const dealer = new Dealer({ linger: 0, reconnectInterval: 20 });
+let dealer = new Dealer({ linger: 0 });
 dealer.connect(endpoint);
 await dealer.send(String(process.pid));
 
@@ -24,17 +24,13 @@ const intervalMs = Number(process.argv[3] ?? 0);
 const beat = Buffer.alloc(15);
 const timer = intervalMs > 0 ? setInterval(() => void dealer.send(beat).catch(() => undefined), intervalMs) : undefined;
 
+/**
+ * A new socket, not a reconnect: a DEALER's disconnected pipe can linger (and keep its
+ * heartbeats) until the socket's next operation, which would bias the floor.
+ */
 function zmtp(ms: number): void {
-  dealer.disconnect(endpoint);
-  // Options for the next connection; zeromq.js warns that they do not affect the current one.
-  const emit = process.emitWarning.bind(process);
-  process.emitWarning = () => undefined;
-  try {
-    dealer.heartbeatInterval = ms;
-    dealer.heartbeatTimeout = 3 * ms;
-  } finally {
-    process.emitWarning = emit;
-  }
+  dealer.close();
+  dealer = new Dealer({ linger: 0, heartbeatInterval: ms, heartbeatTimeout: 3 * ms });
   dealer.connect(endpoint);
 }
 
