@@ -31,6 +31,8 @@ export interface BenchOptions {
   hopSamples: number;
   /** Bare node + zeromq processes started (the first is a warm-up). */
   bareStarts: number;
+  /** Timed runs of each start-up row (after one warm-up run). */
+  startupRuns: number;
   /**
    * How long processes sit idle after their start before their memory or CPU is read; the same
    * for arbor and the floor. A fresh Node process keeps using CPU after it goes idle: V8's memory
@@ -70,6 +72,7 @@ export const FULL: BenchOptions = {
   chainLength: 32,
   hopSamples: 500,
   bareStarts: 6,
+  startupRuns: 5,
   idleSettleMs: 30_000,
   switchSettleMs: 2000,
   scaleNodes: 400,
@@ -94,6 +97,7 @@ export const QUICK: BenchOptions = {
   chainLength: 8,
   hopSamples: 100,
   bareStarts: 2,
+  startupRuns: 1,
   idleSettleMs: 200,
   switchSettleMs: 200,
   scaleNodes: 12,

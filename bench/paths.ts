@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (dist/bench/paths.js → ../../). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const GATEWAY_MAIN = `${REPO}dist/gateway/main.js`;
-export const CLI_MAIN = `${REPO}dist/clients/main.js`;
+export const GATEWAY_MAIN = `${REPO}dist/bundle/gateway.js`;
+export const CLI_MAIN = `${REPO}dist/bundle/arbor.js`;
+export const START_MAIN = `${REPO}dist/bundle/start.js`;
 /** Built entry points of the benchmark's own helper processes. */
 export const BENCH_DIST = `${REPO}dist/bench/`;
 export const RESULTS_DIR = `${REPO}bench/results/`;

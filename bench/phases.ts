@@ -16,6 +16,7 @@ import { createAllAtOnce, createOneAtATime, createWithSpare } from './scenarios/
 import { detectionLatency } from './scenarios/detection.js';
 import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
+import { startup } from './scenarios/startup.js';
 import { restartLatency } from './scenarios/restart.js';
 import { scale } from './scenarios/scale.js';
 import { sortedBalanced } from './scenarios/sorted-balanced.js';
@@ -53,6 +54,11 @@ export const PHASES: readonly Phase[] = [
     name: 'zeromq echo',
     keys: ['zmqEcho1', 'zmqEchoWindow'],
     run: async (opts, emit) => (await zmqEchoBaselines(opts)).forEach(emit),
+  },
+  {
+    name: 'start-up (bare node, gateway, CLI, npm start)',
+    keys: ['bareNode', 'gatewayStart', 'cliOneLine', 'cliExecScript', 'wholeRun'],
+    run: async (opts, emit) => (await startup(opts)).forEach(emit),
   },
   {
     name: 'bare relay chain',

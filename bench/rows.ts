@@ -13,6 +13,7 @@ export const ROW_LABELS = {
   zmqEchoWindow: 'zeromq echo, 1000 in flight',
   relayHop: 'bare relay chain, added latency per relay',
   bareStart: 'bare node + zeromq, start',
+  bareNode: 'bare node, start to exit',
   bareMemory: 'bare node + zeromq ×scale size, idle PSS',
   floor100: 'bare node + zeromq ×tree size, ZMTP heartbeats 100 ms, CPU',
   floor1000: 'bare node + zeromq ×tree size, ZMTP heartbeats 1000 ms, CPU',
@@ -50,6 +51,10 @@ export const ROW_LABELS = {
   scaleCpu1000: 'scale: heartbeat 1000 ms, idle, CPU',
   scaleDetectStop: 'scale: detection latency, SIGSTOP of a leaf',
   scaleDeep: 'scale: load p50 deepest',
+  gatewayStart: 'start-up: gateway to listening',
+  cliOneLine: 'start-up: CLI, one-line script',
+  cliExecScript: 'start-up: CLI, 4,000-line script',
+  wholeRun: 'start-up: npm start, whole script',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;
@@ -75,6 +80,10 @@ export const TARGET_LABELS = {
   restart: 'restart p50 vs bare start',
   storeLog: 'stores/s with a log vs in memory',
   sortedDeep: 'balanced: p50 deepest vs root',
+  gatewayStart: 'gateway spawn → listening vs bare start',
+  cliOneLine: 'CLI one-line script vs bare start',
+  cliExecScript: 'CLI 4,000-line script vs bare start',
+  wholeRun: 'whole run, 5 creates + 4,000 execs, vs bare start',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;
@@ -90,6 +99,7 @@ const BASELINE_KEYS: ReadonlySet<RowKey> = new Set([
   'zmqEchoWindow',
   'relayHop',
   'bareStart',
+  'bareNode',
   'bareMemory',
   'floor100',
   'floor1000',

@@ -32,6 +32,22 @@ function ratioOf(a: number | undefined, b: number | undefined): number | undefin
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
+/** A start-up row at most `bound` × a bare `node -e 0` of the same run. */
+function startupCheck(key: 'gatewayStart' | 'cliOneLine' | 'cliExecScript' | 'wholeRun', bound: number): Check {
+  return {
+    key,
+    at: 'most',
+    bound,
+    value: (f) => {
+      const measured = f(key, 'medianMs');
+      const bare = f('bareNode', 'medianMs');
+      const first = key === 'wholeRun' ? f('wholeRun', 'firstReplyMs') : undefined;
+      const pair = both(measured, bare, ms);
+      return { value: ratioOf(measured, bare), detail: pair === undefined || first === undefined ? pair : `${pair}; first reply ${ms(first)}` };
+    },
+  };
+}
+
 /** Liveness CPU of an idle arbor tree at most 1.25 × the ZMTP floor with as many processes at that interval. */
 function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' | 'scaleCpu1000', floorKey: RowKey): Check {
   return {
@@ -210,6 +226,10 @@ const CHECKS: Check[] = [
       return { value: ratioOf(seconds, floor), detail: detail === undefined ? undefined : `${detail} (${nodes} × ${ms(cpuMs)} of CPU per bare start ÷ ${cpus().length} cores)` };
     },
   },
+  startupCheck('gatewayStart', 2),
+  startupCheck('cliOneLine', 1.5),
+  startupCheck('cliExecScript', 2),
+  startupCheck('wholeRun', 5),
   {
     key: 'restart',
     at: 'most',

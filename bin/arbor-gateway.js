@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/gateway/main.js';
+// The gateway's one-file bundle (scripts/bundle.js); `npm run build` produces dist/.
+import '../dist/bundle/gateway.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `arbor` console (see clients/main.ts); `npm run build` produces dist/.
-import { main } from '../dist/clients/main.js';
+// The `arbor` console (see clients/main.ts), as one file (scripts/bundle.js); `npm run build` produces dist/.
+import { main } from '../dist/bundle/arbor.js';
 
 void main();

@@ -5,7 +5,7 @@
  * the problem (parseArgs' messages run to several sentences).
  */
 import { quote } from '../proto/limits.js';
-import { OUTPUT_FORMATS, type OutputFormat } from './format.js';
+import { OUTPUT_FORMATS, type OutputFormat } from './output-format.js';
 
 /** The default gateway address (the gateway's default `--listen`). */
 export const DEFAULT_TARGET = '127.0.0.1:50051';

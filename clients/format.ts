@@ -9,12 +9,9 @@
  */
 import { status } from '@grpc/grpc-js';
 import type { ExecCommand, Outcome, RemoteCommand } from './command.js';
+import type { OutputFormat } from './output-format.js';
 
-/** The text formats of `--format`. */
-export type OutputFormat = 'seed' | 'mai';
-
-/** The formats `--format` accepts, for usage messages. */
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['seed', 'mai'];
+export { OUTPUT_FORMATS, type OutputFormat } from './output-format.js';
 
 /** The line for a line the console refused itself (bad input): the same in both formats. */
 export function formatLocalError(message: string): string {

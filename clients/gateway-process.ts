@@ -22,9 +22,14 @@ export class GatewayStartError extends Error {
 
 const READY_LINE = /^arbor-gateway listening on (\S+)$/;
 
-/** The built gateway entry, next to this module in `dist/`. */
+/**
+ * The built gateway: its one-file bundle (scripts/bundle.js) beside this module's directory in
+ * `dist/`, else the compiled module; from sources (vitest), the ones in `dist/`.
+ */
 export function gatewayEntry(): string {
-  return fileURLToPath(new URL('../gateway/main.js', import.meta.url));
+  const candidates = ['../bundle/gateway.js', '../gateway/main.js', '../dist/bundle/gateway.js', '../dist/gateway/main.js'];
+  const paths = candidates.map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  return paths.find((path) => path.endsWith('.js') && existsSync(path)) ?? (paths[0] as string);
 }
 
 /** A running gateway. */

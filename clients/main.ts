@@ -1,7 +1,7 @@
 /**
  * @module The `arbor` program: `runCli` on the process's own streams, then exit.
  *
- * `bin/arbor.js` calls `main()`; `node dist/clients/main.js` runs it directly too.
+ * `bin/arbor.js` calls `main()`; `node dist/clients/main.js` (or its bundle, dist/bundle/arbor.js) runs it directly too.
  */
 import { runCli } from './cli.js';
 import { exitWith, isEntryPoint } from './entry.js';

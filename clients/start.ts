@@ -1,7 +1,7 @@
 /**
  * @module `npm start`: a gateway plus a console attached to it, stopped together.
  *
- * Starts `dist/gateway/main.js --listen <addr>` (flag `--listen`, env `ARBOR_LISTEN`, default
+ * Starts the gateway (`dist/bundle/gateway.js --listen <addr>`) (flag `--listen`, env `ARBOR_LISTEN`, default
  * 127.0.0.1:50051), waits until it listens, runs the console (`runCli`) against it, and when the
  * console ends (quit or end of input, after the replies in flight) stops the gateway, which stops
  * every computing process. Exits with the console's exit code; 2 if the gateway cannot start or
@@ -12,7 +12,7 @@
 import { constants } from 'node:os';
 import { quote } from '../proto/limits.js';
 import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
-import { EXIT_USAGE, processIo, runCli, type CliIo } from './cli.js';
+import { EXIT_USAGE, processIo, type CliIo } from './console-io.js';
 import { exitWith, isEntryPoint } from './entry.js';
 import { describeExit, GatewayProcess, GatewayStartError, type GatewayExit } from './gateway-process.js';
 
@@ -90,8 +90,11 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     io.stdout.write(`${START_USAGE_TEXT}\n`);
     return 0;
   }
-  if (request.kind === 'version') return runCli(['--version'], io);
+  if (request.kind === 'version') return (await import('./cli.js')).runCli(['--version'], io);
 
+  /* The console (gRPC and all) loads while the gateway boots: spawning the gateway first is
+     what the first reply of a script waits for. */
+  const cli = import('./cli.js');
   let gateway: GatewayProcess;
   try {
     gateway = await GatewayProcess.start(request.listen, {
@@ -129,7 +132,7 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
   });
   let code: number;
   try {
-    code = await runCli(['--target', gateway.address, ...request.consoleArgs], io, { quit: quit.signal });
+    code = await (await cli).runCli(['--target', gateway.address, ...request.consoleArgs], io, { quit: quit.signal });
   } finally {
     stopping = true;
     const exit = await gateway.stop(STOP_GRACE_MS);

@@ -145,8 +145,16 @@ export class Control {
       control.supervisor.restore();
       await control.settled(2 * control.startTimeoutMs);
     }
-    control.supervisor.pool.refill();
     return control;
+  }
+
+  /**
+   * Starts the pool's spare processes (`poolSize`). Not done by `start`: each spawn blocks the
+   * event loop for the fork of a big process (about 25 ms here), so the gateway calls this right
+   * after it prints that it listens; a create that comes first starts its own process.
+   */
+  startPool(): void {
+    this.supervisor.pool.refill();
   }
 
   /** Requests in flight inside the tree (for tests and metrics). */

@@ -2,8 +2,9 @@
  * @module The structured logger of the gateway and the control: pino, JSON lines to stderr,
  * human-readable when stderr is a terminal.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -14,7 +15,11 @@ export function createLogger(level: LogLevel, name = 'arbor-gateway'): Logger {
   const options = { name, level };
   // Pretty-printing synchronously in-process (no transport worker thread) keeps order with
   // other stderr output and costs nothing when stderr is not a terminal.
-  if (process.stderr.isTTY) return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
+  // pino-pretty (and its colour and date modules) is loaded only for a terminal.
+  if (process.stderr.isTTY) {
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty;
+    return pino(options, pretty({ destination: 2, sync: true, colorize: !process.env.NO_COLOR }));
+  }
   // Synchronous as well. With an asynchronous destination pino flushes synchronously at exit,
   // and sonic-boom's flushSync retries a write that failed with EPIPE forever: a gateway whose
   // parent died (nobody reads its stderr) hung on SIGTERM. The gateway logs events and

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { Control, createLogger, DataDirError } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
-import { serveMetrics } from './metrics.js';
 import { listen, type Served, shutdown } from './server.js';
 
 const DRAIN_MS = 5000;
@@ -54,9 +53,12 @@ try {
   process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
   process.exit(2);
 }
+// prom-client is loaded only when metrics are served (see call-metrics.ts).
+const metricsModule = args.metricsListen === undefined ? undefined : await import('./metrics.js');
+const metrics = metricsModule === undefined ? undefined : new metricsModule.Metrics(control);
 let served: Served;
 try {
-  served = await listen(control, args.listen, log, { watchBuffer: args.watchBuffer, tls, token });
+  served = await listen(control, args.listen, log, { watchBuffer: args.watchBuffer, tls, token, metrics });
 } catch (error) {
   process.stderr.write(`arbor-gateway: cannot listen on ${args.listen}: ${error instanceof Error ? error.message : String(error)}\n`);
   await control.close();
@@ -67,9 +69,13 @@ if (!isLoopback(args.listen) && tls === undefined) {
 }
 const { host } = splitHostPort(args.listen);
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+control.startPool();
 log.info({ address: `${host}:${served.port}` }, 'serving');
 
-const metricsServer = args.metricsListen === undefined ? undefined : await serveMetrics(served.ctx.metrics, args.metricsListen);
+const metricsServer =
+  metricsModule === undefined || metrics === undefined || args.metricsListen === undefined
+    ? undefined
+    : await metricsModule.serveMetrics(metrics, args.metricsListen);
 if (metricsServer !== undefined) {
   process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
 }

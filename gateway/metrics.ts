@@ -1,10 +1,12 @@
 /**
- * @module Prometheus metrics of the gateway (prom-client), served on an opt-in HTTP address.
+ * @module Prometheus metrics of the gateway (prom-client), served on an opt-in HTTP address
+ * (`--metrics-listen`; only then is this module loaded).
  */
 import { createServer, type Server } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Control } from '../control/index.js';
+import type { CallMetrics } from './call-metrics.js';
 import { splitHostPort } from './address.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<
@@ -12,7 +14,7 @@ const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) 
   string
 >;
 
-export class Metrics {
+export class Metrics implements CallMetrics {
   readonly registry = new Registry();
   private readonly calls = new Counter({
     name: 'arbor_calls_total',

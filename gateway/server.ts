@@ -3,14 +3,14 @@
  * standard health service and server reflection.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { ArborServiceService, type ArborServiceServer } from '../proto/gen/arbor/v1/arbor.js';
 import type { Control, Logger } from '../control/index.js';
 import { bearerTokenInterceptor } from './auth.js';
+import { type CallMetrics, NO_METRICS } from './call-metrics.js';
 import * as commands from './commands.js';
 import type { GatewayContext } from './context.js';
+import { Health } from './health.js';
 import { DEFAULT_WATCH_BUFFER, MAX_MESSAGE_BYTES } from './limits.js';
-import { Metrics } from './metrics.js';
 import { addReflection } from './reflection.js';
 import { session } from './session.js';
 import { StreamRegistry } from './stream-registry.js';
@@ -37,7 +37,7 @@ export interface Served {
   server: Server;
   port: number;
   ctx: GatewayContext;
-  health: HealthImplementation;
+  health: Health;
 }
 
 /**
@@ -50,6 +50,8 @@ export interface ListenOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Require `authorization: Bearer <token>` on ArborService calls. */
   token?: string;
+  /** Where handlers count their calls (default: nowhere; see call-metrics.ts). */
+  metrics?: CallMetrics;
 }
 
 export async function listen(control: Control, address: string, log: Logger, options: ListenOptions = {}): Promise<Served> {
@@ -62,14 +64,13 @@ export async function listen(control: Control, address: string, log: Logger, opt
   const ctx: GatewayContext = {
     control,
     log,
-    metrics: new Metrics(control),
+    metrics: options.metrics ?? NO_METRICS,
     streams: new StreamRegistry(),
     watchBuffer: options.watchBuffer ?? DEFAULT_WATCH_BUFFER,
     load: { unary: 0, watchers: 0 },
   };
   server.addService(ArborServiceService, arborService(ctx));
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
-  health.addToServer(server);
+  const health = new Health(server, { '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   addReflection(server);
   const port = await new Promise<number>((resolve, reject) => {
     const credentials = options.tls

@@ -1,5 +1,5 @@
 /**
- * @module arbor: the CLI (`node dist/clients/main.js --target <addr>`) piping a script, timed
+ * @module arbor: the CLI (`node dist/bundle/arbor.js --target <addr>`) piping a script, timed
  * from spawn until the last reply line arrives on its stdout: what `arbor < script` costs a user.
  * A warm-up run of a small script comes first. Missing or failing CLI: a row saying so.
  */

@@ -8,7 +8,7 @@ import { onTestFinished, expect } from 'vitest';
 import { REPO } from './gateway.js';
 import { isAlive } from './processes.js';
 
-export const START_MAIN = `${REPO}dist/clients/start.js`;
+export const START_MAIN = `${REPO}dist/bundle/start.js`;
 
 export interface CliRun {
   proc: ChildProcess;

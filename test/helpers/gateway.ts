@@ -14,8 +14,9 @@ import { SupervisedProcess } from '../../lib/supervised-process.js';
 import { childrenOf, isAlive } from './processes.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-export const GATEWAY_MAIN = `${REPO}dist/gateway/main.js`;
-export const CLI_MAIN = `${REPO}dist/clients/main.js`;
+// The one-file bundles that the bins and `npm start` run (scripts/bundle.js).
+export const GATEWAY_MAIN = `${REPO}dist/bundle/gateway.js`;
+export const CLI_MAIN = `${REPO}dist/bundle/arbor.js`;
 
 /** How long a computing process may outlive its gateway before it counts as leaked. */
 const NODE_EXIT_GRACE_MS = 3000;
