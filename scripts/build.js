@@ -1,0 +1,24 @@
+// `npm run build` (run by `npm install`, `npm start`, `npm test`, `npm run bench`): generate the
+// API code, compile, write the descriptor sets, bundle; each step only when its inputs changed
+// (when-changed.js), in one process (a nested `npm run` costs a third of a second each).
+import { whenChanged } from './when-changed.js';
+
+const SOURCES = ['proto', 'gateway', 'control', 'computing', 'clients', 'lib', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const COMPILED = ['dist/proto', 'dist/gateway', 'dist/control', 'dist/computing', 'dist/clients', 'dist/lib'];
+
+whenChanged(
+  'generate',
+  { inputs: ['proto/arbor', 'buf.yaml', 'buf.gen.yaml', 'node_modules/ts-proto/package.json'], outputs: ['proto/gen/arbor/v1/arbor.ts'] },
+  'buf generate',
+);
+whenChanged('compile', { inputs: SOURCES, outputs: ['dist/gateway/main.js', 'dist/clients/main.js'] }, 'tsc -p tsconfig.build.json');
+whenChanged(
+  'descriptors',
+  { inputs: ['proto/arbor', 'buf.yaml', 'node_modules/grpc-health-check/proto'], outputs: ['dist/descriptors/arbor.binpb', 'dist/descriptors/health.binpb'] },
+  'mkdir -p dist/descriptors && buf build -o dist/descriptors/arbor.binpb && buf build node_modules/grpc-health-check/proto -o dist/descriptors/health.binpb',
+);
+whenChanged(
+  'bundle',
+  { inputs: [...COMPILED, 'scripts/bundle.js', 'package-lock.json'], outputs: ['dist/bundle/gateway.js', 'dist/bundle/arbor.js', 'dist/bundle/start.js', 'dist/computing/bundle/main.js'], skip: /\.map$|^bundle$/ },
+  'node scripts/bundle.js',
+);
