@@ -2,7 +2,8 @@
  * @module arbor-gateway: the control core behind a gRPC server.
  *
  * Its first stdout line is `arbor-gateway listening on <host>:<port>` (scripts and tests wait
- * for it); logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
+ * for it); with --http-listen a later one is `arbor-gateway web view on http://<host>:<port>/`;
+ * logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
  * finish (bounded), stop every computing process, exit 0.
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { serveMetrics } from './metrics.js';
 import { listen, type Served, shutdown } from './server.js';
+import { serveWeb, type WebServer } from './web-server.js';
 
 const DRAIN_MS = 5000;
 
@@ -74,6 +76,23 @@ if (metricsServer !== undefined) {
   process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
 }
 
+let webServer: WebServer | undefined;
+if (args.httpListen !== undefined) {
+  try {
+    webServer = await serveWeb(served.ctx, args.httpListen, { token, tls });
+  } catch (error) {
+    process.stderr.write(`arbor-gateway: cannot listen on ${args.httpListen} (--http-listen): ${error instanceof Error ? error.message : String(error)}\n`);
+    await shutdown(served, DRAIN_MS);
+    await control.close();
+    process.exit(2);
+  }
+  if (!isLoopback(args.httpListen) && tls === undefined) {
+    log.warn({ httpListen: args.httpListen }, 'web view served beyond this machine without TLS: anyone who can reach it can drive the tree');
+  }
+  const scheme = tls === undefined ? 'http' : 'https';
+  process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen).host}:${webServer.port}/\n`);
+}
+
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
@@ -81,6 +100,7 @@ async function stop(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   await shutdown(served, DRAIN_MS);
   metricsServer?.server.close();
+  webServer?.close();
   await control.close();
   log.info('stopped');
   log.flush();
