@@ -8,11 +8,13 @@
  * The screenshot goes to docs/web-view.png only with ARBOR_UPDATE_SCREENSHOT=1 (so a normal run
  * leaves the work tree clean), else to the OS temp dir.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { runScript, START_MAIN } from './helpers/cli.js';
 import { REPO, startGateway, type RunningGateway } from './helpers/gateway.js';
 import { rpc } from './helpers/rpc.js';
 
@@ -212,5 +214,43 @@ describe('web view over HTTP: headers and bad input', () => {
     // Still serving after all that.
     expect((await post('arbor.v1.ArborService/Topology', '{}')).status).toBe(200);
     expect(gateway.proc.exitCode).toBeNull();
+  });
+});
+
+/** util-linux `script` gives a command a pseudo-terminal: how `npm start` on a terminal is tested. */
+const SCRIPT = '/usr/bin/script';
+
+describe("npm start's web view", () => {
+  it.skipIf(!existsSync(SCRIPT))('on a terminal: one start line with the web view URL, which serves the page', async () => {
+    const child = spawn(SCRIPT, ['-qec', `${process.execPath} ${START_MAIN} --listen 127.0.0.1:0`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    onTestFinished(async () => {
+      if (child.exitCode === null) child.stdin.end('quit\n');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const START = /^arbor \S+ · gateway (127\.0\.0\.1:\d+) · web view (http:\/\/127\.0\.0\.1:\d+\/) · type help for the commands\r?$/m;
+    await expect.poll(() => START.test(out), { timeout: 20_000, interval: 50 }).toBe(true);
+    const url = (START.exec(out) as RegExpExecArray)[2] as string;
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('role="log"');
+    expect(out.match(/web view/g)).toHaveLength(1);
+    child.stdin.end('quit\n');
+    await exited;
+  });
+
+  it('piped: stdout carries only the replies, and nothing about the web view anywhere', async () => {
+    const { code, lines, stderr } = await runScript(START_MAIN, ['--listen', '127.0.0.1:0', '--ordered'], 'create 3\nexec 3 a 7\nexec 3 a\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(PID_OK);
+    expect(lines.slice(1)).toEqual(['Ok: 3', "Ok: 3 'a' 7"]);
+    expect(stderr).not.toContain('web view');
+    expect(code).toBe(0);
   });
 });
