@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`web view in headless Chromium (${CHROMIUM})`, (
 
   /** A fresh page on `url`, closed after the test; any script error or CSP violation fails the test. */
   async function open(url: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 820 } });
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     // Connect answers API errors with HTTP statuses (404 for NOT_FOUND...), which Chromium logs as
