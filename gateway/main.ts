@@ -98,6 +98,8 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // The web port takes no new connections either; its calls in flight drain with the gRPC ones.
+  webServer?.server.close();
   await shutdown(served, DRAIN_MS);
   metricsServer?.server.close();
   webServer?.close();
