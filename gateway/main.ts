@@ -67,15 +67,8 @@ try {
 if (!isLoopback(args.listen) && tls === undefined) {
   log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
 }
-const { host } = splitHostPort(args.listen);
-process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
-log.info({ address: `${host}:${served.port}` }, 'serving');
-
-const metricsServer = args.metricsListen === undefined ? undefined : await serveMetrics(served.ctx.metrics, args.metricsListen);
-if (metricsServer !== undefined) {
-  process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
-}
-
+// The web port is bound before the first stdout line, so a port in use fails the start (exit 2)
+// before anything that waits for "listening" believes the gateway is up.
 let webServer: WebServer | undefined;
 if (args.httpListen !== undefined) {
   try {
@@ -89,8 +82,19 @@ if (args.httpListen !== undefined) {
   if (!isLoopback(args.httpListen) && tls === undefined) {
     log.warn({ httpListen: args.httpListen }, 'web view served beyond this machine without TLS: anyone who can reach it can drive the tree');
   }
+}
+
+const { host } = splitHostPort(args.listen);
+process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+log.info({ address: `${host}:${served.port}` }, 'serving');
+
+const metricsServer = args.metricsListen === undefined ? undefined : await serveMetrics(served.ctx.metrics, args.metricsListen);
+if (metricsServer !== undefined) {
+  process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
+}
+if (webServer !== undefined) {
   const scheme = tls === undefined ? 'http' : 'https';
-  process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen).host}:${webServer.port}/\n`);
+  process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen as string).host}:${webServer.port}/\n`);
 }
 
 let stopping = false;

@@ -8,14 +8,15 @@
  * The screenshot goes to docs/web-view.png only with ARBOR_UPDATE_SCREENSHOT=1 (so a normal run
  * leaves the work tree clean), else to the OS temp dir.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runScript, START_MAIN } from './helpers/cli.js';
-import { REPO, startGateway, type RunningGateway } from './helpers/gateway.js';
+import { GATEWAY_MAIN, REPO, startGateway, type RunningGateway } from './helpers/gateway.js';
 import { rpc } from './helpers/rpc.js';
 
 const CHROMIUM = process.env.ARBOR_CHROMIUM ?? '/usr/bin/chromium';
@@ -187,6 +188,23 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
 });
 
 describe('web view over HTTP: headers and bad input', () => {
+  it('a web port in use fails the start (exit 2, saying why) before the listening line', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void taken.close());
+    const port = (taken.address() as { port: number }).port;
+    const run = spawnSync(process.execPath, [GATEWAY_MAIN, '--listen', '127.0.0.1:0', '--http-listen', `127.0.0.1:${port}`, '--pool-size', '0'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port} (--http-listen)`);
+    const bad = spawnSync(process.execPath, [GATEWAY_MAIN, '--http-listen', 'nowhere'], { encoding: 'utf8', timeout: 20_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--http-listen nowhere: expected host:port');
+  });
+
   it('sends the CSP on every response and answers bad input with a clear 4xx', async () => {
     const { gateway, url } = await webGateway();
     const csp = "default-src 'self'";
