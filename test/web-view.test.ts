@@ -115,6 +115,12 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     await expect.poll(() => node(page, 13).textContent()).toContain('keys 1');
     // ... and it is the gateway's tree, as gRPC sees it.
     expect((await api.topology()).nodes.map((n) => n.id).sort((a, b) => a - b)).toEqual([6, 8, 11, 13]);
+    // Up recalls the lines typed before, newest first.
+    const input = page.getByRole('textbox', { name: 'command' });
+    await input.press('ArrowUp');
+    await input.press('ArrowUp');
+    await expect.poll(() => input.inputValue()).toBe('exec 8');
+    await input.fill('');
     expect(await type(page, 'remove 6')).toBe('Ok: 6 removed');
     await expect.poll(() => node(page, 6).count()).toBe(0);
   });

@@ -22,9 +22,14 @@ export interface ConsoleHooks {
 }
 
 const MAX_LOG_LINES = 500;
+/** Lines Up and Down recall, as the CLI's history does at a terminal (this page keeps them in memory only). */
+const MAX_HISTORY = 200;
 
 export class WebConsole {
   private inFlight = new Set<Promise<unknown>>();
+  private readonly history: string[] = [];
+  /** Where Up/Down is in `history`; `history.length` is the line being typed. */
+  private recalled = 0;
 
   constructor(
     private readonly api: Api,
@@ -37,7 +42,16 @@ export class WebConsole {
       event.preventDefault();
       const line = input.value;
       input.value = '';
+      if (line.trim() !== '' && this.history.at(-1) !== line) this.history.push(line);
+      if (this.history.length > MAX_HISTORY) this.history.shift();
+      this.recalled = this.history.length;
       this.submit(line);
+    });
+    input.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
+      event.preventDefault();
+      this.recalled = Math.max(0, Math.min(this.history.length, this.recalled + (event.key === 'ArrowUp' ? -1 : 1)));
+      input.value = this.history[this.recalled] ?? '';
     });
   }
 
