@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'proto/gen/', 'node_modules/', 'bench/results/'] },
+  { ignores: ['dist/', 'proto/gen/', 'proto/gen-es/', 'node_modules/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

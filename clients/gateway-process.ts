@@ -3,8 +3,10 @@
  *
  * Readiness is the gateway's first stdout line, `arbor-gateway listening on <host:port>`, raced
  * against its early exit and a deadline (lib/supervised-process.ts), so a gateway that cannot
- * bind says why (its stderr is inherited) instead of leaving the console hanging. Later stdout
- * lines go to the log (stderr), so the console's stdout carries only replies. Stopping is
+ * bind says why (its stderr is inherited) instead of leaving the console hanging. Its web view
+ * line (`arbor-gateway web view on <url>`, with --http-listen) is kept as `webView`, for the
+ * caller to show where it fits; other later stdout lines go to the log (stderr), so the
+ * console's stdout carries only replies. Stopping is
  * SIGTERM (the gateway drains and stops every computing process), then SIGKILL after a grace
  * period, and always awaits the exit.
  */
@@ -21,6 +23,7 @@ export class GatewayStartError extends Error {
 }
 
 const READY_LINE = /^arbor-gateway listening on (\S+)$/;
+const WEB_VIEW_LINE = /^arbor-gateway web view on (\S+)$/;
 
 /**
  * The built gateway: its one-file bundle (scripts/bundle.js) beside this module's directory in
@@ -38,35 +41,44 @@ export class GatewayProcess {
     private readonly proc: SupervisedProcess,
     /** The address it listens on, as it printed it. */
     readonly address: string,
+    /** The web view's URL once printed (it follows the listening line); undefined if the gateway exits first. */
+    readonly webView: Promise<string | undefined>,
   ) {}
 
   /**
-   * Spawns `node <entry> --listen <listen>` and resolves once it printed that it listens.
+   * Spawns `node <entry> --listen <listen> [extraArgs]` and resolves once it printed that it listens.
    *
    * @throws GatewayStartError when the entry is missing, the process exits or prints something
    *   else first, or `readyTimeoutMs` passes (the process is stopped before rejecting)
    */
   static async start(
     listen: string,
-    options: { readyTimeoutMs: number; log: NodeJS.WritableStream; entry?: string; env?: NodeJS.ProcessEnv },
+    options: { readyTimeoutMs: number; log: NodeJS.WritableStream; entry?: string; env?: NodeJS.ProcessEnv; extraArgs?: readonly string[] },
   ): Promise<GatewayProcess> {
     const entry = options.entry ?? gatewayEntry();
     if (!existsSync(entry)) throw new GatewayStartError(`${entry} does not exist: run 'npm run build' first`);
-    const proc = SupervisedProcess.spawn(process.execPath, [entry, '--listen', listen], {
+    const proc = SupervisedProcess.spawn(process.execPath, [entry, '--listen', listen, ...(options.extraArgs ?? [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: options.env ?? process.env,
     });
     const stdout = proc.child.stdout;
     if (stdout === null) throw new GatewayStartError('the gateway has no stdout pipe');
+    let printed: (url: string | undefined) => void = () => undefined;
+    const webView = new Promise<string | undefined>((resolve) => (printed = resolve));
+    void proc.exited.then(() => printed(undefined));
     try {
       const line = await proc.firstLine(stdout, {
         timeoutMs: options.readyTimeoutMs,
         what: 'the gateway',
         isReady: (first) => READY_LINE.test(first),
         // Keep draining: a gateway blocked on a full stdout pipe would stop serving.
-        onLater: (later) => options.log.write(`${later}\n`),
+        onLater: (later) => {
+          const url = WEB_VIEW_LINE.exec(later)?.[1];
+          if (url === undefined) options.log.write(`${later}\n`);
+          else printed(url);
+        },
       });
-      return new GatewayProcess(proc, (READY_LINE.exec(line) as RegExpExecArray)[1] as string);
+      return new GatewayProcess(proc, (READY_LINE.exec(line) as RegExpExecArray)[1] as string, webView);
     } catch (error) {
       await proc.stop(1000);
       throw error instanceof StartError ? new GatewayStartError(error.message) : error;

@@ -8,6 +8,10 @@
  * stops unexpectedly (the console then quits too); 128 + n after forwarding signal n (SIGINT,
  * SIGTERM) to the gateway. The gateway shares the terminal (its stderr is inherited), so it logs
  * warnings only unless `ARBOR_LOG_LEVEL` says more.
+ *
+ * The gateway's web view is on (`--http-listen`, env `ARBOR_HTTP_LISTEN`, default 127.0.0.1 on a
+ * free port). On a terminal one start line says where everything is (`startLine`); with stdin
+ * piped nothing extra is printed, so a script's output stays byte-exact.
  */
 import { constants } from 'node:os';
 import { quote } from '../proto/limits.js';
@@ -15,9 +19,14 @@ import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
 import { EXIT_USAGE, processIo, type CliIo } from './console-io.js';
 import { exitWith, isEntryPoint } from './entry.js';
 import { describeExit, GatewayProcess, GatewayStartError, type GatewayExit } from './gateway-process.js';
+import { packageVersion } from './version.js';
 
 /** Where the gateway listens unless `--listen` or `ARBOR_LISTEN` says otherwise. */
 export const DEFAULT_LISTEN = '127.0.0.1:50051';
+/** Where the gateway serves the web view unless env `ARBOR_HTTP_LISTEN` says otherwise: loopback, a free port. */
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:0';
+/** How long the start line waits for the web view's URL (printed right after the listening line). */
+export const WEB_VIEW_WAIT_MS = 3000;
 /** How long the gateway may take to report that it listens. */
 export const READY_TIMEOUT_MS = 15_000;
 /** How long the gateway may take to stop after SIGTERM before it is killed. */
@@ -35,10 +44,18 @@ export const START_USAGE_TEXT = [
   `Starts a gateway on --listen (default: env ARBOR_LISTEN, else ${DEFAULT_LISTEN}; port 0 picks a`,
   'free one) and attaches the console to it. When the console ends (quit, Ctrl-D, or the end of',
   'piped input, once the replies in flight are in), the gateway and every computing process stop.',
+  'The web view (a page drawing the live tree, with a console) is on env ARBOR_HTTP_LISTEN, default',
+  `${DEFAULT_HTTP_LISTEN} (a free port); on a terminal the start line gives its URL.`,
   '',
   'Console options (--target is set to the gateway started here):',
   ...USAGE_TEXT.split('\n').filter((line) => /^ {2}--(format|ordered|json|help|version)/.test(line)),
 ].join('\n');
+
+/** The one line `npm start` prints on a terminal before the prompt: version, gateway, web view, help. */
+export function startLine(address: string, webView: string | undefined): string {
+  const web = webView === undefined ? '' : ` · web view ${webView}`;
+  return `arbor ${packageVersion()} · gateway ${address}${web} · type help for the commands`;
+}
 
 /** What `npm start`'s command line asks for. */
 export type StartRequest =
@@ -100,6 +117,7 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     gateway = await GatewayProcess.start(request.listen, {
       readyTimeoutMs: READY_TIMEOUT_MS,
       log: io.stderr,
+      extraArgs: ['--http-listen', io.env['ARBOR_HTTP_LISTEN']?.trim() || DEFAULT_HTTP_LISTEN],
       /* The gateway logs to the terminal the console's prompt is on: only warnings and worse,
          unless the user asked for more. */
       env: { ...process.env, ARBOR_LOG_LEVEL: io.env['ARBOR_LOG_LEVEL'] ?? GATEWAY_LOG_LEVEL },
@@ -108,6 +126,14 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     if (!(error instanceof GatewayStartError)) throw error;
     io.stderr.write(`arbor: cannot start the gateway on ${request.listen}: ${error.message}\n`);
     return EXIT_USAGE;
+  }
+
+  if (io.stdin.isTTY === true) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), WEB_VIEW_WAIT_MS)));
+    const webView = await Promise.race([gateway.webView, late]);
+    clearTimeout(timer);
+    io.stdout.write(`${startLine(gateway.address, webView)}\n`);
   }
 
   let received: NodeJS.Signals | undefined;

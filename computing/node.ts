@@ -143,7 +143,7 @@ export class ComputingNode {
       for (const frame of frames) this.fromChildFrame(this.down.expectedNode(peer) as number, frame);
     }
     // Queued on the uplink until it is connected (the socket is not `immediate`).
-    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid }));
+    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid, keys: this.store.size }));
     if (this.intervalMs > 0) this.up.push(null, this.beat);
   }
 
@@ -190,7 +190,7 @@ export class ComputingNode {
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
     await this.down.open(msg.listen, msg.intervalMs);
     this.setInterval(msg.intervalMs);
-    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid }));
+    this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid, keys: this.store.size }));
   }
 
   private setChildren(left: PeerSpec | null, right: PeerSpec | null): void {
@@ -304,11 +304,11 @@ export class ComputingNode {
         const isNew = !this.store.has(msg.name);
         this.store.set(msg.name, msg.value);
         this.dictionary.log.append(msg.name, msg.value, isNew);
-        return this.answer(rec, encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, value: msg.value }), true);
+        return this.answer(rec, encode({ kind: 'value', corr: msg.corr, node: this.id, found: true, added: isNew, value: msg.value }), true);
       }
       case 'load': {
         const value = this.store.get(msg.name);
-        const reply = encode({ kind: 'value', corr: msg.corr, node: this.id, found: value !== undefined, value: value ?? 0n });
+        const reply = encode({ kind: 'value', corr: msg.corr, node: this.id, found: value !== undefined, added: false, value: value ?? 0n });
         // With fsync, a load never reports a value the disk could still lose.
         return this.answer(rec, reply, this.awaitingDisk.length > 0 || this.dictionary.log.unsynced);
       }

@@ -76,6 +76,8 @@ export interface NodeSnapshot {
   state: NodeState;
   /** Processes started for it after the first. */
   restarts: number;
+  /** Names in its dictionary: as its process reported at its last hello, plus the new names stored since. */
+  keys: number;
   /** Why it is unavailable, when it is. */
   reason: string | null;
 }

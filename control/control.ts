@@ -186,6 +186,7 @@ export class Control {
         available: node.available,
         state: node.state,
         restarts: node.restarts,
+        keys: node.keys,
         reason: node.available ? null : (this.liveness.whyDown(place.id) ?? node.reason),
       };
     });
@@ -240,6 +241,7 @@ export class Control {
     );
     return reply.then((msg) => {
       if (msg.kind !== 'value') throw nodeUnavailable(id);
+      if (msg.added) this.noteKeyAdded(id);
       return { id, name, found: msg.found, value: msg.value };
     });
   }
@@ -344,6 +346,12 @@ export class Control {
     });
   }
 
+  /** A store made a new name in node `id` (its reply said so). */
+  private noteKeyAdded(id: number): void {
+    const node = this.nodes.get(id);
+    if (node !== undefined) node.keys++;
+  }
+
   private deadline(defaultMs: number, call: CallOptions): number {
     const own = Date.now() + defaultMs;
     return call.deadline === undefined ? own : Math.min(own, call.deadline);
@@ -358,7 +366,7 @@ export class Control {
         if (!this.pending.settle(msg)) this.link.drop(`late ${msg.kind}`);
         return;
       case 'hello':
-        if (!this.supervisor.hello(msg.node, msg.corr)) this.link.drop('stale hello');
+        if (!this.supervisor.hello(msg.node, msg.corr, msg.keys)) this.link.drop('stale hello');
         return;
       case 'fail':
         this.pending.fail(msg.corr, nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));

@@ -62,6 +62,12 @@ export class NodeHandle {
   reason: string | null = null;
   /** Processes started after the first. */
   restarts = 0;
+  /**
+   * Names in its dictionary, for Topology: set by each hello (after a start, a restart from the
+   * log, a relink), then counted up by stores that added a name. A store whose reply is lost
+   * (deadline, crash) is counted at the next hello.
+   */
+  keys = 0;
   readonly policy: RestartPolicy;
   /** Killed by the control because it hung: its exit is expected, its restart is not. */
   hangKilled = false;

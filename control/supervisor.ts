@@ -274,8 +274,8 @@ export class Supervisor {
     }
   }
 
-  /** A hello came up the tree: the node answered link `epoch`. */
-  hello(id: number, epoch: number): boolean {
+  /** A hello came up the tree: the node answered link `epoch`, holding `keys` names. */
+  hello(id: number, epoch: number, keys: number): boolean {
     const node = this.core.nodes.get(id);
     if (node === undefined) return false;
     let answered = false;
@@ -285,6 +285,8 @@ export class Supervisor {
       resolve();
       answered = true;
     }
+    // A stale hello (an older link's) may predate stores already counted: only a current one resets the count.
+    if (answered) node.keys = keys;
     return answered;
   }
 

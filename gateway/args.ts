@@ -11,6 +11,8 @@ export interface GatewayArgs {
   logLevel: LogLevel;
   /** Where to serve Prometheus metrics; off when undefined. */
   metricsListen: string | undefined;
+  /** Where to serve the web view (page and its Connect API); off when undefined. */
+  httpListen: string | undefined;
   maxNodes: number;
   watchBuffer: number;
   /** Paths of the PEM certificate and key; TLS is on when both are set. */
@@ -30,6 +32,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --request-timeout-ms N      how long a command waits for a node's reply (env ARBOR_REQUEST_TIMEOUT_MS, default 2000)
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
   --metrics-listen host:port  serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
+  --http-listen host:port     serve the web view (a page drawing the live tree, with a console) here (env ARBOR_HTTP_LISTEN; off by default; port 0 picks a free port)
   --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES; default sized from this machine: ${DEFAULT_MAX_NODES})
   --pool-size N               spare computing processes kept started ahead, counted against --max-nodes; 0 = none (env ARBOR_POOL_SIZE, default ${DEFAULT_POOL_SIZE})
   --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
@@ -41,7 +44,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --balance avl|off           keep the tree AVL-balanced by live rotations, or the plain search tree (env ARBOR_BALANCE, default avl)
   --help                      show this help
 environment only:
-  ARBOR_TOKEN                 when set, ArborService calls must send "authorization: Bearer <token>"`;
+  ARBOR_TOKEN                 when set, ArborService calls (gRPC and the web view's API) must send "authorization: Bearer <token>"`;
 
 export type ParsedGatewayArgs = { run: GatewayArgs } | { help: true } | { problem: string };
 
@@ -60,6 +63,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'request-timeout-ms': env.ARBOR_REQUEST_TIMEOUT_MS ?? '2000',
     'log-level': env.ARBOR_LOG_LEVEL ?? 'info',
     'metrics-listen': env.ARBOR_METRICS_LISTEN,
+    'http-listen': env.ARBOR_HTTP_LISTEN === '' ? undefined : env.ARBOR_HTTP_LISTEN,
     'max-nodes': env.ARBOR_MAX_NODES ?? String(DEFAULT_MAX_NODES),
     'watch-buffer': String(DEFAULT_WATCH_BUFFER),
     'tls-cert': env.ARBOR_TLS_CERT,
@@ -94,6 +98,8 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!LOG_LEVELS.includes(logLevel)) return { problem: `--log-level ${logLevel}: expected one of ${LOG_LEVELS.join(', ')}` };
   const metricsListen = values['metrics-listen'];
   if (metricsListen !== undefined && !ADDRESS.test(metricsListen)) return { problem: `--metrics-listen ${metricsListen}: expected host:port` };
+  const httpListen = values['http-listen'];
+  if (httpListen !== undefined && !ADDRESS.test(httpListen)) return { problem: `--http-listen ${httpListen}: expected host:port` };
   const maxNodes = positive(values['max-nodes'] as string, '--max-nodes', 100_000);
   if (typeof maxNodes === 'string') return { problem: maxNodes };
   const watchBuffer = positive(values['watch-buffer'] as string, '--watch-buffer', 1_000_000);
@@ -113,7 +119,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const balance = values.balance as string;
   if (balance !== 'avl' && balance !== 'off') return { problem: `--balance ${balance}: expected avl or off` };
   return {
-    run: { listen, requestTimeoutMs, logLevel, metricsListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance, poolSize },
+    run: { listen, requestTimeoutMs, logLevel, metricsListen, httpListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance, poolSize },
   };
 }
 

@@ -8,14 +8,21 @@ import { type ServerInterceptor, ServerInterceptingCall, status } from '@grpc/gr
 
 const GUARDED = '/arbor.v1.ArborService/';
 
-function matches(presented: string | undefined, expected: Buffer): boolean {
+/** Whether `presented` (an authorization header) is exactly `expected`, compared in constant time; the web view's API uses it too. */
+export function matches(presented: string | undefined, expected: Buffer): boolean {
   if (presented === undefined) return false;
   const given = Buffer.from(presented);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The one refusal text, over gRPC and over Connect. */
+export const TOKEN_REFUSED = 'missing or wrong bearer token: send metadata "authorization: Bearer <ARBOR_TOKEN>"';
+
+/** The authorization header value a client must send. */
+export const expectedHeader = (token: string): Buffer => Buffer.from(`Bearer ${token}`);
+
 export function bearerTokenInterceptor(token: string): ServerInterceptor {
-  const expected = Buffer.from(`Bearer ${token}`);
+  const expected = expectedHeader(token);
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start: (next) => {
@@ -28,7 +35,7 @@ export function bearerTokenInterceptor(token: string): ServerInterceptor {
             }
             call.sendStatus({
               code: status.UNAUTHENTICATED,
-              details: 'missing or wrong bearer token: send metadata "authorization: Bearer <ARBOR_TOKEN>"',
+              details: TOKEN_REFUSED,
             });
           },
         });

@@ -98,6 +98,7 @@ export function topology(control: Control): Promise<TopologyResponse> {
       available: n.available,
       state: apiState(n.state),
       restarts: n.restarts,
+      keys: n.keys,
       reason: n.reason ?? '',
     })),
     root: snapshot.root ?? undefined,

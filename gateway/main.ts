@@ -2,7 +2,8 @@
  * @module arbor-gateway: the control core behind a gRPC server.
  *
  * Its first stdout line is `arbor-gateway listening on <host>:<port>` (scripts and tests wait
- * for it); logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
+ * for it); with --http-listen a later one is `arbor-gateway web view on http://<host>:<port>/`;
+ * logs go to stderr. SIGTERM or SIGINT: stop accepting calls, let calls in flight
  * finish (bounded), stop every computing process, exit 0.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { Control, createLogger, DataDirError } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
+import { serveWeb, type WebServer } from './web-server.js';
 
 const DRAIN_MS = 5000;
 
@@ -67,6 +69,23 @@ try {
 if (!isLoopback(args.listen) && tls === undefined) {
   log.warn({ listen: args.listen }, 'listening beyond this machine without TLS: anyone who can reach it can drive the tree');
 }
+// The web port is bound before the first stdout line, so a port in use fails the start (exit 2)
+// before anything that waits for "listening" believes the gateway is up.
+let webServer: WebServer | undefined;
+if (args.httpListen !== undefined) {
+  try {
+    webServer = await serveWeb(served.ctx, args.httpListen, { token, tls });
+  } catch (error) {
+    process.stderr.write(`arbor-gateway: cannot listen on ${args.httpListen} (--http-listen): ${error instanceof Error ? error.message : String(error)}\n`);
+    await shutdown(served, DRAIN_MS);
+    await control.close();
+    process.exit(2);
+  }
+  if (!isLoopback(args.httpListen) && tls === undefined) {
+    log.warn({ httpListen: args.httpListen }, 'web view served beyond this machine without TLS: anyone who can reach it can drive the tree');
+  }
+}
+
 const { host } = splitHostPort(args.listen);
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
 control.startPool();
@@ -79,14 +98,21 @@ const metricsServer =
 if (metricsServer !== undefined) {
   process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
 }
+if (webServer !== undefined) {
+  const scheme = tls === undefined ? 'http' : 'https';
+  process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen as string).host}:${webServer.port}/\n`);
+}
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // The web port takes no new connections either; its calls in flight drain with the gRPC ones.
+  webServer?.server.close();
   await shutdown(served, DRAIN_MS);
   metricsServer?.server.close();
+  webServer?.close();
   await control.close();
   log.info('stopped');
   log.flush();

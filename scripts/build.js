@@ -1,5 +1,5 @@
 // `npm run build` (run by `npm install`, `npm start`, `npm test`, `npm run bench`): generate the
-// API code, compile, write the descriptor sets, bundle; each step only when its inputs changed
+// API code, compile, write the descriptor sets, bundle the programs and the web view; each step only when its inputs changed
 // (when-changed.js), in one process (a nested `npm run` costs a third of a second each).
 import { whenChanged } from './when-changed.js';
 
@@ -8,7 +8,10 @@ const COMPILED = ['dist/proto', 'dist/gateway', 'dist/control', 'dist/computing'
 
 whenChanged(
   'generate',
-  { inputs: ['proto/arbor', 'buf.yaml', 'buf.gen.yaml', 'node_modules/ts-proto/package.json'], outputs: ['proto/gen/arbor/v1/arbor.ts'] },
+  {
+    inputs: ['proto/arbor', 'buf.yaml', 'buf.gen.yaml', 'node_modules/ts-proto/package.json', 'node_modules/@bufbuild/protoc-gen-es/package.json'],
+    outputs: ['proto/gen/arbor/v1/arbor.ts', 'proto/gen-es/arbor/v1/arbor_pb.ts'],
+  },
   'buf generate',
 );
 whenChanged('compile', { inputs: SOURCES, outputs: ['dist/gateway/main.js', 'dist/clients/main.js'] }, 'tsc -p tsconfig.build.json');
@@ -21,4 +24,9 @@ whenChanged(
   'bundle',
   { inputs: [...COMPILED, 'scripts/bundle.js', 'package-lock.json'], outputs: ['dist/bundle/gateway.js', 'dist/bundle/arbor.js', 'dist/bundle/start.js', 'dist/computing/bundle/main.js'], skip: /\.map$|^bundle$/ },
   'node scripts/bundle.js',
+);
+whenChanged(
+  'web',
+  { inputs: ['clients', 'proto', 'package-lock.json', 'package.json'], outputs: ['dist/web/app.js', 'dist/web/index.html'] },
+  'npm run --silent bundle:web',
 );

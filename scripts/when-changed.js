@@ -20,7 +20,7 @@ function files(path, skip) {
 }
 
 /**
- * Runs `command` (through the shell, so node_modules/.bin on npm's PATH is found) unless the
+ * Runs `command` (through the shell, with node_modules/.bin on the PATH) unless the
  * stamp `name` matches `inputs` and every one of `outputs` exists. Exits the process with the
  * command's status when it fails.
  */
@@ -30,7 +30,9 @@ export function whenChanged(name, { inputs, outputs, skip = /\.map$/ }, command)
   const digest = hash.digest('hex');
   const stamp = join('dist', '.stamps', `${name}.sha256`);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && outputs.every((path) => existsSync(path))) return false;
-  const run = spawnSync(command, { shell: true, stdio: 'inherit' });
+  // node_modules/.bin first, as npm puts it, so `node scripts/build.js` works outside npm too.
+  const path = `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
+  const run = spawnSync(command, { shell: true, stdio: 'inherit', env: { ...process.env, PATH: path } });
   if (run.status !== 0) {
     process.stderr.write(`build: ${name} failed (${command})\n`);
     process.exit(run.status ?? 1);

@@ -22,7 +22,7 @@ function garbage(): (Buffer | Buffer[])[] {
     [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')], // wrong frame count
     unknownKind,
     badLength,
-    encode({ kind: 'value', corr: 77, node: 8, found: true, value: 1n }), // a reply from a stranger
+    encode({ kind: 'value', corr: 77, node: 8, found: true, added: false, value: 1n }), // a reply from a stranger
     Buffer.alloc(0),
   ];
 }

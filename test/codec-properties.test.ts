@@ -18,8 +18,8 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant('load' as const), corr, node, name }),
   fc.record({ kind: fc.constant('ping' as const), corr, node }),
   fc.record({ kind: fc.constant('pong' as const), corr, node }),
-  fc.record({ kind: fc.constant('hello' as const), corr, node, pid: int32 }),
-  fc.record({ kind: fc.constant('value' as const), corr, node, found: fc.boolean(), value: int64 }),
+  fc.record({ kind: fc.constant('hello' as const), corr, node, pid: int32, keys: fc.nat() }),
+  fc.record({ kind: fc.constant('value' as const), corr, node, found: fc.boolean(), added: fc.boolean(), value: int64 }),
   fc.record({ kind: fc.constant('fail' as const), corr, node, reason: fc.constantFrom(FailReason.NoRoute, FailReason.Undeliverable) }),
   fc.record({ kind: fc.constant('heartbeat' as const), corr, node, down: fc.array(node, { maxLength: 300 }) }),
 );

@@ -117,7 +117,7 @@ describe('ReplyWaves', () => {
 
   it('passes on a reply no wave waits for (a hello, a late answer)', () => {
     const { waves, released } = setup();
-    waves.fromBelow(encode({ kind: 'hello', corr: 42, node: 5, pid: 1 }));
+    waves.fromBelow(encode({ kind: 'hello', corr: 42, node: 5, pid: 1, keys: 0 }));
     expect(released).toEqual([[42]]);
   });
 

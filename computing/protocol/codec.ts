@@ -24,9 +24,15 @@ export const Kind = {
   Load: 2,
   /** control → node: answer if alive. No body. */
   Ping: 3,
-  /** node → parent, relayed up to the control: "I am connected here" (answers a link). Body: i32 pid. */
+  /**
+   * node → parent, relayed up to the control: "I am connected here" (answers a link). Body: i32
+   * pid, u32 keys (the names its dictionary holds then, for Topology's count).
+   */
   Hello: 4,
-  /** node → control: result of a store or load. Body: u8 found, i64 value. */
+  /**
+   * node → control: result of a store or load. Body: u8 flags (bit 0 found; bit 1 added: the
+   * store made a new name, so the control's key count stays current without asking), i64 value.
+   */
   Value: 5,
   /** node → control: answer to a ping. No body. */
   Pong: 6,
@@ -52,8 +58,8 @@ export type Message =
   | { kind: 'store'; corr: number; node: number; name: string; value: bigint }
   | { kind: 'load'; corr: number; node: number; name: string }
   | { kind: 'ping'; corr: number; node: number }
-  | { kind: 'hello'; corr: number; node: number; pid: number }
-  | { kind: 'value'; corr: number; node: number; found: boolean; value: bigint }
+  | { kind: 'hello'; corr: number; node: number; pid: number; keys: number }
+  | { kind: 'value'; corr: number; node: number; found: boolean; added: boolean; value: bigint }
   | { kind: 'pong'; corr: number; node: number }
   | { kind: 'fail'; corr: number; node: number; reason: FailReason }
   | { kind: 'heartbeat'; corr: number; node: number; down: number[] };
@@ -99,13 +105,14 @@ export function encode(msg: Message): Buffer {
     case 'pong':
       return record(Kind.Pong, corr, node, 0);
     case 'hello': {
-      const buf = record(Kind.Hello, corr, node, 4);
+      const buf = record(Kind.Hello, corr, node, 8);
       buf.writeInt32LE(msg.pid, HEADER_BYTES);
+      buf.writeUInt32LE(msg.keys >>> 0, HEADER_BYTES + 4);
       return buf;
     }
     case 'value': {
       const buf = record(Kind.Value, corr, node, 9);
-      buf.writeUInt8(msg.found ? 1 : 0, HEADER_BYTES);
+      buf.writeUInt8((msg.found ? 1 : 0) | (msg.added ? 2 : 0), HEADER_BYTES);
       buf.writeBigInt64LE(msg.value, HEADER_BYTES + 1);
       return buf;
     }
@@ -187,13 +194,13 @@ export function decode(rec: Buffer): Message | ProtocolError {
     case Kind.Pong:
       return expectBody(rec, 0, 'pong') ?? { kind: 'pong', corr, node };
     case Kind.Hello:
-      return expectBody(rec, 4, 'hello') ?? { kind: 'hello', corr, node, pid: rec.readInt32LE(HEADER_BYTES) };
+      return expectBody(rec, 8, 'hello') ?? { kind: 'hello', corr, node, pid: rec.readInt32LE(HEADER_BYTES), keys: rec.readUInt32LE(HEADER_BYTES + 4) };
     case Kind.Value: {
       const bad = expectBody(rec, 9, 'value');
       if (bad) return bad;
-      const found = rec[HEADER_BYTES] as number;
-      if (found > 1) return new ProtocolError('bad-body', `found flag ${found}`);
-      return { kind: 'value', corr, node, found: found === 1, value: rec.readBigInt64LE(HEADER_BYTES + 1) };
+      const flags = rec[HEADER_BYTES] as number;
+      if (flags > 3) return new ProtocolError('bad-body', `value flags ${flags}`);
+      return { kind: 'value', corr, node, found: (flags & 1) === 1, added: (flags & 2) === 2, value: rec.readBigInt64LE(HEADER_BYTES + 1) };
     }
     case Kind.Fail: {
       const bad = expectBody(rec, 1, 'fail');

@@ -1,0 +1,80 @@
+/**
+ * @module One Watch subscriber, whatever the transport: grpc-js (`watch.ts`) and Connect
+ * (`connect-service.ts`) both stream events through a feed, so the rules live here once.
+ *
+ * A slow subscriber never slows the core: each feed has a bounded queue, and one that falls
+ * `watchBuffer` events behind is ended with RESOURCE_EXHAUSTED while the others continue. At most
+ * MAX_WATCHERS feeds are open at once. Shutdown (`ctx.streams.closeAll()`) ends every feed.
+ */
+import { status } from '@grpc/grpc-js';
+import type { NodeEvent } from '../control/index.js';
+import type { GatewayContext } from './context.js';
+import { MAX_WATCHERS } from './limits.js';
+
+/** Why a feed ended: shutdown (no problem) or a limit, as a gRPC code and message. */
+export interface FeedEnd {
+  problem?: { code: status; details: string };
+}
+
+/** Where a feed delivers: the transport's side of one stream. */
+export interface FeedSink {
+  /** Delivers one event; returns false when the sink is full (the feed waits for `resume()`). */
+  write(event: NodeEvent): boolean;
+  /** The feed is over; called once, never from inside the core's event dispatch. */
+  end(how: FeedEnd): void;
+}
+
+export interface WatchFeed {
+  /** The sink has room again: deliver what is queued. */
+  resume: () => void;
+  /** The subscriber went away (cancelled, closed): stop, without calling `end`. */
+  close: () => void;
+}
+
+/** Opens a feed into `sink`, or says why not (too many subscribers). */
+export function openWatchFeed(ctx: GatewayContext, sink: FeedSink): WatchFeed | { refused: { code: status; details: string } } {
+  const { control, streams, watchBuffer, load } = ctx;
+  if (load.watchers >= MAX_WATCHERS) {
+    return { refused: { code: status.RESOURCE_EXHAUSTED, details: `too many Watch subscribers (${MAX_WATCHERS})` } };
+  }
+  load.watchers++;
+  const queue: NodeEvent[] = [];
+  let blocked = false;
+  let done = false;
+
+  const flush = (): void => {
+    while (!blocked && !done && queue.length > 0) blocked = !sink.write(queue.shift() as NodeEvent);
+  };
+
+  const close = (): void => {
+    if (done) return;
+    done = true;
+    load.watchers--;
+    unsubscribe();
+    unregister();
+  };
+
+  const unsubscribe = control.subscribe((event) => {
+    if (done) return;
+    if (queue.length >= watchBuffer) {
+      close();
+      // Not from inside the core's event dispatch: ending a stream runs transport code.
+      setImmediate(() => sink.end({ problem: { code: status.RESOURCE_EXHAUSTED, details: `subscriber fell ${watchBuffer} events behind` } }));
+      return;
+    }
+    queue.push(event);
+    flush();
+  });
+  const unregister = streams.add(() => {
+    close();
+    sink.end({});
+  });
+
+  return {
+    resume: () => {
+      blocked = false;
+      flush();
+    },
+    close,
+  };
+}
