@@ -71,6 +71,9 @@ export class NodeHandle {
    */
   endpoint: string | null = null;
   generation = 0;
+  /** The host it runs on (the gateway's own: `local`, or its --name), and its tcp endpoint for children on other hosts. */
+  host = 'local';
+  tcpEndpoint: string | null = null;
 
   constructor(
     readonly id: number,

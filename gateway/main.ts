@@ -6,7 +6,7 @@
  * finish (bounded), stop every computing process, exit 0.
  */
 import { readFileSync } from 'node:fs';
-import { Control, createLogger, DataDirError } from '../control/index.js';
+import { type ClusterKeys, ClusterSecretError, Control, createLogger, DataDirError, loadClusterSecret } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
@@ -34,6 +34,16 @@ try {
 }
 const token = process.env.ARBOR_TOKEN === undefined || process.env.ARBOR_TOKEN === '' ? undefined : process.env.ARBOR_TOKEN;
 
+let keys: ClusterKeys | undefined;
+try {
+  // Created when missing (0600); the same file goes to every agent host. Its content is never logged.
+  if (args.clusterListen !== undefined && args.clusterSecret !== undefined) keys = loadClusterSecret(args.clusterSecret, true, (message) => log.warn(message));
+} catch (error) {
+  if (!(error instanceof ClusterSecretError)) throw error;
+  process.stderr.write(`arbor-gateway: --cluster-secret: ${error.message}\n`);
+  process.exit(2);
+}
+
 let control: Control;
 try {
   // With a data dir that holds a tree, this brings every node back before we listen.
@@ -47,6 +57,9 @@ try {
     fsync: args.fsync,
     balance: args.balance,
     poolSize: args.poolSize,
+    hostName: args.name,
+    placement: args.placement,
+    ...(args.clusterListen !== undefined && keys !== undefined && { cluster: { listen: args.clusterListen, keys } }),
   });
 } catch (error) {
   if (!(error instanceof DataDirError)) throw error;
@@ -69,6 +82,8 @@ if (!isLoopback(args.listen) && tls === undefined) {
 }
 const { host } = splitHostPort(args.listen);
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+// Other hosts: a second line names where agents join (the real port when 0 was asked for).
+if (control.clusterAddress !== undefined) process.stdout.write(`arbor-gateway cluster on ${control.clusterAddress}\n`);
 control.startPool();
 log.info({ address: `${host}:${served.port}` }, 'serving');
 

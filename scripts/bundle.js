@@ -18,7 +18,7 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 // Bundled CommonJS packages (grpc-js) call require() for Node's modules: give the ES module one.
 const programs = {
   ...common,
-  entryPoints: { gateway: 'dist/gateway/main.js', arbor: 'dist/clients/main.js', start: 'dist/clients/start.js' },
+  entryPoints: { gateway: 'dist/gateway/main.js', arbor: 'dist/clients/main.js', start: 'dist/clients/start.js', agent: 'dist/agent/main.js' },
   outdir: 'dist/bundle',
   external: ['zeromq', '@grpc/proto-loader'],
   banner: { js: "import { createRequire as __arborCreateRequire } from 'node:module'; const require = __arborCreateRequire(import.meta.url);" },
