@@ -85,9 +85,10 @@ function parseCreate(all: string[]): ParsedLine {
   // `on <host>` (other hosts) ends the line: `create 20 on b`, `create 20 8 on b`.
   let args = all;
   let host: string | undefined;
-  if (all.length >= 2 && all[all.length - 2] === 'on') {
-    host = all[all.length - 1] as string;
-    if (!HOST_NAME.test(host)) return invalid(`host ${JSON.stringify(host.slice(0, 80))}: expected a host name (letters, digits, . _ -; at most 63)`);
+  const last = all[all.length - 1];
+  if (all.length >= 2 && all[all.length - 2] === 'on' && last !== undefined) {
+    if (!HOST_NAME.test(last)) return invalid(`host ${JSON.stringify(last.slice(0, 80))}: expected a host name (letters, digits, . _ -; at most 63)`);
+    host = last;
     args = all.slice(0, -2);
   }
   const [idText, parentText] = args;

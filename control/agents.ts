@@ -113,8 +113,8 @@ export class Agents {
 
   /** Listens for agents at `listen` (host:port). */
   static async open(listen: string, keys: ClusterKeys, log: Logger, onChange: (host: Host) => void): Promise<Agents> {
-    let self: Agents | undefined;
-    await startZapHandler(keys, (refusal) => self?.refused(refusal.address, refusal.reason) ?? log.warn({ address: refusal.address, reason: refusal.reason }, 'refused a cluster handshake'));
+    const box: { self?: Agents } = {};
+    await startZapHandler(keys, (refusal) => box.self?.refused(refusal.address, refusal.reason) ?? log.warn({ address: refusal.address, reason: refusal.reason }, 'refused a cluster handshake'));
     const router = new zmq.Router({
       linger: 0,
       mandatory: true,
@@ -128,7 +128,8 @@ export class Agents {
     // ROUTER_NOTIFY (as the data links; see sockets.ts): a disconnect is an empty message.
     (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(97, 2);
     await router.bind(`tcp://${listen}`);
-    self = new Agents(router, router.lastEndpoint ?? `tcp://${listen}`, log, onChange);
+    const self = new Agents(router, router.lastEndpoint ?? `tcp://${listen}`, log, onChange);
+    box.self = self;
     return self;
   }
 
