@@ -127,6 +127,9 @@ class Agent {
     private readonly entry: string,
   ) {
     this.dealer = new zmq.Dealer({
+      // One routing id for this agent process's life: what it sent while the link was down
+      // (a process's exit) arrives after a reconnect as ours, before the join says so again.
+      routingId: `${args.name}:${this.boot}`,
       linger: 0,
       sendHighWaterMark: 100_000,
       reconnectInterval: 100,
@@ -171,6 +174,8 @@ class Agent {
         case 'signal':
           this.procs.get(msg.proc)?.signal(msg.signal);
           break;
+        case 'probe':
+          break;
       }
     }
   }
@@ -213,8 +218,11 @@ class Agent {
         if (event.type === 'disconnect' && this.joined && this.orphanTimer === null && !this.stopping) {
           log('warn', 'lost the gateway; nodes keep running for the orphan grace', { orphanGraceMs: this.args.orphanGraceMs });
           this.orphanTimer = setTimeout(() => {
+            // The nodes stop; the agent stays and keeps trying: when the gateway is back it hears
+            // of their exits and restarts them here from their logs.
             log('error', 'the gateway stayed away for the orphan grace: stopping the nodes', { orphanGraceMs: this.args.orphanGraceMs });
-            void this.stop(1);
+            this.orphanTimer = null;
+            for (const child of this.procs.values()) void child.stop(2000);
           }, this.args.orphanGraceMs);
         } else if (event.type === 'handshake' && this.joined) {
           // libzmq reconnected: say who we are again (the gateway maps the new connection to us).

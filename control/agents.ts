@@ -119,6 +119,8 @@ export class Agents {
       linger: 0,
       mandatory: true,
       sendTimeout: 0,
+      // An agent keeps its routing id across reconnections: its new connection replaces the old one.
+      handover: true,
       heartbeatInterval: AGENT_LINK_HEARTBEAT_MS,
       heartbeatTimeout: AGENT_LINK_TIMEOUT_MS,
       heartbeatTimeToLive: AGENT_LINK_TIMEOUT_MS,
@@ -199,6 +201,11 @@ export class Agents {
   private handle(rid: Buffer, msg: FromAgent): void {
     if (msg.t === 'join') return this.joined(rid, msg);
     const host = this.hostOf(rid);
+    if (host !== undefined && !host.connected) {
+      // Back (its join follows): what it queued while away comes first.
+      host.connected = true;
+      this.onChange(host);
+    }
     const backend = this.procs.get(msg.proc);
     if (host === undefined || backend === undefined || backend.host !== host) return;
     if (msg.t === 'spawned') backend.pid = msg.pid;
@@ -235,8 +242,19 @@ export class Agents {
   private disconnected(rid: Buffer): void {
     const host = this.hostOf(rid);
     if (host === undefined || !host.connected) return;
-    host.connected = false;
-    this.log.warn({ host: host.name }, 'lost the agent of a host (its nodes may keep running)');
-    this.onChange(host);
+    // The agent keeps its routing id, so this may be its old connection handed over to a new one:
+    // a send (mandatory) to the id succeeds only while some connection has it.
+    const probe = agentFrame({ t: 'probe' });
+    this.sending = this.sending
+      .then(() => this.router.send([rid, probe]))
+      .then(
+        () => undefined,
+        () => {
+          if (!host.connected || host.rid?.equals(rid) !== true) return;
+          host.connected = false;
+          this.log.warn({ host: host.name }, 'lost the agent of a host (its nodes may keep running)');
+          this.onChange(host);
+        },
+      );
   }
 }

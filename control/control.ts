@@ -275,6 +275,7 @@ export class Control {
   }
 
   private hostChanged(host: Host): void {
+    for (const node of this.nodes.values()) if (node.host === host.name) node.hostLost = !host.connected;
     this.supervisor.hostChanged(host);
     this.reassess();
   }

@@ -330,7 +330,8 @@ export class Supervisor {
   private watchHangs(): void {
     if (this.options.hangRestartMs === 0) return;
     for (const node of this.core.nodes.values()) {
-      const silent = node.state === 'running' && this.core.liveness.ownDown(node)?.cause === 'silence';
+      // Not one whose host is away: the agent cannot be asked to kill it, and it is not hung.
+      const silent = node.state === 'running' && !node.hostLost && this.core.liveness.ownDown(node)?.cause === 'silence';
       if (!silent) this.clearHang(node.id);
       else if (!this.hangTimers.has(node.id)) {
         const timer = setTimeout(() => this.hung(node), this.options.hangRestartMs);

@@ -88,18 +88,17 @@ function makeNamespace(): { ns: string; hostLink: string; gwIp: string; agentIp:
   return { ns, hostLink, gwIp, agentIp };
 }
 
-async function twoHosts(gatewayArgs: string[] = []): Promise<TwoHosts> {
-  const { ns, hostLink, gwIp, agentIp } = makeNamespace();
-  const dir = mkdtempSync(join(tmpdir(), 'arbor-hosts-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  const secretPath = join(dir, 'cluster.secret');
-  const gateway = await startGateway(['--cluster-listen', `${gwIp}:0`, '--cluster-secret', secretPath, '--log-level', 'debug', ...gatewayArgs]);
-  await expect.poll(() => gateway.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')), { timeout: 5000 }).toBeDefined();
-  const cluster = (gateway.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')) as string).replace('arbor-gateway cluster on ', '');
+interface StartedAgent {
+  agent: SupervisedProcess;
+  stderr: () => string;
+}
+
+/** Starts an agent named b in namespace `ns`; stopped (and its nodes killed) when the test ends. */
+async function startAgent(ns: string, cluster: string, secretPath: string, dataDir: string, extra: string[] = []): Promise<StartedAgent> {
   // `ip netns exec` execs node itself: the agent's pid is this process's child.
   const agent = SupervisedProcess.spawn(
     'ip',
-    ['netns', 'exec', ns, process.execPath, AGENT_MAIN, '--join', cluster, '--cluster-secret', secretPath, '--name', 'b', '--data-dir', join(dir, 'agent-b')],
+    ['netns', 'exec', ns, process.execPath, AGENT_MAIN, '--join', cluster, '--cluster-secret', secretPath, '--name', 'b', '--data-dir', dataDir, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
@@ -113,7 +112,19 @@ async function twoHosts(gatewayArgs: string[] = []): Promise<TwoHosts> {
     throw new Error(`${(error as Error).message}; stderr: ${err}`);
   });
   expect(first).toBe(`arbor-agent b joined ${cluster}`);
-  return { gateway, ns, cluster, secretPath, gwIp, agentIp, hostLink, agent, agentStderr: () => err };
+  return { agent, stderr: () => err };
+}
+
+async function twoHosts(gatewayArgs: string[] = [], agentArgs: string[] = []): Promise<TwoHosts & { dir: string }> {
+  const { ns, hostLink, gwIp, agentIp } = makeNamespace();
+  const dir = mkdtempSync(join(tmpdir(), 'arbor-hosts-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const secretPath = join(dir, 'cluster.secret');
+  const gateway = await startGateway(['--cluster-listen', `${gwIp}:0`, '--cluster-secret', secretPath, '--log-level', 'debug', ...gatewayArgs]);
+  await expect.poll(() => gateway.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')), { timeout: 5000 }).toBeDefined();
+  const cluster = (gateway.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')) as string).replace('arbor-gateway cluster on ', '');
+  const { agent, stderr } = await startAgent(ns, cluster, secretPath, join(dir, 'agent-b'), agentArgs);
+  return { gateway, ns, cluster, secretPath, gwIp, agentIp, hostLink, agent, agentStderr: stderr, dir };
 }
 
 describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_000 }, () => {
@@ -245,6 +256,49 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect(nodes.length).toBe(2);
     agent.signal('SIGKILL');
     await expect.poll(() => nodes.filter(isAlive), { timeout: 5000, interval: 50 }).toEqual([]);
+  });
+
+  it('a new agent of the same name restarts the nodes of a killed one there, from their logs', async () => {
+    const { gateway, agent, ns, cluster, secretPath, dir } = await twoHosts();
+    const client = gateway.client();
+    const api = rpc(client);
+    await api.create({ id: 8 });
+    const before = await api.create({ id: 20, host: 'b' });
+    await api.exec({ id: 20, name: 'X', value: 42n });
+    const nodes = childrenOf(agent.pid);
+    const events = new EventLog(client);
+    agent.signal('SIGKILL');
+    await expect.poll(() => nodes.filter(isAlive), { timeout: 5000, interval: 50 }).toEqual([]);
+    // Down, and it stays down while b has no agent: its data is there.
+    await events.next('unavailable', 20, 0, 10_000);
+    expect((await api.topology()).nodes.find((n) => n.id === 20)?.available).toBe(false);
+    const since = performance.now();
+    const again = await startAgent(ns, cluster, secretPath, join(dir, 'agent-b'));
+    const restarted = await events.next('restarted', 20, since, 15_000);
+    expect(restarted.pid).not.toBe(before.pid);
+    expect(childrenOf(again.agent.pid)).toContain(restarted.pid);
+    await events.next('available', 20, since, 15_000);
+    expect((await api.exec({ id: 20, name: 'X' })).value.toString()).toBe('42');
+  });
+
+  it('after the orphan grace the agent stops its nodes; when the gateway is back they restart there from their logs', async () => {
+    const { gateway, agent, hostLink } = await twoHosts([], ['--orphan-grace-ms', '500']);
+    const client = gateway.client();
+    const api = rpc(client);
+    await api.create({ id: 8 });
+    const before = await api.create({ id: 20, host: 'b' });
+    await api.exec({ id: 20, name: 'X', value: 5n });
+    const events = new EventLog(client);
+    ip('link', 'set', hostLink, 'down');
+    // The link's heartbeats cut it after 2 s; 0.5 s later the agent stops its nodes (it stays).
+    await expect.poll(() => isAlive(before.pid), { timeout: 8000, interval: 50 }).toBe(false);
+    expect(isAlive(agent.pid)).toBe(true);
+    const heal = performance.now();
+    ip('link', 'set', hostLink, 'up');
+    const restarted = await events.next('restarted', 20, heal, 15_000);
+    expect(restarted.pid).not.toBe(before.pid);
+    await events.next('available', 20, heal, 15_000);
+    expect((await api.exec({ id: 20, name: 'X' })).value.toString()).toBe('5');
   });
 });
 

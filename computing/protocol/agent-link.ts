@@ -25,7 +25,9 @@ export type ToAgent =
   | { t: 'spawn'; proc: number }
   /** One line for process `proc`'s stdin (its control channel). */
   | { t: 'in'; proc: number; line: string }
-  | { t: 'signal'; proc: number; signal: 'SIGTERM' | 'SIGKILL' };
+  | { t: 'signal'; proc: number; signal: 'SIGTERM' | 'SIGKILL' }
+  /** Nothing to do: the control checks whether the agent's routing id is still connected. */
+  | { t: 'probe' };
 
 /** Host names: what `create ... on <host>` accepts. */
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -81,6 +83,8 @@ export function parseToAgent(frame: Buffer): ToAgent | string {
       return isProc(m.proc) ? { t: 'spawn', proc: m.proc } : 'spawn: expected proc';
     case 'in':
       return isProc(m.proc) && isLine(m.line) ? { t: 'in', proc: m.proc, line: m.line } : 'in: expected proc, line';
+    case 'probe':
+      return { t: 'probe' };
     case 'signal':
       return isProc(m.proc) && (m.signal === 'SIGTERM' || m.signal === 'SIGKILL') ? { t: 'signal', proc: m.proc, signal: m.signal } : 'signal: expected proc, SIGTERM|SIGKILL';
     default:
