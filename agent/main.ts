@@ -118,6 +118,8 @@ class Agent {
   private orphanTimer: NodeJS.Timeout | null = null;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
+  /** The gateway process we joined (its boot id). */
+  private gateway: string | undefined;
 
   constructor(
     private readonly args: AgentArgs,
@@ -156,6 +158,15 @@ class Agent {
       switch (msg.t) {
         case 'welcome':
           this.clearOrphanTimer();
+          if (this.gateway !== undefined && this.gateway !== msg.gateway) {
+            // Another gateway process: the nodes we run were the old one's, and it restarts them from
+            // their logs. Stop them first, so two processes never write one log.
+            log('warn', 'a new gateway: stopping the nodes of the previous one', { nodes: this.procs.size });
+            const old = [...this.procs.values()];
+            this.procs.clear();
+            await Promise.all(old.map((p) => p.stop(2000)));
+          }
+          this.gateway = msg.gateway;
           if (!this.joined) process.stdout.write(`arbor-agent ${this.args.name} joined ${this.args.join}\n`);
           else log('info', 'joined the gateway again', { join: this.args.join });
           this.joined = true;
@@ -192,9 +203,12 @@ class Agent {
     const child = SupervisedProcess.spawn(process.execPath, [this.entry], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.procs.set(proc, child);
     this.send({ t: 'spawned', proc, pid: child.pid });
-    if (child.child.stdout) eachLine(child.child.stdout, (line) => this.send({ t: 'out', proc, line }));
-    if (child.child.stderr) eachLine(child.child.stderr, (line) => this.send({ t: 'err', proc, line }));
+    const current = (): boolean => this.procs.get(proc) === child;
+    if (child.child.stdout) eachLine(child.child.stdout, (line) => (current() ? this.send({ t: 'out', proc, line }) : undefined));
+    if (child.child.stderr) eachLine(child.child.stderr, (line) => (current() ? this.send({ t: 'err', proc, line }) : undefined));
     void child.exited.then((exit) => {
+      // Only the gateway that asked for it hears of its exit (process numbers are per gateway).
+      if (this.procs.get(proc) !== child) return;
       this.procs.delete(proc);
       this.send({ t: 'exit', proc, code: exit.code, signal: exit.signal });
     });

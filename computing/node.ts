@@ -170,8 +170,8 @@ export class ComputingNode {
     this.parentEndpoint = endpoint;
     setForNextConnections(this.uplink, {
       routingId: uplinkRoutingId(this.id, process.pid, this.generation++),
-      // A parent on another host: a CURVE client of the cluster (its keys); same host: plain ipc.
-      ...(endpoint.startsWith('tcp://') && this.curve !== undefined ? curveClientOptions(this.curve) : { curveServer: false }),
+      // Other hosts: a parent elsewhere is reached as a CURVE client of the cluster; on this host, plain ipc.
+      ...(this.curve !== undefined && (endpoint.startsWith('tcp://') ? curveClientOptions(this.curve) : { curveServer: false })),
     });
     this.uplink.connect(endpoint);
   }

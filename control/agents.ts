@@ -9,6 +9,7 @@
  * boot id means the agent process was replaced, so every process of the old one is gone (they
  * exit with their agent) and is reported exited, which restarts its node there from its log.
  */
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
 import {
@@ -97,6 +98,8 @@ export class Agents {
   readonly hosts = new Map<string, Host>();
   private readonly procs = new Map<number, RemoteBackend>();
   private nextProc = 1;
+  /** New for every gateway process: an agent that sees another one stops what the old one asked for. */
+  private readonly boot = randomBytes(8).toString('hex');
   private sending: Promise<void> = Promise.resolve();
   private readonly reading: Promise<void>;
   /** Refused handshakes by address: logged once a minute each, never with any key. */
@@ -234,7 +237,7 @@ export class Agents {
     host.rid = rid;
     host.connected = true;
     this.hosts.set(msg.name, host);
-    this.sendTo(host, { t: 'welcome', name: msg.name });
+    this.sendTo(host, { t: 'welcome', name: msg.name, gateway: this.boot });
     this.log.info({ host: msg.name, advertise: msg.advertise, agentPid: msg.pid }, known === undefined ? 'a host joined' : 'a host joined again');
     this.onChange(host);
   }

@@ -160,7 +160,7 @@ export class Control {
     }
     if (saved !== undefined && saved.nodes.length > 0) {
       await waitForOldProcesses(saved, control.log);
-      control.supervisor.restore();
+      control.supervisor.restore(new Map(saved.nodes.filter((n) => n.host !== undefined).map((n) => [n.id, n.host as string])));
       await control.settled(2 * control.startTimeoutMs);
     }
     return control;
@@ -441,7 +441,8 @@ export class Control {
     this.supervisor.afterReassess();
     this.supervisor.attachWaiting();
     this.dispatch.wake();
-    if (this.settledWaiter !== undefined && [...this.nodes.values()].every((n) => n.available || n.state === 'failed' || n.state === 'exited')) {
+    // Nodes of other hosts come back when their agent joins again: the gateway does not wait for them to listen.
+    if (this.settledWaiter !== undefined && [...this.nodes.values()].every((n) => n.available || n.state === 'failed' || n.state === 'exited' || n.host !== this.hostName)) {
       const done = this.settledWaiter;
       this.settledWaiter = undefined;
       done();
@@ -468,7 +469,12 @@ export class Control {
         nodes: this.shape
           .preorder()
           .filter((place) => kept(place.id) !== null)
-          .map((place) => ({ ...place, left: kept(place.left), right: kept(place.right), pid: this.nodes.get(place.id)?.pid ?? null })),
+          .map((place) => {
+            const node = this.nodes.get(place.id);
+            // A node on another host: its pid is that host's (not waited for here), and it restarts there.
+            const remote = node !== undefined && node.host !== this.hostName;
+            return { ...place, left: kept(place.left), right: kept(place.right), pid: remote ? null : (node?.pid ?? null), ...(remote && { host: node.host }) };
+          }),
       });
     } catch (error) {
       this.log.error({ err: error }, 'cannot save the tree in the data dir');

@@ -224,9 +224,11 @@ export class Supervisor {
   }
 
   /** Starts every node of a saved tree from its log (a gateway started again on its data dir). */
-  restore(): void {
+  restore(hosts: ReadonlyMap<number, string> = new Map()): void {
     for (const place of this.core.shape.preorder()) {
       const node = new NodeHandle(place.id, 'restarting', this.core.log);
+      node.host = hosts.get(place.id) ?? this.options.hostName;
+      node.hostLost = node.host !== this.options.hostName;
       node.reason = 'restoring from the data dir';
       this.core.nodes.set(place.id, node);
       void this.restartLoop(node, true);

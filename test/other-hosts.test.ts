@@ -175,6 +175,29 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect(agentStderr()).not.toContain(secretKey);
   });
 
+  it('--placement spread puts each create on the host with the fewest nodes; a new heartbeat interval moves the links between hosts too', async () => {
+    const { gateway } = await twoHosts(['--placement', 'spread']);
+    const api = rpc(gateway.client());
+    for (const id of [8, 20, 30, 25]) await api.create({ id });
+    const hosts = Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.host]));
+    expect(hosts).toEqual({ 8: 'local', 20: 'b', 30: 'local', 25: 'b' });
+    for (const id of [8, 20, 30, 25]) await api.exec({ id, name: 'V', value: BigInt(id) });
+    const pids = Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.pid]));
+    // Every link moves to new endpoints (a new tcp port for each node on b, and for the control's).
+    await api.heartbeat({ intervalMs: 200 });
+    for (const id of [8, 20, 30, 25]) expect((await api.exec({ id, name: 'V' })).value.toString()).toBe(String(id));
+    // The old endpoints are closed at the latest 5 s later (downlinks.ts): nothing may still use them.
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    for (const id of [8, 20, 30, 25]) expect((await api.exec({ id, name: 'V' })).value.toString()).toBe(String(id));
+    await api.create({ id: 27, host: 'b' });
+    await api.create({ id: 5, host: 'local' });
+    await api.exec({ id: 27, name: 'V', value: 27n });
+    expect((await api.exec({ id: 27, name: 'V' })).value.toString()).toBe('27');
+    const after = await api.topology();
+    expect(after.nodes.every((n) => n.available)).toBe(true);
+    for (const [id, pid] of Object.entries(pids)) expect(after.nodes.find((n) => n.id === Number(id))?.pid).toBe(pid);
+  });
+
   it('refuses a peer without the cluster keys: the greeting says CURVE, the handshake fails and is logged', async () => {
     const { gateway, cluster } = await twoHosts();
     const [host, port] = [cluster.slice(0, cluster.lastIndexOf(':')), Number(cluster.slice(cluster.lastIndexOf(':') + 1))];

@@ -20,7 +20,8 @@ export type FromAgent =
 
 /** Control → agent. */
 export type ToAgent =
-  | { t: 'welcome'; name: string }
+  /** Joined; `gateway` is new for every gateway process (a new one means the old one's processes are orphans). */
+  | { t: 'welcome'; name: string; gateway: string }
   | { t: 'refused'; reason: string }
   | { t: 'spawn'; proc: number }
   /** One line for process `proc`'s stdin (its control channel). */
@@ -76,7 +77,7 @@ export function parseToAgent(frame: Buffer): ToAgent | string {
   if (typeof m === 'string') return m;
   switch (m.t) {
     case 'welcome':
-      return typeof m.name === 'string' ? { t: 'welcome', name: m.name } : 'welcome: expected name';
+      return typeof m.name === 'string' && typeof m.gateway === 'string' ? { t: 'welcome', name: m.name, gateway: m.gateway } : 'welcome: expected name, gateway';
     case 'refused':
       return typeof m.reason === 'string' ? { t: 'refused', reason: m.reason.slice(0, 500) } : 'refused: expected reason';
     case 'spawn':
