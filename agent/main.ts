@@ -118,6 +118,7 @@ class Agent {
   private orphanTimer: NodeJS.Timeout | null = null;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
+  private refusedLoggedAt = 0;
   /** The gateway process we joined (its boot id). */
   private gateway: string | undefined;
 
@@ -242,7 +243,11 @@ class Agent {
           // libzmq reconnected: say who we are again (the gateway maps the new connection to us).
           this.joinNow();
         } else if (event.type === 'handshake:error:auth' || event.type === 'handshake:error:protocol') {
-          log('error', 'the gateway refused the handshake (is the cluster secret the same file?)', { event: event.type });
+          // libzmq retries by itself; say so once a minute, not at every attempt.
+          if (Date.now() - this.refusedLoggedAt >= 60_000) {
+            this.refusedLoggedAt = Date.now();
+            log('error', 'the gateway refused the handshake (is the cluster secret the same file as the gateway\'s?); retrying', { event: event.type });
+          }
         }
       }
     })().catch(() => undefined);

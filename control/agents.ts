@@ -112,7 +112,27 @@ export class Agents {
     private readonly onChange: (host: Host) => void,
   ) {
     this.reading = this.read();
+    this.watchHandshakes();
   }
+
+  /**
+   * A peer whose keys are not the cluster's at all (another secret file) fails inside CURVE,
+   * before the ZAP handler hears of it: libzmq reports that as a handshake error event, which
+   * names our endpoint, not the peer (so these are logged once a minute in all).
+   */
+  private watchHandshakes(): void {
+    void (async () => {
+      for await (const event of this.router.events) {
+        if (!event.type.startsWith('handshake:error')) continue;
+        const now = Date.now();
+        if (now - this.handshakeErrorLoggedAt < 60_000) continue;
+        this.handshakeErrorLoggedAt = now;
+        this.log.warn({ endpoint: this.endpoint, event: event.type }, 'a CURVE handshake failed at the cluster endpoint (a peer without the cluster secret); further failures are not logged for a minute');
+      }
+    })().catch(() => undefined);
+  }
+
+  private handshakeErrorLoggedAt = 0;
 
   /** Listens for agents at `listen` (host:port). */
   static async open(listen: string, keys: ClusterKeys, log: Logger, onChange: (host: Host) => void): Promise<Agents> {

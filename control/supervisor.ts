@@ -570,6 +570,12 @@ export class Supervisor {
     let first = restoring;
     for (;;) {
       if (node.ending || this.core.isClosed()) return;
+      // Its data is on its host: it stays down until that host's agent is back (no restart counted meanwhile).
+      if (node.host !== this.options.hostName && this.cluster?.agents.hosts.get(node.host)?.connected !== true) {
+        node.reason = `host ${node.host} is not connected`;
+        await this.hostConnected(node.host);
+        if (node.ending || this.core.isClosed()) return;
+      }
       if (!first) {
         const decision = node.policy.next(monotonicMs());
         if (!decision.restart) {
@@ -580,12 +586,6 @@ export class Supervisor {
           return;
         }
         if (decision.delayMs > 0) await this.pause(decision.delayMs);
-        if (node.ending || this.core.isClosed()) return;
-      }
-      // Its data is on its host: it stays down until that host's agent is back (no restart counted meanwhile).
-      if (node.host !== this.options.hostName && this.cluster?.agents.hosts.get(node.host)?.connected !== true) {
-        node.reason = `host ${node.host} is not connected`;
-        await this.hostConnected(node.host);
         if (node.ending || this.core.isClosed()) return;
       }
       try {

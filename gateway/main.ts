@@ -62,8 +62,13 @@ try {
     ...(args.clusterListen !== undefined && keys !== undefined && { cluster: { listen: args.clusterListen, keys } }),
   });
 } catch (error) {
-  if (!(error instanceof DataDirError)) throw error;
-  process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
+  if (error instanceof DataDirError) {
+    process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
+    process.exit(2);
+  }
+  // The one other start-up failure with a cause the user can fix: the cluster address.
+  if (args.clusterListen === undefined) throw error;
+  process.stderr.write(`arbor-gateway: cannot listen for agents on ${args.clusterListen}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }
 // prom-client is loaded only when metrics are served (see call-metrics.ts).

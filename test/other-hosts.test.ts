@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +245,40 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     await dealer.send(JSON.stringify({ t: 'join', name: 'evil', advertise: '10.0.0.1', boot: 'x', pid: 1 }));
     await expect.poll(() => gateway.stderr(), { timeout: 5000 }).toContain('refused a cluster handshake');
     expect((await rpc(gateway.client()).create({ id: 1, host: 'evil' }).catch((e: { details: string }) => e.details)) as string).toContain('Host evil is unknown');
+  });
+
+  it('an agent with another secret file never joins and the failed handshake is logged; a node port refuses strangers too', async () => {
+    const { gateway, ns, cluster, agentIp, dir } = await twoHosts();
+    const api = rpc(gateway.client());
+    await api.create({ id: 8 });
+    await api.create({ id: 20, host: 'b' });
+    // A CURVE stranger at a node of b's tcp endpoint: the node's own ZAP handler refuses it (logged through the gateway).
+    const nodePort = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn']).toString().match(new RegExp(`${agentIp.replace(/\./g, '\\.')}:(\\d+)`))?.[1];
+    expect(nodePort).toBeDefined();
+    const serverKey = (JSON.parse(readFileSync(gatewaySecret(gateway), 'utf8')) as { publicKey: string }).publicKey;
+    const stranger = zmq.curveKeyPair();
+    const dealer = new zmq.Dealer({ linger: 0, curveServerKey: serverKey, curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey });
+    onTestFinished(() => dealer.close());
+    dealer.connect(`tcp://${agentIp}:${nodePort}`);
+    await dealer.send('x');
+    await expect.poll(() => gateway.stderr(), { timeout: 5000 }).toContain('refused a handshake from');
+    // Another cluster's file: its agent is refused at the handshake and never says it joined.
+    const otherSecret = join(dir, 'other.secret');
+    const pair = zmq.curveKeyPair();
+    writeFileSync(otherSecret, JSON.stringify(pair), { mode: 0o600 });
+    const impostor = SupervisedProcess.spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, AGENT_MAIN, '--join', cluster, '--cluster-secret', otherSecret, '--name', 'c', '--data-dir', join(dir, 'agent-c')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    onTestFinished(async () => {
+      await impostor.stop(2000);
+    });
+    let out = '';
+    impostor.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    await expect.poll(() => gateway.stderr(), { timeout: 8000 }).toContain('a CURVE handshake failed at the cluster endpoint');
+    expect(out).toBe('');
+    expect(Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.host]))).toEqual({ 8: 'local', 20: 'b' });
   });
 
   it('a partition makes far nodes unavailable within 4 T and healing brings them back with the same pids', async () => {
