@@ -338,6 +338,38 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect((await api.exec({ id: 20, name: 'X' })).value.toString()).toBe('42');
   });
 
+  it('a gateway killed and started again on its data dir: the agent stops the old nodes, and they come back on b from their logs', async () => {
+    const { ns, gwIp } = makeNamespace();
+    const dir = mkdtempSync(join(tmpdir(), 'arbor-hosts-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const secretPath = join(dir, 'cluster.secret');
+    const dataDir = join(dir, 'data');
+    const first = await startGateway(['--cluster-listen', `${gwIp}:0`, '--cluster-secret', secretPath, '--data-dir', dataDir]);
+    await expect.poll(() => first.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')), { timeout: 5000 }).toBeDefined();
+    const cluster = (first.stdoutLines.find((l) => l.startsWith('arbor-gateway cluster on ')) as string).replace('arbor-gateway cluster on ', '');
+    const { agent } = await startAgent(ns, cluster, secretPath, join(dir, 'agent-b'));
+    let api = rpc(first.client());
+    await api.create({ id: 8 });
+    const old20 = await api.create({ id: 20, host: 'b' });
+    await api.exec({ id: 20, name: 'X', value: 11n });
+    await api.exec({ id: 8, name: 'X', value: 8n });
+    first.proc.kill('SIGKILL');
+    // Its nodes on b keep running meanwhile (the orphan grace is 60 s).
+    expect(isAlive(old20.pid)).toBe(true);
+    const second = await startGateway(['--cluster-listen', cluster, '--cluster-secret', secretPath, '--data-dir', dataDir]);
+    api = rpc(second.client());
+    // The agent joins the new gateway, stops the old one's node first, then starts 20 again from its log.
+    await expect
+      .poll(async () => (await api.topology()).nodes.find((n) => n.id === 20), { timeout: 20_000, interval: 100 })
+      .toMatchObject({ available: true, host: 'b' });
+    expect(isAlive(old20.pid)).toBe(false);
+    const now20 = (await api.topology()).nodes.find((n) => n.id === 20);
+    expect(now20?.pid).not.toBe(old20.pid);
+    expect(childrenOf(agent.pid)).toEqual([now20?.pid]);
+    expect((await api.exec({ id: 20, name: 'X' })).value.toString()).toBe('11');
+    expect((await api.exec({ id: 8, name: 'X' })).value.toString()).toBe('8');
+  });
+
   it('after the orphan grace the agent stops its nodes; when the gateway is back they restart there from their logs', async () => {
     const { gateway, agent, hostLink } = await twoHosts([], ['--orphan-grace-ms', '500']);
     const client = gateway.client();
