@@ -175,6 +175,31 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect(agentStderr()).not.toContain(secretKey);
   });
 
+  it('a root on the agent host reaches the control over tcp, also once rotations move nodes across hosts', async () => {
+    const { gateway } = await twoHosts();
+    const api = rpc(gateway.client());
+    const pids = new Map<number, number>([[50, (await api.create({ id: 50, host: 'b' })).pid]]);
+    expect((await api.topology()).root).toBe(50);
+    await api.exec({ id: 50, name: 'R', value: 50n });
+    expect((await api.exec({ id: 50, name: 'R' })).value.toString()).toBe('50');
+    // Sorted inserts rotate: the root moves between hosts (and back) while every pid stays.
+    for (const [id, host] of [
+      [60, 'local'],
+      [70, 'b'],
+      [80, 'local'],
+      [90, 'b'],
+    ] as const) {
+      pids.set(id, (await api.create({ id, host })).pid);
+      await api.exec({ id, name: 'R', value: BigInt(id) });
+    }
+    const topology = await api.topology();
+    expect(topology.nodes.every((n) => n.available)).toBe(true);
+    for (const id of [50, 60, 70, 80, 90]) expect((await api.exec({ id, name: 'R' })).value.toString()).toBe(String(id));
+    expect(new Set(topology.nodes.map((n) => n.host))).toEqual(new Set(['local', 'b']));
+    expect(new Map(topology.nodes.map((n) => [n.id, n.pid]))).toEqual(pids);
+    expect(topology.root).not.toBe(50);
+  });
+
   it('--placement spread puts each create on the host with the fewest nodes; a new heartbeat interval moves the links between hosts too', async () => {
     const { gateway } = await twoHosts(['--placement', 'spread']);
     const api = rpc(gateway.client());
