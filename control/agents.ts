@@ -110,6 +110,8 @@ export class Agents {
     readonly endpoint: string,
     private readonly log: Logger,
     private readonly onChange: (host: Host) => void,
+    /** The gateway's own host name: no agent may take it. */
+    private readonly ownName: string,
   ) {
     this.reading = this.read();
     this.watchHandshakes();
@@ -135,7 +137,7 @@ export class Agents {
   private handshakeErrorLoggedAt = 0;
 
   /** Listens for agents at `listen` (host:port). */
-  static async open(listen: string, keys: ClusterKeys, log: Logger, onChange: (host: Host) => void): Promise<Agents> {
+  static async open(listen: string, keys: ClusterKeys, log: Logger, onChange: (host: Host) => void, ownName = 'local'): Promise<Agents> {
     const box: { self?: Agents } = {};
     await startZapHandler(keys, (refusal) => box.self?.refused(refusal.address, refusal.reason) ?? log.warn({ address: refusal.address, reason: refusal.reason }, 'refused a cluster handshake'));
     const router = new zmq.Router({
@@ -153,7 +155,7 @@ export class Agents {
     // ROUTER_NOTIFY (as the data links; see sockets.ts): a disconnect is an empty message.
     (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(97, 2);
     await router.bind(`tcp://${listen}`);
-    const self = new Agents(router, router.lastEndpoint ?? `tcp://${listen}`, log, onChange);
+    const self = new Agents(router, router.lastEndpoint ?? `tcp://${listen}`, log, onChange, ownName);
     box.self = self;
     return self;
   }
@@ -238,13 +240,11 @@ export class Agents {
   }
 
   private joined(rid: Buffer, msg: Extract<FromAgent, { t: 'join' }>): void {
+    if (msg.name === this.ownName) return this.refuse(rid, msg.name, `host ${msg.name} is the gateway's own name`);
     const known = this.hosts.get(msg.name);
     if (known !== undefined && known.connected && known.rid !== null && !known.rid.equals(rid) && known.boot !== msg.boot) {
       // Another agent already is this host: refuse the newcomer.
-      const frame = agentFrame({ t: 'refused', reason: `host ${msg.name} is already joined (agent pid elsewhere)` });
-      this.sending = this.sending.then(() => this.router.send([rid, frame])).catch(() => undefined);
-      this.log.warn({ host: msg.name }, 'refused an agent: its host name is taken');
-      return;
+      return this.refuse(rid, msg.name, `host ${msg.name} is already joined by another agent`);
     }
     const host: Host = known ?? { name: msg.name, advertise: msg.advertise, connected: true, boot: msg.boot, rid };
     if (known !== undefined && known.boot !== msg.boot) {
@@ -260,6 +260,12 @@ export class Agents {
     this.sendTo(host, { t: 'welcome', name: msg.name, gateway: this.boot });
     this.log.info({ host: msg.name, advertise: msg.advertise, agentPid: msg.pid }, known === undefined ? 'a host joined' : 'a host joined again');
     this.onChange(host);
+  }
+
+  private refuse(rid: Buffer, name: string, reason: string): void {
+    const frame = agentFrame({ t: 'refused', reason });
+    this.sending = this.sending.then(() => this.router.send([rid, frame])).catch(() => undefined);
+    this.log.warn({ host: name, reason }, 'refused an agent');
   }
 
   private disconnected(rid: Buffer): void {

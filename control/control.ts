@@ -147,7 +147,7 @@ export class Control {
     let agents: Agents | undefined;
     try {
       if (options.cluster !== undefined) {
-        agents = await Agents.open(options.cluster.listen, options.cluster.keys, options.logger ?? silentLogger, (host) => control?.hostChanged(host));
+        agents = await Agents.open(options.cluster.listen, options.cluster.keys, options.logger ?? silentLogger, (host) => control?.hostChanged(host), options.hostName ?? 'local');
       }
       control = new Control(dir, storage, saved, options, agents);
       const tcp = options.cluster === undefined ? undefined : { keys: options.cluster.keys, also: `tcp://${clusterIp(options.cluster.listen)}:*` };

@@ -306,6 +306,25 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect(Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.host]))).toEqual({ 8: 'local', 20: 'b' });
   });
 
+  it('refuses a second agent for a name already joined, and the gateway\'s own name', async () => {
+    const { ns, cluster, secretPath, dir } = await twoHosts();
+    for (const name of ['b', 'local']) {
+      const extra = SupervisedProcess.spawn(
+        'ip',
+        ['netns', 'exec', ns, process.execPath, AGENT_MAIN, '--join', cluster, '--cluster-secret', secretPath, '--name', name, '--data-dir', join(dir, `agent-${name}-2`)],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      onTestFinished(async () => {
+        await extra.stop(2000);
+      });
+      let err = '';
+      extra.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+      const exit = await extra.exited;
+      expect(exit.code).toBe(2);
+      expect(err).toContain(name === 'b' ? 'host b is already joined by another agent' : "host local is the gateway's own name");
+    }
+  });
+
   it('a partition makes far nodes unavailable within 4 T and healing brings them back with the same pids', async () => {
     const { gateway, hostLink } = await twoHosts();
     const client = gateway.client();
