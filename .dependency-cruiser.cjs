@@ -1,6 +1,7 @@
 /**
  * The layers' dependency rules (`npm run lint` runs them): dependencies point one way.
  *   proto ← clients;  proto ← gateway → control → computing/protocol ← computing;  lib ← anyone
+ *   agent → computing/protocol (the agent is the computing side's, on another host)
  * Tests and the benchmark may use anything.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -41,6 +42,20 @@ module.exports = {
       comment: 'Of the computing side, the control uses only the shared protocol module.',
       from: { path: '^control/' },
       to: { path: '^computing/', pathNot: '^computing/protocol/' },
+    },
+    {
+      name: 'agent-uses-shared-protocol',
+      severity: 'error',
+      comment: 'The agent (arbor-agent) runs computing processes for a control elsewhere: it uses the shared protocol and lib/ only, no control, gateway, gRPC or node internals.',
+      from: { path: '^agent/' },
+      to: { path: '^(control|gateway|clients|proto|bench|test)/|^computing/(?!protocol/)|@grpc' },
+    },
+    {
+      name: 'nothing-imports-the-agent',
+      severity: 'error',
+      comment: 'The agent is a program of its own.',
+      from: { path: '^(control|gateway|computing|clients|lib|proto)/' },
+      to: { path: '^agent/' },
     },
     {
       name: 'clients-only-proto',

@@ -9,11 +9,12 @@
 import { status } from '@grpc/grpc-js';
 import type { SessionCommand, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
 
-/** `create <id> [<parent>]`; `parent` is absent when none was given (or `-1`). */
+/** `create <id> [<parent>] [on <host>]`; `parent` is absent when none was given (or `-1`), `host` when none was named. */
 export interface CreateCommand {
   kind: 'create';
   id: number;
   parent?: number;
+  host?: string;
 }
 
 /** `exec <id> <name> [<value>]`: a store when `value` is present, else a load. */
@@ -92,7 +93,7 @@ export function errorOutcome(code: status, message: string): ErrorOutcome {
 export function toCommandBody(command: RemoteCommand): CommandBody {
   switch (command.kind) {
     case 'create':
-      return { $case: 'create', value: { id: command.id, parent: command.parent } };
+      return { $case: 'create', value: { id: command.id, parent: command.parent, host: command.host } };
     case 'exec':
       return { $case: 'exec', value: { id: command.id, name: command.name, value: command.value } };
     case 'ping':

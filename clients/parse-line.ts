@@ -21,7 +21,7 @@ export type ParsedLine = Command | { kind: 'skip' } | { kind: 'invalid'; message
 export const MAX_LINE_CHARS = 4096;
 
 const USAGE = {
-  create: 'create <id> [<parent>]',
+  create: 'create <id> [<parent>] [on <host>]',
   exec: 'exec <id> <name> [<value>]',
   ping: 'ping <id>',
   heartbeat: 'heartbeat <time>',
@@ -79,15 +79,27 @@ export function isHelpTopic(word: string): word is HelpTopic {
   return (COMMAND_WORDS as readonly string[]).includes(word);
 }
 
-function parseCreate(args: string[]): ParsedLine {
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+function parseCreate(all: string[]): ParsedLine {
+  // `on <host>` (other hosts) ends the line: `create 20 on b`, `create 20 8 on b`.
+  let args = all;
+  let host: string | undefined;
+  const last = all[all.length - 1];
+  if (all.length >= 2 && all[all.length - 2] === 'on' && last !== undefined) {
+    if (!HOST_NAME.test(last)) return invalid(`host ${JSON.stringify(last.slice(0, 80))}: expected a host name (letters, digits, . _ -; at most 63)`);
+    host = last;
+    args = all.slice(0, -2);
+  }
   const [idText, parentText] = args;
   if (idText === undefined || args.length > 2) return arity('create takes 1 or 2 arguments', 'create');
   const id = parseId(idText, 'id');
   if (typeof id === 'string') return invalid(id);
-  if (parentText === undefined) return { kind: 'create', id };
+  const on = host === undefined ? {} : { host };
+  if (parentText === undefined) return { kind: 'create', id, ...on };
   const parent = parseParent(parentText);
   if (typeof parent === 'string') return invalid(parent);
-  return parent === NO_PARENT ? { kind: 'create', id } : { kind: 'create', id, parent };
+  return parent === NO_PARENT ? { kind: 'create', id, ...on } : { kind: 'create', id, parent, ...on };
 }
 
 function parseExec(args: string[]): ParsedLine {

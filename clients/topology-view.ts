@@ -76,14 +76,16 @@ export function drawTree(topology: TopologyResponse): string {
 }
 
 /**
- * One node's label: `6 (pid 4243)` (`(no pid yet)` before its process is spawned; `, restarts 2`
+ * One node's label: `6 (pid 4243)` (`6 (pid 4243 on b)` on another host) (`(no pid yet)` before its process is spawned; `, restarts 2`
  * once its process was replaced) and its mark.
  */
 export function describeNode(node: NodeInfo): string {
   const mark = nodeMark(node);
   const pid = node.pid === 0 ? 'no pid yet' : `pid ${node.pid}`;
   const restarts = node.restarts > 0 ? `, restarts ${node.restarts}` : '';
-  return `${node.id} (${pid}${restarts})${mark === '' ? '' : ` ${mark}`}`;
+  // Other hosts: where it runs, unless on the gateway's host under its default name (so one-host output is unchanged).
+  const host = node.host !== '' && node.host !== 'local' ? ` on ${node.host}` : '';
+  return `${node.id} (${pid}${host}${restarts})${mark === '' ? '' : ` ${mark}`}`;
 }
 
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */

@@ -11,7 +11,7 @@
  */
 import { createInterface } from 'node:readline';
 import { controlLine, parseToNode, type ToNode } from './protocol/control-channel.js';
-import { downlinkSocket, uplinkSocket } from './protocol/index.js';
+import { downlinkSocket, startZapHandler, uplinkSocket } from './protocol/index.js';
 import { armFailpoints } from './failpoints.js';
 import { ComputingNode } from './node.js';
 import { NO_LOG, type Opened, WriteAheadLog } from './wal.js';
@@ -50,8 +50,13 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
   }
   const uplink = spareUplink;
   const claimed = new ComputingNode(msg.id, uplink, { entries: opened.entries, log: opened.log, fsync: msg.fsync }, fatal);
+  let tcp: string | undefined;
   try {
-    await claimed.listen(msg.listen, msg.intervalMs, spareDownlink);
+    // Listening on tcp (children on other hosts): only cluster members get through the handshake.
+    if (msg.curve !== undefined && (msg.tcp !== undefined || msg.listen.startsWith('tcp://'))) {
+      await startZapHandler(msg.curve, (refusal) => process.stderr.write(`arbor-node ${msg.id}: refused a handshake from ${refusal.address}: ${refusal.reason}\n`));
+    }
+    tcp = await claimed.listen(msg.listen, msg.intervalMs, spareDownlink, msg.curve, msg.tcp);
   } catch (error) {
     fatal(new Error(`cannot bind ${msg.listen}: ${error instanceof Error ? error.message : String(error)}`));
   }
@@ -66,7 +71,7 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
       process.exit(0);
     });
   };
-  process.stdout.write(controlLine({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes }));
+  process.stdout.write(controlLine({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes, ...(tcp !== undefined && { tcp }) }));
 }
 
 /** Applies the control's messages one at a time, in the order sent. */

@@ -16,7 +16,8 @@
  */
 import type { Dealer, Router } from 'zeromq';
 import { Downlinks } from './protocol/downlinks.js';
-import type { ToNode } from './protocol/control-channel.js';
+import { controlLine, type ToNode } from './protocol/control-channel.js';
+import { type ClusterKeys, curveClientOptions } from './protocol/curve.js';
 import {
   decode,
   encode,
@@ -108,9 +109,19 @@ export class ComputingNode {
     this.waves = new ReplyWaves((reply) => this.up.push(null, reply));
   }
 
-  /** Binds the endpoint our children connect to (on `router`, made ahead), with the heartbeat settings of `intervalMs`. */
-  listen(endpoint: string, intervalMs: number, router?: Router): Promise<void> {
-    return this.down.open(endpoint, intervalMs, router);
+  /** Other hosts: the cluster's keys (tcp links use CURVE) and the tcp endpoint to bind besides `listen`. */
+  private curve: ClusterKeys | undefined;
+  private tcpAlso: string | undefined;
+
+  /**
+   * Binds the endpoint our children connect to (on `router`, made ahead), with the heartbeat
+   * settings of `intervalMs`; with `curve`, tcp endpoints are CURVE servers and `tcpAlso` is bound
+   * as well. Resolves with the tcp endpoint bound, if any.
+   */
+  listen(endpoint: string, intervalMs: number, router?: Router, curve?: ClusterKeys, tcpAlso?: string): Promise<string | undefined> {
+    this.curve = curve;
+    this.tcpAlso = tcpAlso;
+    return this.down.open(endpoint, intervalMs, router, curve === undefined ? undefined : { keys: curve, ...(tcpAlso !== undefined && { also: tcpAlso }) });
   }
 
   /** Runs the reader loops until the sockets close. */
@@ -157,7 +168,11 @@ export class ComputingNode {
       }
     }
     this.parentEndpoint = endpoint;
-    setForNextConnections(this.uplink, { routingId: uplinkRoutingId(this.id, process.pid, this.generation++) });
+    setForNextConnections(this.uplink, {
+      routingId: uplinkRoutingId(this.id, process.pid, this.generation++),
+      // Other hosts: a parent elsewhere is reached as a CURVE client of the cluster; on this host, plain ipc.
+      ...(this.curve !== undefined && (endpoint.startsWith('tcp://') ? curveClientOptions(this.curve) : { curveServer: false })),
+    });
     this.uplink.connect(endpoint);
   }
 
@@ -188,7 +203,14 @@ export class ComputingNode {
    */
   async changeInterval(msg: Extract<ToNode, { t: 'interval' }>): Promise<void> {
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
-    await this.down.open(msg.listen, msg.intervalMs);
+    const tcp = await this.down.open(
+      msg.listen,
+      msg.intervalMs,
+      undefined,
+      this.curve === undefined ? undefined : { keys: this.curve, ...(this.tcpAlso !== undefined && { also: this.tcpAlso }) },
+    );
+    // A new tcp port: the control learns it before the hello (children on other hosts move to it).
+    if (tcp !== undefined) process.stdout.write(controlLine({ t: 'bound', tcp }));
     this.setInterval(msg.intervalMs);
     this.up.push(null, encode({ kind: 'hello', corr: msg.epoch, node: this.id, pid: process.pid, keys: this.store.size }));
   }

@@ -1,6 +1,7 @@
 /**
  * @module The control's public types: its options, per-call limits and what its commands return.
  */
+import type { ClusterKeys } from '../computing/protocol/index.js';
 import { defaultMaxNodes } from './capacity.js';
 import type { Logger } from './logger.js';
 import type { NodeState } from './node-handle.js';
@@ -32,6 +33,15 @@ export interface ControlOptions {
   poolSize?: number;
   /** Keep the tree AVL-balanced by live rotations (default `avl`); `off`: the lab's plain search tree. */
   balance?: 'avl' | 'off';
+  /**
+   * Other hosts: agents join at `listen` (host:port, tcp with CURVE) with the cluster's `keys`;
+   * off when absent (every node on this host, links over ipc only).
+   */
+  cluster?: { listen: string; keys: ClusterKeys };
+  /** This host's name among the cluster's hosts (default `local`). */
+  hostName?: string;
+  /** Where a create without a host goes: this host (default), or the joined host with the fewest nodes. */
+  placement?: 'local' | 'spread';
 }
 
 /** The node limit when none is given: sized from this machine's memory and open-file limit (capacity.ts). */
@@ -80,6 +90,8 @@ export interface NodeSnapshot {
   keys: number;
   /** Why it is unavailable, when it is. */
   reason: string | null;
+  /** The host it runs on. */
+  host: string;
 }
 
 export interface TopologySnapshot {

@@ -37,8 +37,60 @@ export class ClaimError extends Error {
   override readonly name = 'ClaimError';
 }
 
-export class ComputingProcess {
+/**
+ * Where a computing process runs, as ComputingProcess needs it: a local child process, or one an
+ * agent on another host started for us (control/agents.ts). Lines are its stdout and stderr.
+ */
+export interface ProcessBackend {
+  /** Its pid on its own host (-1 until known). */
+  readonly pid: number;
+  /** Settles once it has exited (never rejects). */
+  readonly exited: Promise<Exit>;
+  readonly exit: Exit | undefined;
+  /** Writes one line (with its newline) on its stdin; dropped when it has exited. */
+  write(line: string): void;
+  signal(signal: NodeJS.Signals): void;
+  stop(graceMs: number): Promise<Exit>;
+  onStdout(onLine: (line: string) => void): void;
+  onStderr(onLine: (line: string) => void): void;
+}
+
+/** A computing process that is our own child. */
+class LocalBackend implements ProcessBackend {
   private readonly proc: SupervisedProcess;
+  constructor(entry: string, execArgv: readonly string[]) {
+    this.proc = SupervisedProcess.spawn(process.execPath, [...execArgv, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get exited(): Promise<Exit> {
+    return this.proc.exited;
+  }
+  get exit(): Exit | undefined {
+    return this.proc.exit;
+  }
+  write(line: string): void {
+    const stdin = this.proc.child.stdin;
+    if (stdin === null || stdin.destroyed || this.proc.exit !== undefined) return;
+    stdin.write(line);
+  }
+  signal(signal: NodeJS.Signals): void {
+    this.proc.signal(signal);
+  }
+  stop(graceMs: number): Promise<Exit> {
+    return this.proc.stop(graceMs);
+  }
+  onStdout(onLine: (line: string) => void): void {
+    if (this.proc.child.stdout) eachLine(this.proc.child.stdout, onLine);
+  }
+  onStderr(onLine: (line: string) => void): void {
+    if (this.proc.child.stderr) eachLine(this.proc.child.stderr, onLine);
+  }
+}
+
+export class ComputingProcess {
+  private readonly proc: ProcessBackend;
   /** Its last words: a fatal message, else its last stderr line. */
   private lastWords: string | undefined;
   private fatalMessage: string | undefined;
@@ -51,35 +103,34 @@ export class ComputingProcess {
   onStderrLine: (line: string) => void;
   onBadLine: (problem: string) => void;
 
-  private constructor(entry: string, execArgv: readonly string[], onStderrLine: (line: string) => void, onBadLine: (problem: string) => void) {
+  /** Other hosts: a new heartbeat interval bound a new tcp endpoint. */
+  onBound: (tcp: string) => void = () => undefined;
+
+  private constructor(backend: ProcessBackend, onStderrLine: (line: string) => void, onBadLine: (problem: string) => void) {
     this.onStderrLine = onStderrLine;
     this.onBadLine = onBadLine;
-    this.proc = SupervisedProcess.spawn(process.execPath, [...execArgv, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = backend;
     this.loaded = new Promise<boolean>((resolve) => {
       this.onLoaded = () => resolve(true);
       void this.proc.exited.then(() => resolve(false));
     });
-    const { stdout, stderr } = this.proc.child;
     // A node's stderr goes into the control's log, never to the user's terminal as is.
-    if (stderr) {
-      eachLine(stderr, (line) => {
-        this.lastWords = line;
-        this.onStderrLine(line);
-      });
-    }
-    if (stdout) {
-      eachLine(stdout, (line) => {
-        const msg = parseFromNode(line);
-        if (typeof msg === 'string') return this.onBadLine(msg);
-        if (msg.t === 'waiting') this.onLoaded?.();
-        else if (msg.t === 'ready') this.onReady?.(msg);
-        else {
-          this.fatalMessage = msg.message;
-          this.lastWords = msg.message;
-          this.onFatal?.(msg.message);
-        }
-      });
-    }
+    this.proc.onStderr((line) => {
+      this.lastWords = line;
+      this.onStderrLine(line);
+    });
+    this.proc.onStdout((line) => {
+      const msg = parseFromNode(line);
+      if (typeof msg === 'string') return this.onBadLine(msg);
+      if (msg.t === 'waiting') this.onLoaded?.();
+      else if (msg.t === 'ready') this.onReady?.(msg);
+      else if (msg.t === 'bound') this.onBound(msg.tcp);
+      else {
+        this.fatalMessage = msg.message;
+        this.lastWords = msg.message;
+        this.onFatal?.(msg.message);
+      }
+    });
   }
 
   static spawn(
@@ -88,7 +139,12 @@ export class ComputingProcess {
     onStderrLine: (line: string) => void,
     onBadLine: (problem: string) => void = () => undefined,
   ): ComputingProcess {
-    return new ComputingProcess(entry, execArgv, onStderrLine, onBadLine);
+    return new ComputingProcess(new LocalBackend(entry, execArgv), onStderrLine, onBadLine);
+  }
+
+  /** A process elsewhere (an agent's), behind `backend`. */
+  static on(backend: ProcessBackend, onStderrLine: (line: string) => void, onBadLine: (problem: string) => void = () => undefined): ComputingProcess {
+    return new ComputingProcess(backend, onStderrLine, onBadLine);
   }
 
   get pid(): number {
@@ -116,9 +172,8 @@ export class ComputingProcess {
 
   /** Writes one message on its control channel (dropped when it has exited). */
   send(msg: ToNode): void {
-    const stdin = this.proc.child.stdin;
-    if (stdin === null || stdin.destroyed || this.hasExited) return;
-    stdin.write(controlLine(msg));
+    if (this.hasExited) return;
+    this.proc.write(controlLine(msg));
   }
 
   /** Sends the claim and resolves once the process is ready; rejects with ClaimError otherwise. */

@@ -23,6 +23,7 @@ import {
   type PingResult,
   type TopologySnapshot,
 } from './api.js';
+import { Agents, type Host } from './agents.js';
 import { maxAvlDepth } from './balance.js';
 import { defaultComputingEntry } from './computing-process.js';
 import { DataDir, EphemeralStorage, type NodeStorage, type SavedTree } from './data-dir.js';
@@ -58,13 +59,19 @@ export class Control {
   private readonly log: Logger;
   private readonly maxNodes: number;
   private settledWaiter: (() => void) | undefined;
+  /** This host's name, and where creates without a host go. */
+  readonly hostName: string;
+  private readonly placement: 'local' | 'spread';
 
   private constructor(
     private readonly dir: RuntimeDir,
     private readonly storage: NodeStorage,
     saved: SavedTree | undefined,
     options: ControlOptions,
+    private readonly agents?: Agents,
   ) {
+    this.hostName = options.hostName ?? 'local';
+    this.placement = options.placement ?? 'local';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.log = options.logger ?? silentLogger;
@@ -95,7 +102,11 @@ export class Control {
         hangRestartMs: options.hangRestartMs ?? 30_000,
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
         maxNodes: this.maxNodes,
+        hostName: this.hostName,
       },
+      agents === undefined || options.cluster === undefined
+        ? undefined
+        : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen), controlTcp: () => this.link.tcpEndpoint },
     );
     this.relinker = new Relinker(
       {
@@ -132,17 +143,24 @@ export class Control {
     }
     const dir = new RuntimeDir(options.runtimeParent);
     const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
-    const control = new Control(dir, storage, saved, options);
+    let control: Control | undefined;
+    let agents: Agents | undefined;
     try {
-      control.link = await RootLink.open(dir.controlEndpoint(0), saved?.heartbeatMs ?? 0, control.rootLinkHandlers(), control.log);
+      if (options.cluster !== undefined) {
+        agents = await Agents.open(options.cluster.listen, options.cluster.keys, options.logger ?? silentLogger, (host) => control?.hostChanged(host), options.hostName ?? 'local');
+      }
+      control = new Control(dir, storage, saved, options, agents);
+      const tcp = options.cluster === undefined ? undefined : { keys: options.cluster.keys, also: `tcp://${clusterIp(options.cluster.listen)}:*` };
+      control.link = await RootLink.open(dir.controlEndpoint(0), saved?.heartbeatMs ?? 0, control.rootLinkHandlers(), control.log, tcp);
     } catch (error) {
+      await agents?.close();
       dir.remove();
       dataDir?.close();
       throw error;
     }
     if (saved !== undefined && saved.nodes.length > 0) {
       await waitForOldProcesses(saved, control.log);
-      control.supervisor.restore();
+      control.supervisor.restore(new Map(saved.nodes.filter((n) => n.host !== undefined).map((n) => [n.id, n.host as string])));
       await control.settled(2 * control.startTimeoutMs);
     }
     return control;
@@ -187,6 +205,7 @@ export class Control {
         state: node.state,
         restarts: node.restarts,
         keys: node.keys,
+        host: node.host,
         reason: node.available ? null : (this.liveness.whyDown(place.id) ?? node.reason),
       };
     });
@@ -204,9 +223,9 @@ export class Control {
    * process is connected and reachable. Rejects with `exists`, `not-found` (parent given and
    * missing), `wrong-parent` (parent given, tree places it elsewhere) or `unavailable`.
    */
-  create(id: number, parent: number | undefined, call: CallOptions = {}): Promise<Created> {
+  create(id: number, parent: number | undefined, call: CallOptions = {}, host?: string): Promise<Created> {
     // After a remove that is still going on, as if typed once it was answered.
-    if (this.relinker.removing) return this.relinker.whenNoRemoval().then(() => this.create(id, parent, call));
+    if (this.relinker.removing) return this.relinker.whenNoRemoval().then(() => this.create(id, parent, call, host));
     // A given parent is checked first, against where the id is (or would be) in the tree:
     // with 9 under 11, `create 9 8` says "belongs under 11" and `create 9 11` "already exists".
     const existing = this.shape.get(id);
@@ -222,11 +241,44 @@ export class Control {
         new ArborError('exhausted', `node limit reached: the tree holds ${this.maxNodes} nodes (gateway option --max-nodes)`),
       );
     }
+    const where = host ?? this.placeNew();
+    if (where !== this.hostName) {
+      const joined = this.agents?.hosts.get(where);
+      if (joined === undefined) return Promise.reject(new ArborError('unavailable', `Host ${where} is unknown (hosts: ${this.hostNames().join(', ')})`));
+      if (!joined.connected) return Promise.reject(new ArborError('unavailable', `Host ${where} is not connected`));
+    }
     if (placement !== null) {
       const above = this.dispatch.reachability(placement);
       if (above instanceof ArborError) return Promise.reject(parentUnavailable(placement, above.reason));
     }
-    return this.supervisor.create(id, this.deadline(this.startTimeoutMs, call));
+    return this.supervisor.create(id, this.deadline(this.startTimeoutMs, call), where);
+  }
+
+  /** This host and every joined one. */
+  hostNames(): string[] {
+    return [this.hostName, ...[...(this.agents?.hosts.keys() ?? [])]];
+  }
+
+  /** Where a create without a host goes: `local`, or `spread` (the connected host with the fewest nodes; ties: this one first). */
+  private placeNew(): string {
+    if (this.placement === 'local' || this.agents === undefined) return this.hostName;
+    const count = new Map<string, number>([[this.hostName, 0]]);
+    for (const host of this.agents.hosts.values()) if (host.connected) count.set(host.name, 0);
+    for (const node of this.nodes.values()) if (count.has(node.host)) count.set(node.host, (count.get(node.host) ?? 0) + 1);
+    let best = this.hostName;
+    for (const [name, n] of count) if (n < (count.get(best) ?? 0)) best = name;
+    return best;
+  }
+
+  /** The address agents join at (host:port), when other hosts are on. */
+  get clusterAddress(): string | undefined {
+    return this.agents?.address;
+  }
+
+  private hostChanged(host: Host): void {
+    for (const node of this.nodes.values()) if (node.host === host.name) node.hostLost = !host.connected;
+    this.supervisor.hostChanged(host);
+    this.reassess();
   }
 
   /**
@@ -307,6 +359,7 @@ export class Control {
     this.pending.failWhere(() => true);
     this.dispatch.close();
     await this.supervisor.stopAll();
+    await this.agents?.close();
     await this.link.close();
     this.dir.remove();
     if (this.storage instanceof DataDir) this.storage.close();
@@ -396,7 +449,8 @@ export class Control {
     this.supervisor.afterReassess();
     this.supervisor.attachWaiting();
     this.dispatch.wake();
-    if (this.settledWaiter !== undefined && [...this.nodes.values()].every((n) => n.available || n.state === 'failed' || n.state === 'exited')) {
+    // Nodes of other hosts come back when their agent joins again: the gateway does not wait for them to listen.
+    if (this.settledWaiter !== undefined && [...this.nodes.values()].every((n) => n.available || n.state === 'failed' || n.state === 'exited' || n.host !== this.hostName)) {
       const done = this.settledWaiter;
       this.settledWaiter = undefined;
       done();
@@ -423,7 +477,12 @@ export class Control {
         nodes: this.shape
           .preorder()
           .filter((place) => kept(place.id) !== null)
-          .map((place) => ({ ...place, left: kept(place.left), right: kept(place.right), pid: this.nodes.get(place.id)?.pid ?? null })),
+          .map((place) => {
+            const node = this.nodes.get(place.id);
+            // A node on another host: its pid is that host's (not waited for here), and it restarts there.
+            const remote = node !== undefined && node.host !== this.hostName;
+            return { ...place, left: kept(place.left), right: kept(place.right), pid: remote ? null : (node?.pid ?? null), ...(remote && { host: node.host }) };
+          }),
       });
     } catch (error) {
       this.log.error({ err: error }, 'cannot save the tree in the data dir');
@@ -434,6 +493,11 @@ export class Control {
     this.log.info({ node: event.id, event: event.kind, reason: event.reason }, `node ${event.id} ${event.kind}`);
     this.events.emit({ ...event, time: new Date() });
   }
+}
+
+/** The IP of a host:port (`[v6]:port` too): where this host's tcp endpoints are bound. */
+function clusterIp(listen: string): string {
+  return listen.slice(0, listen.lastIndexOf(':'));
 }
 
 /**

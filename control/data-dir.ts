@@ -16,6 +16,8 @@ import { Topology, type Place } from './topology.js';
 export interface SavedNode extends Place {
   /** The pid that last served it (a gateway started again waits for it to be gone). */
   pid: number | null;
+  /** Other hosts: the host it runs on, when not the gateway's (its log is there). */
+  host?: string;
 }
 
 export interface SavedTree {
@@ -143,7 +145,7 @@ export class DataDir implements NodeStorage {
     const isLink = (v: unknown): boolean => v === null || (Number.isInteger(v) && (v as number) >= 0);
     for (const n of tree.nodes as unknown[]) {
       const node = n as Partial<SavedNode>;
-      if (!Number.isInteger(node.id) || (node.id as number) < 0 || !isLink(node.parent) || !isLink(node.left) || !isLink(node.right) || !isLink(node.pid)) {
+      if (!Number.isInteger(node.id) || (node.id as number) < 0 || !isLink(node.parent) || !isLink(node.left) || !isLink(node.right) || !isLink(node.pid) || !(node.host === undefined || typeof node.host === 'string')) {
         throw problem(`a node entry ${JSON.stringify(n).slice(0, 80)}`);
       }
     }

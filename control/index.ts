@@ -13,6 +13,7 @@ export {
 } from './api.js';
 export type { NodeState } from './node-handle.js';
 export { DataDirError } from './data-dir.js';
+export { type ClusterKeys, ClusterSecretError, loadClusterSecret } from '../computing/protocol/curve.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logger.js';
 export { ArborError, invalidArgument, type ErrorKind } from './errors.js';
 export type { NodeEvent, NodeEventKind } from './events.js';

@@ -93,6 +93,8 @@ export class Liveness {
         return { cause: 'exit', reason: node.reason ?? 'its process exited' };
     }
     if (!node.attached) return { cause: 'detached', reason: 'it is reconnecting to its parent' };
+    // Other hosts: the agent link's own heartbeats (2 s) say so even with heartbeats off.
+    if (node.hostLost) return { cause: 'silence', reason: `its host ${node.host} is not connected` };
     if (this.intervalMs === 0) return undefined;
     // The root is judged only while watched: between the links of a root rotation it is not.
     const silent =

@@ -77,6 +77,11 @@ export class NodeHandle {
    */
   endpoint: string | null = null;
   generation = 0;
+  /** The host it runs on (the gateway's own: `local`, or its --name), and its tcp endpoint for children on other hosts. */
+  host = 'local';
+  tcpEndpoint: string | null = null;
+  /** Its host's agent is not connected (a partition, or the agent died): not reachable, whatever its links say. */
+  hostLost = false;
 
   constructor(
     readonly id: number,

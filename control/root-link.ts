@@ -4,7 +4,7 @@
  * accepts frames only from the current root's process, hands each record on, and counts what it
  * drops (logging the first of each kind).
  */
-import { Downlinks, type PeerSpec, splitFrame } from '../computing/protocol/index.js';
+import { Downlinks, type PeerSpec, splitFrame, type TcpListen } from '../computing/protocol/index.js';
 import type { Logger } from './logger.js';
 
 export interface RootLinkHandlers {
@@ -51,10 +51,11 @@ export class RootLink {
   }
 
   /** Binds `endpoint` for the root, with the heartbeat settings of `intervalMs`. */
-  static async open(endpoint: string, intervalMs: number, handlers: RootLinkHandlers, log: Logger): Promise<RootLink> {
+  static async open(endpoint: string, intervalMs: number, handlers: RootLinkHandlers, log: Logger, tcp?: TcpListen): Promise<RootLink> {
     const link = new RootLink(handlers, log);
+    link.tcp = tcp;
     try {
-      await link.down.open(endpoint, intervalMs);
+      link.tcpEndpoint = await link.down.open(endpoint, intervalMs, undefined, tcp);
     } catch (error) {
       link.down.close();
       throw error;
@@ -77,9 +78,13 @@ export class RootLink {
    * unanswered ping (0: off). It takes these settings when it binds, so a new endpoint takes
    * over; the control moves the root to it next, and the old one closes when it is left.
    */
-  moveTo(endpoint: string, intervalMs: number): Promise<void> {
-    return this.down.open(endpoint, intervalMs);
+  async moveTo(endpoint: string, intervalMs: number): Promise<void> {
+    this.tcpEndpoint = await this.down.open(endpoint, intervalMs, undefined, this.tcp);
   }
+
+  /** Other hosts: where a root on another host connects (tcp with CURVE), once bound. */
+  tcpEndpoint: string | undefined;
+  private tcp: TcpListen | undefined;
 
   /** Counts dropped input; the first of each kind is logged, the rest only counted. */
   drop(kind: string): void {

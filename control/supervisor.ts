@@ -14,7 +14,8 @@
  * blocked) for `hangRestartMs` is killed so that it restarts.
  */
 import { monotonicMs } from '../computing/protocol/index.js';
-import type { PeerSpec, ToNode } from '../computing/protocol/index.js';
+import type { ClusterKeys, PeerSpec, ToNode } from '../computing/protocol/index.js';
+import type { Agents, Host } from './agents.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Created } from './api.js';
 import type { LinkChange } from './balance.js';
@@ -41,6 +42,20 @@ export interface SupervisorOptions {
   poolSize: number;
   /** The node limit: spares count against it. */
   maxNodes: number;
+  /** This host's name. */
+  hostName: string;
+}
+
+/**
+ * Other hosts (absent on a single host): the agents, the cluster's keys (given to local nodes on
+ * their control channel, so their tcp endpoint and uplinks use CURVE), the address local nodes
+ * bind tcp on (the cluster endpoint's), and the control's own tcp endpoint for a remote root.
+ */
+export interface SupervisorCluster {
+  agents: Agents;
+  keys: ClusterKeys;
+  bindIp: string;
+  controlTcp: () => string | undefined;
 }
 
 /** What the supervisor needs of the rest of the control. */
@@ -83,10 +98,13 @@ export class Supervisor {
   /** Creates sending their new node its first link. */
   private readonly attaching = new Set<Promise<void>>();
   private readonly noneStartingWaiters: (() => void)[] = [];
+  /** Restarts waiting for their host's agent to join again. */
+  private readonly hostWaiters = new Map<string, (() => void)[]>();
 
   constructor(
     private readonly core: SupervisorCore,
     private readonly options: SupervisorOptions,
+    private readonly cluster?: SupervisorCluster,
   ) {
     const spawn = (): ComputingProcess =>
       ComputingProcess.spawn(options.computingEntry, options.computingExecArgv, (line) => core.log.warn({ spare: true, stderr: line }, 'spare computing process wrote to stderr'));
@@ -97,10 +115,11 @@ export class Supervisor {
    * Starts node `id` (already checked: new, placed under `parent`) and resolves once it is
    * reachable. On any failure the node is taken out of the tree again.
    */
-  async create(id: number, deadline: number): Promise<Created> {
+  async create(id: number, deadline: number, host: string = this.options.hostName): Promise<Created> {
     const { shape, nodes } = this.core;
     shape.insert(id);
     const node = new NodeHandle(id, 'starting', this.core.log);
+    node.host = host;
     nodes.set(id, node);
     // Ends the create at once when its parent goes down for good (see afterReassess).
     let abort: (error: ArborError) => void = () => undefined;
@@ -205,9 +224,11 @@ export class Supervisor {
   }
 
   /** Starts every node of a saved tree from its log (a gateway started again on its data dir). */
-  restore(): void {
+  restore(hosts: ReadonlyMap<number, string> = new Map()): void {
     for (const place of this.core.shape.preorder()) {
       const node = new NodeHandle(place.id, 'restarting', this.core.log);
+      node.host = hosts.get(place.id) ?? this.options.hostName;
+      node.hostLost = node.host !== this.options.hostName;
       node.reason = 'restoring from the data dir';
       this.core.nodes.set(place.id, node);
       void this.restartLoop(node, true);
@@ -313,7 +334,8 @@ export class Supervisor {
   private watchHangs(): void {
     if (this.options.hangRestartMs === 0) return;
     for (const node of this.core.nodes.values()) {
-      const silent = node.state === 'running' && this.core.liveness.ownDown(node)?.cause === 'silence';
+      // Not one whose host is away: the agent cannot be asked to kill it, and it is not hung.
+      const silent = node.state === 'running' && !node.hostLost && this.core.liveness.ownDown(node)?.cause === 'silence';
       if (!silent) this.clearHang(node.id);
       else if (!this.hangTimers.has(node.id)) {
         const timer = setTimeout(() => this.hung(node), this.options.hangRestartMs);
@@ -343,6 +365,8 @@ export class Supervisor {
   /** Takes a process for `node` (a spare, else a new one) and claims it; resolves once it is ready (its log replayed). */
   private async start(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
     if (Date.now() >= deadline) throw new ClaimError('no time was left to start the process');
+    const remote = this.remoteHost(node);
+    if (remote !== undefined) return this.startRemote(node, remote, fresh, deadline);
     // Restarts first: they bring back data that is already acknowledged.
     const proc = await this.pool.acquire(!fresh, deadline);
     // Its create was abandoned, or the gateway is stopping, while it waited for a process.
@@ -350,13 +374,48 @@ export class Supervisor {
       this.pool.giveBack(proc);
       throw new ClaimError('it was given up before its process started');
     }
+    await this.claimFor(node, proc, fresh, deadline, this.core.dir.nodeEndpoint(node.id, this.generation));
+  }
+
+  /** The joined host `node` runs on, when it is not this one. */
+  private remoteHost(node: NodeHandle): Host | undefined {
+    if (node.host === this.options.hostName) return undefined;
+    const host = this.cluster?.agents.hosts.get(node.host);
+    if (host === undefined) throw new ClaimError(`host ${node.host} is unknown`);
+    return host;
+  }
+
+  /** Starts `node`'s process on another host, through its agent (no spares there). */
+  private async startRemote(node: NodeHandle, host: Host, fresh: boolean, deadline: number): Promise<void> {
+    const cluster = this.cluster as SupervisorCluster;
+    if (!host.connected) throw new ClaimError(`host ${host.name} is not connected`);
+    const proc = cluster.agents.start(host, (line) => this.core.log.warn({ node: node.id, host: host.name, stderr: line }, 'computing process wrote to stderr'));
+    let timer: NodeJS.Timeout | undefined;
+    const loaded = await Promise.race([
+      proc.loaded,
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
+    ]).finally(() => clearTimeout(timer));
+    if (!loaded) {
+      proc.kill();
+      throw new ClaimError(proc.why ?? `the process on host ${host.name} did not start in time`);
+    }
+    await this.claimFor(node, proc, fresh, deadline, `tcp://${host.advertise.includes(':') ? `[${host.advertise}]` : host.advertise}:*`);
+  }
+
+  /** Claims `proc` for `node` (listening at `listen`); resolves once it is ready. */
+  private async claimFor(node: NodeHandle, proc: ComputingProcess, fresh: boolean, deadline: number, listen: string): Promise<void> {
+    const remote = node.host !== this.options.hostName;
     proc.onStderrLine = (line) => this.core.log.warn({ node: node.id, stderr: line }, 'computing process wrote to stderr');
     proc.onBadLine = (problem) => this.core.log.warn({ node: node.id, problem }, 'computing process wrote a bad control line');
+    proc.onBound = (tcp) => {
+      node.tcpEndpoint = tcp;
+      if (remote) node.endpoint = tcp;
+    };
     node.process = proc;
     node.pid = proc.pid;
     void proc.exited.then((exit) => this.exited(node, proc, exit));
     const generation = this.generation;
-    const listen = this.core.dir.nodeEndpoint(node.id, generation);
+    const cluster = this.cluster;
     try {
       const ready = await proc.claim(
         {
@@ -367,10 +426,13 @@ export class Supervisor {
           fresh,
           fsync: this.core.storage.fsync,
           intervalMs: this.core.liveness.interval,
+          // A local node gets the keys here (its stdin is a private pipe); an agent adds its own copy.
+          ...(cluster !== undefined && !remote && { curve: cluster.keys, tcp: `tcp://${cluster.bindIp}:*` }),
         },
         Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now())),
       );
-      node.endpoint = listen;
+      node.tcpEndpoint = ready.tcp ?? null;
+      node.endpoint = remote ? (ready.tcp ?? listen) : listen;
       node.generation = generation;
       if (ready.cutBytes > 0) this.core.log.warn({ node: node.id, cutBytes: ready.cutBytes }, 'cut a torn tail off the log');
       this.core.log.debug({ node: node.id, keys: ready.keys }, 'log replayed');
@@ -422,9 +484,11 @@ export class Supervisor {
 
   /** The current generation's `interval` message for `node`; from now on it listens there. */
   private intervalMessage(node: NodeHandle, epoch: number, intervalMs: number): ToNode {
-    const listen = this.core.dir.nodeEndpoint(node.id, this.generation);
+    const host = node.host === this.options.hostName ? undefined : this.cluster?.agents.hosts.get(node.host);
+    // On another host the new endpoint is a new tcp port: the node says which (`bound`) before its hello.
+    const listen = host === undefined ? this.core.dir.nodeEndpoint(node.id, this.generation) : `tcp://${host.advertise}:*`;
     const message: ToNode = { t: 'interval', intervalMs, epoch, listen, parent: this.parentEndpoint(node.id) };
-    node.endpoint = listen;
+    if (host === undefined) node.endpoint = listen;
     node.generation = this.generation;
     return message;
   }
@@ -432,8 +496,32 @@ export class Supervisor {
   /** Where `id`'s uplink connects: its parent's endpoint, or the control's. */
   private parentEndpoint(id: number): string {
     const parent = this.core.shape.get(id)?.parent ?? null;
-    if (parent === null) return this.core.dir.controlEndpoint(this.generation);
-    return this.core.nodes.get(parent)?.endpoint ?? this.core.dir.nodeEndpoint(parent, this.generation);
+    const host = this.core.nodes.get(id)?.host ?? this.options.hostName;
+    if (parent === null) {
+      // The root on another host reaches the control over tcp with CURVE.
+      const tcp = host === this.options.hostName ? undefined : this.cluster?.controlTcp();
+      return tcp ?? this.core.dir.controlEndpoint(this.generation);
+    }
+    const above = this.core.nodes.get(parent);
+    // A parent on another host: its tcp endpoint (CURVE); on the same host: its own endpoint (ipc here, tcp on agent hosts).
+    if (above !== undefined && above.host !== host && above.tcpEndpoint !== null) return above.tcpEndpoint;
+    return above?.endpoint ?? this.core.dir.nodeEndpoint(parent, this.generation);
+  }
+
+  /** A host joined, came back or was lost: restarts waiting for it go on. */
+  hostChanged(host: Host): void {
+    if (!host.connected) return;
+    for (const resolve of this.hostWaiters.get(host.name)?.splice(0) ?? []) resolve();
+  }
+
+  /** Resolves once `name`'s agent is connected (at once for this host). */
+  private hostConnected(name: string): Promise<void> {
+    if (name === this.options.hostName || this.cluster?.agents.hosts.get(name)?.connected === true) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.hostWaiters.get(name) ?? [];
+      waiters.push(resolve);
+      this.hostWaiters.set(name, waiters);
+    });
   }
 
   /** Sends `node` its place and resolves when its hello comes back (or rejects with `onTimeout()` at `deadline`). */
@@ -484,6 +572,12 @@ export class Supervisor {
     let first = restoring;
     for (;;) {
       if (node.ending || this.core.isClosed()) return;
+      // Its data is on its host: it stays down until that host's agent is back (no restart counted meanwhile).
+      if (node.host !== this.options.hostName && this.cluster?.agents.hosts.get(node.host)?.connected !== true) {
+        node.reason = `host ${node.host} is not connected`;
+        await this.hostConnected(node.host);
+        if (node.ending || this.core.isClosed()) return;
+      }
       if (!first) {
         const decision = node.policy.next(monotonicMs());
         if (!decision.restart) {

@@ -25,6 +25,12 @@ export interface GatewayArgs {
   fsync: boolean;
   balance: 'avl' | 'off';
   poolSize: number;
+  /** Other hosts: where agents join (IP:port), and the cluster's key file; off when clusterListen is undefined. */
+  clusterListen: string | undefined;
+  clusterSecret: string | undefined;
+  /** This host's name among the cluster's hosts. */
+  name: string;
+  placement: 'local' | 'spread';
 }
 
 export const USAGE = `usage: arbor-gateway [options]
@@ -42,6 +48,10 @@ export const USAGE = `usage: arbor-gateway [options]
   --data-dir DIR              keep every node's log and the tree's shape in DIR across gateway runs (env ARBOR_DATA_DIR; default: gone on exit)
   --fsync                     sync the disk before acknowledging stores (group commit), surviving power loss too (env ARBOR_FSYNC=1)
   --balance avl|off           keep the tree AVL-balanced by live rotations, or the plain search tree (env ARBOR_BALANCE, default avl)
+  --cluster-listen IP:PORT    let agents on other hosts join here, tcp with CURVE (env ARBOR_CLUSTER_LISTEN; off by default)
+  --cluster-secret FILE       the cluster's key file, created (0600) when missing; copy it to each agent host (env ARBOR_CLUSTER_SECRET)
+  --name NAME                 this host's name in the cluster (default local)
+  --placement local|spread    where a create without "on <host>" goes: here, or the joined host with the fewest nodes (default local)
   --help                      show this help
 environment only:
   ARBOR_TOKEN                 when set, ArborService calls (gRPC and the web view's API) must send "authorization: Bearer <token>"`;
@@ -73,6 +83,10 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
     balance: env.ARBOR_BALANCE ?? 'avl',
     'pool-size': env.ARBOR_POOL_SIZE ?? String(DEFAULT_POOL_SIZE),
+    'cluster-listen': env.ARBOR_CLUSTER_LISTEN === '' ? undefined : env.ARBOR_CLUSTER_LISTEN,
+    'cluster-secret': env.ARBOR_CLUSTER_SECRET === '' ? undefined : env.ARBOR_CLUSTER_SECRET,
+    name: 'local',
+    placement: 'local',
   };
   let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
   for (let i = 0; i < argv.length; i++) {
@@ -118,8 +132,41 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const dataDir = values['data-dir'];
   const balance = values.balance as string;
   if (balance !== 'avl' && balance !== 'off') return { problem: `--balance ${balance}: expected avl or off` };
+  const clusterListen = values['cluster-listen'];
+  const clusterSecret = values['cluster-secret'];
+  if (clusterListen !== undefined) {
+    // Nodes here bind tcp on this address too: it must be one address, never all interfaces.
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(clusterListen);
+    if (m === null || Number(m[2]) > 65535) return { problem: `--cluster-listen ${clusterListen}: expected IPv4:port` };
+    if (m[1] === '0.0.0.0') return { problem: '--cluster-listen: name one address of this host, not 0.0.0.0 (nodes bind tcp on it too)' };
+    if (clusterSecret === undefined) return { problem: '--cluster-listen needs --cluster-secret FILE (created when missing)' };
+  }
+  const name = values.name as string;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) return { problem: `--name ${name}: expected letters, digits, . _ - (at most 63)` };
+  const placement = values.placement as string;
+  if (placement !== 'local' && placement !== 'spread') return { problem: `--placement ${placement}: expected local or spread` };
   return {
-    run: { listen, requestTimeoutMs, logLevel, metricsListen, httpListen, maxNodes, watchBuffer, tlsCert, tlsKey, restart, hangRestartMs, dataDir, fsync, balance, poolSize },
+    run: {
+      listen,
+      requestTimeoutMs,
+      logLevel,
+      metricsListen,
+      httpListen,
+      maxNodes,
+      watchBuffer,
+      tlsCert,
+      tlsKey,
+      restart,
+      hangRestartMs,
+      dataDir,
+      fsync,
+      balance,
+      poolSize,
+      clusterListen,
+      clusterSecret,
+      name,
+      placement,
+    },
   };
 }
 

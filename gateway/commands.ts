@@ -29,9 +29,10 @@ function refuse(problem: string): Promise<never> {
 export function create(control: Control, req: CreateRequest, call: CallOptions): Promise<CreateResponse> {
   const parent = req.parent === undefined || req.parent === NO_PARENT ? undefined : req.parent;
   const problem = checkNodeId(req.id) ?? (parent === undefined ? undefined : checkNodeId(parent, 'parent'));
-  if (problem !== undefined) return refuse(problem);
+  const hostProblem = req.host === undefined || /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(req.host) ? undefined : `host ${JSON.stringify(req.host.slice(0, 80))}: expected a host name (letters, digits, . _ -; at most 63)`;
+  if (problem !== undefined || hostProblem !== undefined) return refuse((problem ?? hostProblem) as string);
   return control
-    .create(req.id, parent, call)
+    .create(req.id, parent, call, req.host)
     .then((created) => ({ id: created.id, pid: created.pid, parent: created.parent ?? undefined }));
 }
 
@@ -100,6 +101,7 @@ export function topology(control: Control): Promise<TopologyResponse> {
       restarts: n.restarts,
       keys: n.keys,
       reason: n.reason ?? '',
+      host: n.host,
     })),
     root: snapshot.root ?? undefined,
     heartbeatIntervalMs: snapshot.heartbeatMs,

@@ -7,7 +7,7 @@
  * finish (bounded), stop every computing process, exit 0.
  */
 import { readFileSync } from 'node:fs';
-import { Control, createLogger, DataDirError } from '../control/index.js';
+import { type ClusterKeys, ClusterSecretError, Control, createLogger, DataDirError, loadClusterSecret } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
@@ -36,6 +36,16 @@ try {
 }
 const token = process.env.ARBOR_TOKEN === undefined || process.env.ARBOR_TOKEN === '' ? undefined : process.env.ARBOR_TOKEN;
 
+let keys: ClusterKeys | undefined;
+try {
+  // Created when missing (0600); the same file goes to every agent host. Its content is never logged.
+  if (args.clusterListen !== undefined && args.clusterSecret !== undefined) keys = loadClusterSecret(args.clusterSecret, true, (message) => log.warn(message));
+} catch (error) {
+  if (!(error instanceof ClusterSecretError)) throw error;
+  process.stderr.write(`arbor-gateway: --cluster-secret: ${error.message}\n`);
+  process.exit(2);
+}
+
 let control: Control;
 try {
   // With a data dir that holds a tree, this brings every node back before we listen.
@@ -49,10 +59,18 @@ try {
     fsync: args.fsync,
     balance: args.balance,
     poolSize: args.poolSize,
+    hostName: args.name,
+    placement: args.placement,
+    ...(args.clusterListen !== undefined && keys !== undefined && { cluster: { listen: args.clusterListen, keys } }),
   });
 } catch (error) {
-  if (!(error instanceof DataDirError)) throw error;
-  process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
+  if (error instanceof DataDirError) {
+    process.stderr.write(`arbor-gateway: --data-dir: ${error.message}\n`);
+    process.exit(2);
+  }
+  // The one other start-up failure with a cause the user can fix: the cluster address.
+  if (args.clusterListen === undefined) throw error;
+  process.stderr.write(`arbor-gateway: cannot listen for agents on ${args.clusterListen}: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }
 // prom-client is loaded only when metrics are served (see call-metrics.ts).
@@ -88,6 +106,8 @@ if (args.httpListen !== undefined) {
 
 const { host } = splitHostPort(args.listen);
 process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+// Other hosts: a second line names where agents join (the real port when 0 was asked for).
+if (control.clusterAddress !== undefined) process.stdout.write(`arbor-gateway cluster on ${control.clusterAddress}\n`);
 control.startPool();
 log.info({ address: `${host}:${served.port}` }, 'serving');
 

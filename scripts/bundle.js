@@ -28,7 +28,7 @@ const common = {
 // Bundled CommonJS packages (grpc-js) call require() for Node's modules: give the ES module one.
 const programs = {
   ...common,
-  entryPoints: { gateway: 'dist/gateway/main.js', arbor: 'dist/clients/main.js', start: 'dist/clients/start.js' },
+  entryPoints: { gateway: 'dist/gateway/main.js', arbor: 'dist/clients/main.js', start: 'dist/clients/start.js', agent: 'dist/agent/main.js' },
   outdir: 'dist/bundle',
   // The code the programs share goes into chunks, and a dynamic import() stays one: npm start's
   // own program is then a few kilobytes, read before the gateway is spawned; the console's

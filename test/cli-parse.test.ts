@@ -15,6 +15,9 @@ function problem(line: string): string {
 describe('parseLine: valid commands', () => {
   it.each([
     ['create 8', { kind: 'create', id: 8 }],
+    ['create 20 on b', { kind: 'create', id: 20, host: 'b' }],
+    ['create 20 8 on host-2.b', { kind: 'create', id: 20, parent: 8, host: 'host-2.b' }],
+    ['create 20 -1 on b', { kind: 'create', id: 20, host: 'b' }],
     ['create 9 11', { kind: 'create', id: 9, parent: 11 }],
     ['create 5 -1', { kind: 'create', id: 5 }],
     ['create 0', { kind: 'create', id: 0 }],
@@ -66,8 +69,9 @@ describe('parseLine: wrong commands and argument counts', () => {
   it.each([
     ['foo', "unknown command 'foo': expected create, exec, ping, heartbeat, remove, tree, status, help or quit"],
     ['CREATE 5', "unknown command 'CREATE': expected create, exec, ping, heartbeat, remove, tree, status, help or quit"],
-    ['create', 'create takes 1 or 2 arguments: create <id> [<parent>]'],
-    ['create 1 2 3', 'create takes 1 or 2 arguments: create <id> [<parent>]'],
+    ['create', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
+    ['create 1 2 3', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
+    ['create 1 2 on b c', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
     ['exec 8', 'exec takes 2 or 3 arguments: exec <id> <name> [<value>]'],
     ['exec', 'exec takes 2 or 3 arguments: exec <id> <name> [<value>]'],
     ['exec 8 X 1 2', 'exec takes 2 or 3 arguments: exec <id> <name> [<value>]'],
@@ -232,7 +236,7 @@ describe('parseArgs', () => {
 describe('helpText', () => {
   it('lists every command', () => {
     const text = helpText();
-    for (const usage of ['create <id> [<parent>]', 'exec <id> <name> [<value>]', 'ping <id>', 'heartbeat <time>', 'tree [--json]', 'status', 'help', 'quit']) {
+    for (const usage of ['create <id> [<parent>] [on <host>]', 'exec <id> <name> [<value>]', 'ping <id>', 'heartbeat <time>', 'tree [--json]', 'status', 'help', 'quit']) {
       expect(text).toContain(usage);
     }
   });

@@ -7,7 +7,7 @@ import { drawTree, statusCounts, statusLine, topologyJson, topologyText } from '
 const { NODE_STATE_RUNNING: RUNNING, NODE_STATE_EXITED: EXITED, NODE_STATE_STARTING: STARTING } = NodeState;
 
 function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partial<NodeInfo> = {}): NodeInfo {
-  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', ...links, ...extra };
+  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links, ...extra };
 }
 
 /* The README's tree: 8 at the root, 6 and 11 below, 2 under 6, 9 and 13 under 11; 11 was killed,

@@ -5,7 +5,7 @@ import { drawnState } from '../clients/web/node-state.js';
 import { layoutTree } from '../clients/web/tree-layout.js';
 
 function node(id: number, links: Partial<NodeInfo> = {}): NodeInfo {
-  return { id, pid: 100 + id, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, keys: 0, reason: '', ...links };
+  return { id, pid: 100 + id, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links };
 }
 
 const topology = (root: number | undefined, nodes: NodeInfo[]): TopologyResponse => ({ root, nodes, heartbeatIntervalMs: 0, balanced: true, depthBound: undefined });

@@ -16,9 +16,6 @@ const GAP_X = 14;
 const GAP_Y = 36;
 const MARGIN = 12;
 
-/** Every node runs on this machine until the tree spans hosts; the API has no host field yet. */
-const HOST = 'local';
-
 function element<K extends keyof SVGElementTagNameMap>(name: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, String(value));
@@ -34,7 +31,7 @@ function text(x: number, y: number, content: string, className: string): SVGText
 /** The lines inside a node's box: its id, pid, host and keys, restarts and state. */
 function nodeLines(node: NodeInfo): string[] {
   return [
-    `pid ${node.pid === 0 ? '–' : node.pid} · ${HOST}`,
+    `pid ${node.pid === 0 ? '–' : node.pid} · ${node.host === '' ? 'local' : node.host}`,
     `keys ${node.keys} · restarts ${node.restarts}`,
     // The drawn state, and the lifecycle's own word where it says more (exited, stopping).
     drawnState(node) === stateName(node.state) || node.state === NodeState.NODE_STATE_RUNNING

@@ -10,6 +10,7 @@
  *
  * Order matters and is kept: a process applies the messages of its channel in the order sent.
  */
+import { type ClusterKeys, isZ85Key } from './curve.js';
 import type { PeerSpec } from './peer-identity.js';
 
 /** Control → process. */
@@ -19,8 +20,12 @@ export type ToNode =
    * rebuild the dictionary from it, bind `listen` for children, then answer `ready`. `log`
    * null: keep the dictionary in memory only (nothing would ever restart from a log).
    * `intervalMs`: the heartbeat interval in force (its children's links are made with it).
+   * Other hosts (optional, absent on a single host): `curve`, the cluster's keys (tcp links use
+   * CURVE with them; they travel only on this channel, never in argv or the environment), and
+   * `tcp`, a tcp endpoint (`tcp://IP:*`) to bind as well, for children on other hosts; `ready`
+   * then names the port it got.
    */
-  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; intervalMs: number }
+  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; intervalMs: number; curve?: ClusterKeys; tcp?: string }
   /**
    * Where the node sits now: its parent's endpoint and its two children (null: none). The
    * node connects its uplink to `parent` (moving it when the endpoint changed; a parent whose
@@ -42,7 +47,9 @@ export type FromNode =
   /** Started: its modules are loaded and it waits for its claim (a spare of the control's pool). */
   | { t: 'waiting' }
   /** Claimed: the log is replayed (`keys` names, `cutBytes` of a torn tail cut off) and `listen` is bound. */
-  | { t: 'ready'; keys: number; cutBytes: number }
+  | { t: 'ready'; keys: number; cutBytes: number; tcp?: string }
+  /** A new heartbeat interval bound a new tcp endpoint (other hosts): children elsewhere connect there. */
+  | { t: 'bound'; tcp: string }
   /** The process cannot serve (e.g. its log is corrupt) and exits; `message` says why. */
   | { t: 'fatal'; message: string };
 
@@ -54,6 +61,7 @@ const isPid = (v: unknown): v is number | null => v === null || (typeof v === 'n
 const isChild = (v: unknown): v is PeerSpec | null =>
   v === null || (typeof v === 'object' && !Array.isArray(v) && isId((v as PeerSpec).id) && isPid((v as PeerSpec).pid));
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
+const isKeys = (v: unknown): v is ClusterKeys => typeof v === 'object' && v !== null && isZ85Key((v as ClusterKeys).publicKey) && isZ85Key((v as ClusterKeys).secretKey);
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 function parseObject(line: string): Record<string, unknown> | string {
@@ -77,7 +85,19 @@ export function parseToNode(line: string): ToNode | string {
       if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean' || !isU32(m.intervalMs)) {
         return 'claim: expected id, listen, log, fresh, fsync, intervalMs';
       }
-      return { t: 'claim', id: m.id, listen: m.listen, log: m.log, fresh: m.fresh, fsync: m.fsync, intervalMs: m.intervalMs };
+      if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
+      if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
+      return {
+        t: 'claim',
+        id: m.id,
+        listen: m.listen,
+        log: m.log,
+        fresh: m.fresh,
+        fsync: m.fsync,
+        intervalMs: m.intervalMs,
+        ...(isKeys(m.curve) && { curve: { publicKey: m.curve.publicKey, secretKey: m.curve.secretKey } }),
+        ...(typeof m.tcp === 'string' && { tcp: m.tcp }),
+      };
     case 'link': {
       if (!isU32(m.epoch) || !isText(m.parent) || !isChild(m.left) || !isChild(m.right)) {
         return 'link: expected epoch, parent, left, right (each null or {id, pid})';
@@ -101,8 +121,11 @@ export function parseFromNode(line: string): FromNode | string {
     case 'waiting':
       return { t: 'waiting' };
     case 'ready':
-      if (!isU32(m.keys) || !isU32(m.cutBytes)) return 'ready: expected keys, cutBytes';
-      return { t: 'ready', keys: m.keys, cutBytes: m.cutBytes };
+      if (!isU32(m.keys) || !isU32(m.cutBytes) || !(m.tcp === undefined || isText(m.tcp))) return 'ready: expected keys, cutBytes';
+      return { t: 'ready', keys: m.keys, cutBytes: m.cutBytes, ...(typeof m.tcp === 'string' && { tcp: m.tcp }) };
+    case 'bound':
+      if (!isText(m.tcp)) return 'bound: expected tcp';
+      return { t: 'bound', tcp: m.tcp };
     case 'fatal':
       if (typeof m.message !== 'string') return 'fatal: expected message';
       return { t: 'fatal', message: m.message.slice(0, 1000) };

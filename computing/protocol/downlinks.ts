@@ -11,7 +11,15 @@
 import type { Router } from 'zeromq';
 import { LinkWriter } from './link-writer.js';
 import { ExpectedPeers, type PeerSpec } from './peer-identity.js';
-import { downlinkSocket, setZmtpHeartbeat } from './sockets.js';
+import { type ClusterKeys, curveServerOptions } from './curve.js';
+import { downlinkSocket, setForNextConnections, setZmtpHeartbeat } from './sockets.js';
+
+/** Other hosts: the cluster's keys, and a tcp endpoint (`tcp://IP:*`) to bind as well. */
+export interface TcpListen {
+  keys: ClusterKeys;
+  /** Bound besides the main endpoint (absent: the main endpoint is the tcp one). */
+  also?: string;
+}
 
 /** An old ROUTER is closed at the latest this long after a new one took over. */
 const RETIRE_MS = 5000;
@@ -40,13 +48,23 @@ export class Downlinks {
 
   /**
    * Binds a new ROUTER (`router`: one made ahead, not bound yet) at `endpoint` with `intervalMs`'s
-   * heartbeats; it takes over from the current one.
+   * heartbeats; it takes over from the current one. With `tcp`, every tcp endpoint of it is a
+   * CURVE server with the cluster's keys (an ipc one stays as it is: libzmq takes the security
+   * options per bind); resolves with the tcp endpoint bound (its real port), if any.
    */
-  async open(endpoint: string, intervalMs: number, router: Router = downlinkSocket()): Promise<void> {
+  async open(endpoint: string, intervalMs: number, router: Router = downlinkSocket(), tcp?: TcpListen): Promise<string | undefined> {
     // Before the bind: libzmq takes a listener's heartbeat settings when it binds.
     setZmtpHeartbeat(router, intervalMs);
+    let bound: string | undefined;
     try {
+      if (tcp !== undefined && endpoint.startsWith('tcp://')) setForNextConnections(router, curveServerOptions(tcp.keys));
       await router.bind(endpoint);
+      if (endpoint.startsWith('tcp://')) bound = router.lastEndpoint ?? undefined;
+      if (tcp?.also !== undefined) {
+        setForNextConnections(router, curveServerOptions(tcp.keys));
+        await router.bind(tcp.also);
+        bound = router.lastEndpoint ?? undefined;
+      }
     } catch (error) {
       router.close();
       throw error;
@@ -61,6 +79,7 @@ export class Downlinks {
       this.retireWhenIdle(before);
       setTimeout(() => this.retire(before), RETIRE_MS).unref();
     }
+    return bound;
   }
 
   /** Expects these children from now on; returns the node ids no longer expected and the new ones. */

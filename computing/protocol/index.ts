@@ -8,3 +8,5 @@ export * from './peer-identity.js';
 export * from './clock.js';
 export * from './control-channel.js';
 export * from './downlinks.js';
+export * from './curve.js';
+export * from './agent-link.js';

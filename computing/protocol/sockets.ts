@@ -80,7 +80,7 @@ export function uplinkSocket(): Dealer {
  * connection starts), which is what is meant here, so zeromq.js's warning that they do not take
  * effect at once is not passed on.
  */
-export function setForNextConnections(socket: Dealer | Router, options: Record<string, number | string>): void {
+export function setForNextConnections(socket: Dealer | Router, options: Record<string, number | string | boolean>): void {
   const emit = process.emitWarning.bind(process);
   process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
     if (!String(warning).includes('Socket option will not take effect')) emit(warning, ...rest);

@@ -1,0 +1,298 @@
+/**
+ * @module `arbor-agent`: runs computing processes on this host for a gateway elsewhere.
+ *
+ *   arbor-agent --join HOST:PORT --cluster-secret FILE --name NAME [--advertise IP]
+ *               [--data-dir DIR] [--orphan-grace-ms N]
+ *
+ * It connects to the gateway's cluster endpoint (a DEALER, CURVE client with the cluster's keys;
+ * see computing/protocol/agent-link.ts), joins as host NAME, and starts computing processes when
+ * the control asks. It is their OS parent and relays each one's control channel over the link;
+ * to each claim it adds what only this host knows: the cluster's keys (read from FILE here, so
+ * the secret key never travels) and where the node's log lives (DIR). Nodes bind tcp on the
+ * advertised address (port chosen by the OS), never on all interfaces.
+ *
+ * While the gateway cannot be reached the processes keep running for the orphan grace, then are
+ * stopped. When the agent dies, its processes see their stdin close and exit (no orphans).
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import type * as Zmq from 'zeromq';
+import {
+  AGENT_LINK_HEARTBEAT_MS,
+  AGENT_LINK_TIMEOUT_MS,
+  agentFrame,
+  type ClusterKeys,
+  ClusterSecretError,
+  controlLine,
+  curveClientOptions,
+  type FromAgent,
+  HOST_NAME,
+  loadClusterSecret,
+  parseToAgent,
+  parseToNode,
+} from '../computing/protocol/index.js';
+import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
+
+const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+
+const USAGE = `usage: arbor-agent --join HOST:PORT --cluster-secret FILE --name NAME [options]
+  --join HOST:PORT         the gateway's --cluster-listen address
+  --cluster-secret FILE    the cluster's key file, copied from the gateway's host (env ARBOR_CLUSTER_SECRET)
+  --name NAME              this host's name in the cluster (create <id> on NAME)
+  --advertise IP           the address nodes here bind and others reach them at (default: the address this host reaches the gateway from)
+  --data-dir DIR           where this host's nodes keep their logs (default: $TMPDIR/arbor-agent-NAME, 0700)
+  --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)`;
+
+interface AgentArgs {
+  join: string;
+  secret: string;
+  name: string;
+  advertise: string | undefined;
+  dataDir: string | undefined;
+  orphanGraceMs: number;
+}
+
+function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AgentArgs | string {
+  const values: Record<string, string | undefined> = { 'cluster-secret': env.ARBOR_CLUSTER_SECRET, 'orphan-grace-ms': '60000' };
+  const known = new Set(['join', 'cluster-secret', 'name', 'advertise', 'data-dir', 'orphan-grace-ms']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') return 'help';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (m === null || !known.has(m[1] as string)) return `unknown argument ${arg}`;
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) return `${arg} needs a value`;
+    values[m[1] as string] = value;
+  }
+  const { join: joinAt, name } = values;
+  if (joinAt === undefined || !/^[^:\s]+:\d{1,5}$/.test(joinAt)) return '--join HOST:PORT is required';
+  if (values['cluster-secret'] === undefined) return '--cluster-secret FILE (or ARBOR_CLUSTER_SECRET) is required';
+  if (name === undefined || !HOST_NAME.test(name)) return '--name NAME is required (letters, digits, . _ -; at most 63)';
+  const grace = Number(values['orphan-grace-ms']);
+  if (!/^\d+$/.test(values['orphan-grace-ms'] ?? '') || grace > 86_400_000) return '--orphan-grace-ms: expected an integer from 0 to 86400000';
+  if (values.advertise !== undefined && !/^[0-9.]+$|^[0-9a-fA-F:]+$/.test(values.advertise)) return '--advertise: expected an IP address';
+  return { join: joinAt, secret: values['cluster-secret'], name, advertise: values.advertise, dataDir: values['data-dir'], orphanGraceMs: grace };
+}
+
+/** The address this host reaches `host` from (a connected UDP socket; nothing is sent). */
+function localAddressTowards(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    socket.once('error', (error) => {
+      socket.close();
+      reject(error);
+    });
+    socket.connect(port, host, () => {
+      const { address } = socket.address();
+      socket.close();
+      resolve(address);
+    });
+  });
+}
+
+function computingEntry(): string {
+  for (const dist of ['../computing/', '../dist/computing/']) {
+    for (const file of ['bundle/main.js', 'main.js']) {
+      const path = fileURLToPath(new URL(`${dist}${file}`, import.meta.url));
+      if (existsSync(path)) return path;
+    }
+  }
+  return fileURLToPath(new URL('../computing/main.js', import.meta.url));
+}
+
+function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), name: 'arbor-agent', msg, ...fields })}\n`);
+}
+
+class Agent {
+  private readonly dealer: Zmq.Dealer;
+  private readonly procs = new Map<number, SupervisedProcess>();
+  private readonly boot = randomBytes(8).toString('hex');
+  private joined = false;
+  private orphanTimer: NodeJS.Timeout | null = null;
+  private sending: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private refusedLoggedAt = 0;
+  /** The gateway process we joined (its boot id). */
+  private gateway: string | undefined;
+
+  constructor(
+    private readonly args: AgentArgs,
+    private readonly keys: ClusterKeys,
+    private readonly advertise: string,
+    private readonly dataDir: string,
+    private readonly entry: string,
+  ) {
+    this.dealer = new zmq.Dealer({
+      // One routing id for this agent process's life: what it sent while the link was down
+      // (a process's exit) arrives after a reconnect as ours, before the join says so again.
+      routingId: `${args.name}:${this.boot}`,
+      linger: 0,
+      sendHighWaterMark: 100_000,
+      reconnectInterval: 100,
+      reconnectMaxInterval: 1000,
+      heartbeatInterval: AGENT_LINK_HEARTBEAT_MS,
+      heartbeatTimeout: AGENT_LINK_TIMEOUT_MS,
+      heartbeatTimeToLive: AGENT_LINK_TIMEOUT_MS,
+      maxMessageSize: 256 * 1024,
+      ...curveClientOptions(keys),
+    });
+  }
+
+  async run(): Promise<void> {
+    this.watchConnection();
+    this.dealer.connect(`tcp://${this.args.join}`);
+    this.joinNow();
+    for await (const [frame] of this.dealer) {
+      if (frame === undefined) continue;
+      const msg = parseToAgent(frame);
+      if (typeof msg === 'string') {
+        log('warn', 'ignored a bad message from the gateway', { problem: msg });
+        continue;
+      }
+      switch (msg.t) {
+        case 'welcome':
+          this.clearOrphanTimer();
+          if (this.gateway !== undefined && this.gateway !== msg.gateway) {
+            // Another gateway process: the nodes we run were the old one's, and it restarts them from
+            // their logs. Stop them first, so two processes never write one log.
+            log('warn', 'a new gateway: stopping the nodes of the previous one', { nodes: this.procs.size });
+            const old = [...this.procs.values()];
+            this.procs.clear();
+            await Promise.all(old.map((p) => p.stop(2000)));
+          }
+          this.gateway = msg.gateway;
+          if (!this.joined) process.stdout.write(`arbor-agent ${this.args.name} joined ${this.args.join}\n`);
+          else log('info', 'joined the gateway again', { join: this.args.join });
+          this.joined = true;
+          break;
+        case 'refused':
+          log('error', 'the gateway refused this agent', { reason: msg.reason });
+          process.stderr.write(`arbor-agent: the gateway refused the join: ${msg.reason}\n`);
+          await this.stop(2);
+          return;
+        case 'spawn':
+          this.spawn(msg.proc);
+          break;
+        case 'in':
+          this.procs.get(msg.proc)?.child.stdin?.write(`${this.localise(msg.line)}\n`);
+          break;
+        case 'signal':
+          this.procs.get(msg.proc)?.signal(msg.signal);
+          break;
+        case 'probe':
+          break;
+      }
+    }
+  }
+
+  /** Adds this host's part to a claim (keys from our file, the log in our data dir); other lines pass as they are. */
+  private localise(line: string): string {
+    const msg = parseToNode(line);
+    if (typeof msg === 'string' || msg.t !== 'claim') return line;
+    const log = msg.log === null ? null : join(this.dataDir, basename(msg.log));
+    return controlLine({ ...msg, log, curve: this.keys }).trimEnd();
+  }
+
+  private spawn(proc: number): void {
+    const child = SupervisedProcess.spawn(process.execPath, [this.entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.procs.set(proc, child);
+    this.send({ t: 'spawned', proc, pid: child.pid });
+    const current = (): boolean => this.procs.get(proc) === child;
+    if (child.child.stdout) eachLine(child.child.stdout, (line) => (current() ? this.send({ t: 'out', proc, line }) : undefined));
+    if (child.child.stderr) eachLine(child.child.stderr, (line) => (current() ? this.send({ t: 'err', proc, line }) : undefined));
+    void child.exited.then((exit) => {
+      // Only the gateway that asked for it hears of its exit (process numbers are per gateway).
+      if (this.procs.get(proc) !== child) return;
+      this.procs.delete(proc);
+      this.send({ t: 'exit', proc, code: exit.code, signal: exit.signal });
+    });
+  }
+
+  private joinNow(): void {
+    this.send({ t: 'join', name: this.args.name, advertise: this.advertise, boot: this.boot, pid: process.pid });
+  }
+
+  private send(msg: FromAgent): void {
+    const frame = agentFrame(msg);
+    // One send at a time (zeromq.js); queued in libzmq while the gateway is away.
+    this.sending = this.sending.then(() => this.dealer.send(frame)).catch(() => undefined);
+  }
+
+  /** The link's own heartbeats cut a silent gateway: start the orphan grace; a new handshake joins again. */
+  private watchConnection(): void {
+    const events = this.dealer.events;
+    void (async () => {
+      for await (const event of events) {
+        if (event.type === 'disconnect' && this.joined && this.orphanTimer === null && !this.stopping) {
+          log('warn', 'lost the gateway; nodes keep running for the orphan grace', { orphanGraceMs: this.args.orphanGraceMs });
+          this.orphanTimer = setTimeout(() => {
+            // The nodes stop; the agent stays and keeps trying: when the gateway is back it hears
+            // of their exits and restarts them here from their logs.
+            log('error', 'the gateway stayed away for the orphan grace: stopping the nodes', { orphanGraceMs: this.args.orphanGraceMs });
+            this.orphanTimer = null;
+            for (const child of this.procs.values()) void child.stop(2000);
+          }, this.args.orphanGraceMs);
+        } else if (event.type === 'handshake' && this.joined) {
+          // libzmq reconnected: say who we are again (the gateway maps the new connection to us).
+          this.joinNow();
+        } else if (event.type === 'handshake:error:auth' || event.type === 'handshake:error:protocol') {
+          // libzmq retries by itself; say so once a minute, not at every attempt.
+          if (Date.now() - this.refusedLoggedAt >= 60_000) {
+            this.refusedLoggedAt = Date.now();
+            log('error', 'the gateway refused the handshake (is the cluster secret the same file as the gateway\'s?); retrying', { event: event.type });
+          }
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  private clearOrphanTimer(): void {
+    if (this.orphanTimer !== null) clearTimeout(this.orphanTimer);
+    this.orphanTimer = null;
+  }
+
+  async stop(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.clearOrphanTimer();
+    await Promise.all([...this.procs.values()].map((p) => p.stop(2000)));
+    this.dealer.close();
+    process.exit(code);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), process.env);
+  if (args === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (typeof args === 'string') {
+    process.stderr.write(`arbor-agent: ${args}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let keys: ClusterKeys;
+  try {
+    keys = loadClusterSecret(args.secret, false, (message) => log('warn', message));
+  } catch (error) {
+    process.stderr.write(`arbor-agent: ${error instanceof ClusterSecretError ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const [host, port] = [args.join.slice(0, args.join.lastIndexOf(':')), Number(args.join.slice(args.join.lastIndexOf(':') + 1))];
+  const advertise = args.advertise ?? (await localAddressTowards(host, port));
+  const dataDir = args.dataDir ?? join(tmpdir(), `arbor-agent-${args.name}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const agent = new Agent(args, keys, advertise, dataDir, computingEntry());
+  process.on('SIGTERM', () => void agent.stop(0));
+  process.on('SIGINT', () => void agent.stop(0));
+  await agent.run();
+}
+
+void main();
