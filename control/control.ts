@@ -345,6 +345,8 @@ export class Control {
    * Resolves once every link of the tree runs with it (see Relinker.reheartbeat).
    */
   async setHeartbeat(intervalMs: number): Promise<void> {
+    // The same interval again changes nothing: no new endpoints, no relinking of every node.
+    if (intervalMs === this.liveness.interval) return;
     this.liveness.setInterval(intervalMs);
     this.persist();
     this.reassess();
