@@ -8,6 +8,7 @@
  * Process numbers (`proc`) are the control's, unique for the gateway's life; pids are the
  * agent host's.
  */
+import { parseJsonObject } from './control-channel.js';
 
 /** Agent → control. */
 export type FromAgent =
@@ -41,13 +42,7 @@ const isLine = (v: unknown): v is string => typeof v === 'string' && v.length <=
 
 function parseObject(frame: Buffer): Record<string, unknown> | string {
   if (frame.length > MAX_AGENT_MESSAGE) return `message of ${frame.length} bytes`;
-  try {
-    const value: unknown = JSON.parse(frame.toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-    return value as Record<string, unknown>;
-  } catch {
-    return 'not JSON';
-  }
+  return parseJsonObject(frame.toString('utf8'));
 }
 
 export function parseFromAgent(frame: Buffer): FromAgent | string {

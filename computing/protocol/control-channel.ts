@@ -64,16 +64,21 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 
 const isKeys = (v: unknown): v is ClusterKeys => typeof v === 'object' && v !== null && isZ85Key((v as ClusterKeys).publicKey) && isZ85Key((v as ClusterKeys).secretKey);
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
-function parseObject(line: string): Record<string, unknown> | string {
-  if (line.length > MAX_CONTROL_LINE) return `line of ${line.length} characters`;
+/** One JSON object, or the problem in words (the agent link's messages are read the same way). */
+export function parseJsonObject(text: string): Record<string, unknown> | string {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(text);
   } catch {
     return 'not JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   return value as Record<string, unknown>;
+}
+
+function parseObject(line: string): Record<string, unknown> | string {
+  if (line.length > MAX_CONTROL_LINE) return `line of ${line.length} characters`;
+  return parseJsonObject(line);
 }
 
 /** Reads one control → process line; the problem in words when it is not a valid message. */
