@@ -32,7 +32,7 @@ const WEB_VIEW_LINE = /^arbor-gateway web view on (\S+)$/;
 export function gatewayEntry(): string {
   const candidates = ['../bundle/gateway.js', '../gateway/main.js', '../dist/bundle/gateway.js', '../dist/gateway/main.js'];
   const paths = candidates.map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
-  return paths.find((path) => path.endsWith('.js') && existsSync(path)) ?? (paths[0] as string);
+  return paths.find((path) => existsSync(path)) ?? (paths[0] as string);
 }
 
 /** A running gateway. */
