@@ -7,8 +7,10 @@
  * a start that someone waits for goes first: restarts, then creates, then refills. A process
  * that finishes loading goes to the longest waiter, else into the pool. The pool refills in the
  * background after every take, up to its size but never beyond the room the node limit leaves
- * (spares count against it). A spare that dies is not replaced until the next take, so a
- * broken node program cannot make the pool spin.
+ * (spares count against it). A spare that dies is not replaced until the next take, and a
+ * process that dies while loading pauses the refills with a doubling backoff (until one loads
+ * again), so a broken node program cannot make the pool spin; a start someone waits for is
+ * still tried at once, and fails with the reason.
  */
 import type { ComputingProcess } from './computing-process.js';
 import { ClaimError } from './computing-process.js';
@@ -17,6 +19,9 @@ import { StartSlots } from './start-slots.js';
 
 /** How long after a take the pool starts its replacement (about one create). */
 const REFILL_DELAY_MS = 100;
+/** The first pause of refills after a process died while loading; it doubles up to the cap. */
+export const LOAD_FAILURE_BACKOFF_MS = 200;
+export const LOAD_FAILURE_BACKOFF_MAX_MS = 10_000;
 
 interface Waiter {
   resolve: (proc: ComputingProcess) => void;
@@ -34,6 +39,9 @@ export class ProcessPool {
   private readonly slots = new StartSlots();
   private closed = false;
   private refillTimer: NodeJS.Timeout | null = null;
+  /** Rounds of processes in a row that died while loading; refills wait until `refillsPausedUntil`. */
+  private loadFailures = 0;
+  private refillsPausedUntil = 0;
 
   constructor(
     private readonly spawn: () => ComputingProcess,
@@ -93,6 +101,12 @@ export class ProcessPool {
   refill(): void {
     if (this.closed) return;
     const wanted = this.wanted();
+    const paused = this.refillsPausedUntil - Date.now();
+    if (paused > 0) {
+      this.refillAfter(paused);
+      while (this.spares.length > wanted) void this.spares.pop()?.stop();
+      return;
+    }
     while (this.spares.length + this.loading.size + this.queued - this.waiters.length < wanted) this.spawnFor(false);
     while (this.spares.length > wanted) void this.spares.pop()?.stop();
   }
@@ -103,11 +117,15 @@ export class ProcessPool {
    * refill it caused.
    */
   private refillSoon(): void {
+    this.refillAfter(REFILL_DELAY_MS);
+  }
+
+  private refillAfter(ms: number): void {
     if (this.refillTimer !== null) return;
     this.refillTimer = setTimeout(() => {
       this.refillTimer = null;
       this.refill();
-    }, REFILL_DELAY_MS);
+    }, ms);
   }
 
   /** Stops every spare and every process still loading. */
@@ -144,13 +162,27 @@ export class ProcessPool {
         }
         if (!loaded) {
           const why = proc.why ?? 'its process exited while loading';
-          this.log.warn({ pid: proc.pid, why }, 'a computing process died before it was loaded');
+          // Processes of one round that fail together count once: the pause doubles per round.
+          if (Date.now() >= this.refillsPausedUntil) this.loadFailures++;
+          const pauseMs = Math.min(LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS * 2 ** (this.loadFailures - 1));
+          this.refillsPausedUntil = Date.now() + pauseMs;
+          this.log.warn({ pid: proc.pid, why, refillsPausedMs: pauseMs }, 'a computing process died before it was loaded');
           const waiter = this.waiters.shift();
           if (waiter !== undefined) {
             clearTimeout(waiter.timer);
             waiter.reject(new ClaimError(why));
           }
+          // Paused now: this only schedules the next try for when the pause ends.
+          this.refill();
           return;
+        }
+        if (this.loadFailures > 0) {
+          // Loading works again: the refill waiting for the pause to end may run now.
+          this.loadFailures = 0;
+          this.refillsPausedUntil = 0;
+          if (this.refillTimer !== null) clearTimeout(this.refillTimer);
+          this.refillTimer = null;
+          this.refillSoon();
         }
         this.giveBack(proc);
       } finally {

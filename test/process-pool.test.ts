@@ -1,0 +1,134 @@
+/**
+ * The spare pool's refill rules, with fake processes and a fake clock: a node program that
+ * dies while loading pauses the refills with a doubling backoff instead of being respawned in
+ * a loop, a start someone waits for is still tried and fails with the reason, and one process
+ * that loads again ends the pause. (Spares of the real program: self-healing and bench tests.)
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ComputingProcess } from '../control/computing-process.js';
+import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, ProcessPool } from '../control/process-pool.js';
+import type { Logger } from '../control/logger.js';
+
+interface FakeProcess {
+  proc: ComputingProcess;
+  load: (ok: boolean) => void;
+}
+
+function fakeProcess(pid: number): FakeProcess {
+  let load: (ok: boolean) => void = () => undefined;
+  const state = { hasExited: false };
+  const loaded = new Promise<boolean>((resolve) => (load = resolve));
+  const proc = {
+    pid,
+    why: 'exit code 1 while loading',
+    loaded,
+    get hasExited() {
+      return state.hasExited;
+    },
+    stop: () => {
+      state.hasExited = true;
+      return Promise.resolve();
+    },
+  } as unknown as ComputingProcess;
+  return {
+    proc,
+    load: (ok) => {
+      if (!ok) state.hasExited = true;
+      load(ok);
+    },
+  };
+}
+
+const silent = { warn: () => undefined } as unknown as Logger;
+
+describe('process pool', () => {
+  let spawned: FakeProcess[];
+  let pool: ProcessPool;
+  const spawn = (): ComputingProcess => {
+    const fake = fakeProcess(1000 + spawned.length);
+    spawned.push(fake);
+    return fake.proc;
+  };
+  /** Lets the pool's promise chains run (start slots, loaded) without moving the clock. */
+  const settle = () => vi.advanceTimersByTimeAsync(0);
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    spawned = [];
+    pool = new ProcessPool(spawn, () => 2, silent);
+  });
+  afterEach(async () => {
+    await pool.close();
+    vi.useRealTimers();
+  });
+
+  it('refills to its size, and a take is replaced', async () => {
+    pool.refill();
+    await settle();
+    expect(spawned).toHaveLength(2);
+    for (const fake of spawned) fake.load(true);
+    await settle();
+    expect(pool.size).toBe(2);
+    await pool.acquire(false, Date.now() + 1000);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(spawned).toHaveLength(3);
+  });
+
+  it('a program that dies while loading is respawned after a doubling pause, not in a loop', async () => {
+    pool.refill();
+    await settle();
+    const failAll = async () => {
+      for (const fake of spawned) fake.load(false);
+      await settle();
+    };
+    await failAll();
+    expect(spawned).toHaveLength(2);
+    // Paused: nothing is spawned before the first backoff ends.
+    await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MS - 10);
+    expect(spawned).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(spawned).toHaveLength(4);
+    await failAll();
+    // A second round failed: the pause is twice the first one.
+    await vi.advanceTimersByTimeAsync(2 * LOAD_FAILURE_BACKOFF_MS - 10);
+    expect(spawned).toHaveLength(4);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(spawned).toHaveLength(6);
+    // However long it keeps failing, at most one round per capped pause.
+    for (let i = 0; i < 20; i++) {
+      await failAll();
+      await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MAX_MS);
+    }
+    expect(spawned.length).toBeLessThanOrEqual(6 + 2 * 20);
+    const before = spawned.length;
+    await failAll();
+    await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MAX_MS - 10);
+    expect(spawned).toHaveLength(before);
+  });
+
+  it('while paused, a start someone waits for is tried at once and fails with the reason', async () => {
+    pool.refill();
+    await settle();
+    for (const fake of spawned) fake.load(false);
+    await settle();
+    const claim = pool.acquire(true, Date.now() + 5000);
+    await settle();
+    expect(spawned).toHaveLength(3);
+    spawned[2]?.load(false);
+    await expect(claim).rejects.toThrow('exit code 1 while loading');
+  });
+
+  it('one process that loads again ends the pause', async () => {
+    pool.refill();
+    await settle();
+    for (const fake of spawned) fake.load(false);
+    await settle();
+    const claim = pool.acquire(true, Date.now() + 5000);
+    await settle();
+    spawned[2]?.load(true);
+    await expect(claim).resolves.toBe(spawned[2]?.proc);
+    // The take schedules a refill after the usual short delay, not after a backoff.
+    await vi.advanceTimersByTimeAsync(150);
+    expect(spawned).toHaveLength(5);
+  });
+});
