@@ -56,6 +56,12 @@ export interface CallOptions {
   deadline?: number;
 }
 
+/** The deadline of a call: `defaultMs` from now, or the caller's own when that comes first. */
+export function callDeadline(defaultMs: number, call: CallOptions): number {
+  const own = Date.now() + defaultMs;
+  return call.deadline === undefined ? own : Math.min(own, call.deadline);
+}
+
 export interface Created {
   id: number;
   pid: number;

@@ -54,7 +54,7 @@ export class NodeHandle {
    * a hello for epoch e answers every link up to e.
    */
   readonly awaitedLinks = new Map<number, () => void>();
-  /** A link to re-attach it is in flight (see Supervisor.attachWaiting). */
+  /** A link to re-attach it is in flight (see NodeLinks.attachWaiting). */
   attaching = false;
   /** How its last process ended. */
   lastExit: Exit | null = null;
@@ -73,7 +73,7 @@ export class NodeHandle {
   hangKilled = false;
   /**
    * The endpoint its process binds for its children, and the link generation it belongs to
-   * (each heartbeat interval is a new generation of endpoints; see Supervisor.reheartbeat).
+   * (each heartbeat interval is a new generation of endpoints; see NodeLinks.reheartbeat).
    */
   endpoint: string | null = null;
   generation = 0;
