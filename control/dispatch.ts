@@ -45,6 +45,11 @@ export class Dispatch {
     private readonly link: Pick<RootLink, 'send'>,
   ) {}
 
+  /** Whether any command waits to be sent (its node starting, restarting or held by a relink). */
+  get hasWaiting(): boolean {
+    return this.waiters.size > 0;
+  }
+
   /** Whether a command for `id` can be sent now, must wait, or fails (and why). */
   reachability(id: number): Reachability {
     const target = this.nodes.get(id);

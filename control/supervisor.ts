@@ -78,6 +78,8 @@ export interface SupervisorCore {
   reassess(): void;
   /** Saves the tree (data dir) after an acknowledged change. */
   persist(): void;
+  /** Whether commands are in flight or waiting: the pool's refills wait for a quiet moment. */
+  busy(): boolean;
   /** A created node is attached: resolves once the tree is rebalanced around it. */
   attached(id: number): Promise<void>;
   isClosed(): boolean;
@@ -98,7 +100,7 @@ export class Supervisor {
   ) {
     const spawn = (): ComputingProcess =>
       ComputingProcess.spawn(options.computingEntry, options.computingExecArgv, (line) => core.log.warn({ spare: true, stderr: line }, 'spare computing process wrote to stderr'));
-    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log);
+    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log, () => core.busy());
     const links = new NodeLinks(core, options.hostName, cluster);
     const hangs = new HangWatch(core, options.hangRestartMs);
     const starter = new ProcessStarter(core, options, this.pool, () => links.generation, (node, proc, exit) => this.restarts.exited(node, proc, exit), cluster);

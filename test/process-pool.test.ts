@@ -1,12 +1,13 @@
 /**
- * The spare pool's refill rules, with fake processes and a fake clock: a node program that
- * dies while loading pauses the refills with a doubling backoff instead of being respawned in
- * a loop, a start someone waits for is still tried and fails with the reason, and one process
- * that loads again ends the pause. (Spares of the real program: self-healing and bench tests.)
+ * The spare pool's refill rules, with fake processes and a fake clock: refills go one process
+ * at a time and wait for a quiet moment (bounded); a node program that dies while loading
+ * pauses the refills with a doubling backoff instead of being respawned in a loop, a start
+ * someone waits for is still tried and fails with the reason, and one process that loads again
+ * ends the pause. (Spares of the real program: self-healing and bench tests.)
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ComputingProcess } from '../control/computing-process.js';
-import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, ProcessPool } from '../control/process-pool.js';
+import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../control/process-pool.js';
 import type { Logger } from '../control/logger.js';
 
 interface FakeProcess {
@@ -44,6 +45,7 @@ const silent = { warn: () => undefined } as unknown as Logger;
 describe('process pool', () => {
   let spawned: FakeProcess[];
   let pool: ProcessPool;
+  let busy: boolean;
   const spawn = (): ComputingProcess => {
     const fake = fakeProcess(1000 + spawned.length);
     spawned.push(fake);
@@ -51,57 +53,84 @@ describe('process pool', () => {
   };
   /** Lets the pool's promise chains run (start slots, loaded) without moving the clock. */
   const settle = () => vi.advanceTimersByTimeAsync(0);
+  /** Loads every process not loaded yet, successfully or not. */
+  const loadAll = async (ok: boolean) => {
+    for (const fake of spawned) fake.load(ok);
+    await settle();
+  };
 
   beforeEach(() => {
     vi.useFakeTimers();
     spawned = [];
-    pool = new ProcessPool(spawn, () => 2, silent);
+    busy = false;
+    pool = new ProcessPool(spawn, () => 2, silent, () => busy);
   });
   afterEach(async () => {
     await pool.close();
     vi.useRealTimers();
   });
 
-  it('refills to its size, and a take is replaced', async () => {
+  it('refills to its size one process at a time, and a take is replaced', async () => {
+    // Asked twice (the gateway's start, a take): still one process loading at a time.
+    pool.refill();
     pool.refill();
     await settle();
+    expect(spawned).toHaveLength(1);
+    await loadAll(true);
+    await vi.advanceTimersByTimeAsync(150);
     expect(spawned).toHaveLength(2);
-    for (const fake of spawned) fake.load(true);
-    await settle();
+    await loadAll(true);
+    await vi.advanceTimersByTimeAsync(500);
     expect(pool.size).toBe(2);
+    expect(spawned).toHaveLength(2);
     await pool.acquire(false, Date.now() + 1000);
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(spawned).toHaveLength(3);
+  });
+
+  it('refills wait for a quiet moment, at most REFILL_MAX_WAIT_MS', async () => {
+    pool.refill();
+    await settle();
+    await loadAll(true);
+    busy = true;
+    await vi.advanceTimersByTimeAsync(REFILL_MAX_WAIT_MS / 2);
+    expect(spawned).toHaveLength(1);
+    busy = false;
+    await vi.advanceTimersByTimeAsync(150);
+    expect(spawned).toHaveLength(2);
+    await loadAll(true);
+    await pool.acquire(false, Date.now() + 1000);
+    busy = true;
+    await vi.advanceTimersByTimeAsync(REFILL_MAX_WAIT_MS - 150);
+    expect(spawned).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(300);
     expect(spawned).toHaveLength(3);
   });
 
   it('a program that dies while loading is respawned after a doubling pause, not in a loop', async () => {
     pool.refill();
     await settle();
-    const failAll = async () => {
-      for (const fake of spawned) fake.load(false);
-      await settle();
-    };
-    await failAll();
-    expect(spawned).toHaveLength(2);
+    await loadAll(false);
+    expect(spawned).toHaveLength(1);
     // Paused: nothing is spawned before the first backoff ends.
     await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MS - 10);
+    expect(spawned).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(spawned).toHaveLength(2);
+    await loadAll(false);
+    // A second failure: the pause is twice the first one.
+    await vi.advanceTimersByTimeAsync(2 * LOAD_FAILURE_BACKOFF_MS - 10);
     expect(spawned).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(20);
-    expect(spawned).toHaveLength(4);
-    await failAll();
-    // A second round failed: the pause is twice the first one.
-    await vi.advanceTimersByTimeAsync(2 * LOAD_FAILURE_BACKOFF_MS - 10);
-    expect(spawned).toHaveLength(4);
-    await vi.advanceTimersByTimeAsync(20);
-    expect(spawned).toHaveLength(6);
-    // However long it keeps failing, at most one round per capped pause.
+    expect(spawned).toHaveLength(3);
+    // However long it keeps failing, at most one process per capped pause.
     for (let i = 0; i < 20; i++) {
-      await failAll();
+      await loadAll(false);
       await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MAX_MS);
     }
-    expect(spawned.length).toBeLessThanOrEqual(6 + 2 * 20);
+    expect(spawned.length).toBeLessThanOrEqual(3 + 20);
     const before = spawned.length;
-    await failAll();
+    await loadAll(false);
     await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MAX_MS - 10);
     expect(spawned).toHaveLength(before);
   });
@@ -109,26 +138,24 @@ describe('process pool', () => {
   it('while paused, a start someone waits for is tried at once and fails with the reason', async () => {
     pool.refill();
     await settle();
-    for (const fake of spawned) fake.load(false);
-    await settle();
+    await loadAll(false);
     const claim = pool.acquire(true, Date.now() + 5000);
     await settle();
-    expect(spawned).toHaveLength(3);
-    spawned[2]?.load(false);
+    expect(spawned).toHaveLength(2);
+    spawned[1]?.load(false);
     await expect(claim).rejects.toThrow('exit code 1 while loading');
   });
 
   it('one process that loads again ends the pause', async () => {
     pool.refill();
     await settle();
-    for (const fake of spawned) fake.load(false);
-    await settle();
+    await loadAll(false);
     const claim = pool.acquire(true, Date.now() + 5000);
     await settle();
-    spawned[2]?.load(true);
-    await expect(claim).resolves.toBe(spawned[2]?.proc);
+    spawned[1]?.load(true);
+    await expect(claim).resolves.toBe(spawned[1]?.proc);
     // The take schedules a refill after the usual short delay, not after a backoff.
     await vi.advanceTimersByTimeAsync(150);
-    expect(spawned).toHaveLength(5);
+    expect(spawned).toHaveLength(3);
   });
 });
