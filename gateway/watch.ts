@@ -2,8 +2,9 @@
  * @module The Watch stream over grpc-js: every availability event, to many subscribers at once.
  * The queueing and limits are the transport-neutral feed's (`watch-feed.ts`); this file only
  * writes to the grpc-js stream and follows its backpressure (`write` → false, then `drain`).
+ * Its response headers are sent as soon as the subscription is in place.
  */
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { WatchRequest, WatchResponse } from '../proto/gen/arbor/v1/arbor.js';
 import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
@@ -18,6 +19,9 @@ export function watch(ctx: GatewayContext, call: ServerWritableStream<WatchReque
     call.emit('error', feed.refused);
     return;
   }
+  // The response headers go out now, not with the first event: a client that waits for them
+  // knows it is subscribed, and misses no event from then on.
+  call.sendMetadata(new Metadata());
   call.on('drain', feed.resume);
   call.on('cancelled', feed.close);
   call.on('error', feed.close);

@@ -18,7 +18,7 @@ async function tree(ids: number[], extraArgs: string[] = []) {
   const gw = await startGateway(extraArgs);
   const client = gw.client();
   const api = rpc(client);
-  const log = new EventLog(client);
+  const log = await EventLog.open(client);
   const pids: Record<number, number> = {};
   for (const id of ids) pids[id] = (await api.create({ id })).pid;
   return { gw, api, log, pids };
@@ -110,7 +110,7 @@ describe('availability', () => {
     const blockMs = 12_000;
     const gw = await startGateway([], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
     const api = rpc(gw.client());
-    const log = new EventLog(gw.client());
+    const log = await EventLog.open(gw.client());
     const pids: Record<number, number> = {};
     for (const id of [8, 11, 6, 13]) pids[id] = (await api.create({ id })).pid;
     await api.heartbeat({ intervalMs: 100 });

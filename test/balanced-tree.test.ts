@@ -102,7 +102,7 @@ describe('balanced tree', () => {
   it('remove: a leaf, an inner node, the root; relinked nodes keep their pids and data; a removed id is gone, then new', async () => {
     const gw = await startGateway();
     const api = rpc(gw.client());
-    const log = new EventLog(gw.client());
+    const log = await EventLog.open(gw.client());
     const ids = [8, 4, 12, 2, 6, 10, 14, 1, 3, 5, 7, 9, 11, 13, 15];
     const pids = new Map<number, number>();
     for (const id of ids) pids.set(id, (await api.create({ id })).pid);
@@ -142,7 +142,7 @@ describe('balanced tree', () => {
   it('remove of a failed node is the way out: the nodes that hung below it are back with their data', { timeout: 60_000 }, async () => {
     const gw = await startGateway();
     const api = rpc(gw.client());
-    const log = new EventLog(gw.client());
+    const log = await EventLog.open(gw.client());
     const ids = [8, 4, 12, 2, 6, 10, 14];
     const pids = new Map<number, number>();
     for (const id of ids) pids.set(id, (await api.create({ id })).pid);

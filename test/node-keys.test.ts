@@ -13,7 +13,7 @@ describe('Topology keys', () => {
     const gw = await startGateway();
     const client = gw.client();
     const api = rpc(client);
-    const log = new EventLog(client);
+    const log = await EventLog.open(client);
     for (const id of [8, 4, 12]) await api.create({ id });
     const keys = async (): Promise<Record<number, number>> =>
       Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.keys]));

@@ -334,7 +334,7 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     await api.create({ id: 8 });
     const far = await api.create({ id: 20, host: 'b' });
     await api.exec({ id: 20, name: 'X', value: 7n });
-    const events = new EventLog(client);
+    const events = await EventLog.open(client);
     const cut = performance.now();
     ip('link', 'set', hostLink, 'down');
     const down = await events.next('unavailable', 20, cut, 10_000);
@@ -367,7 +367,7 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     const before = await api.create({ id: 20, host: 'b' });
     await api.exec({ id: 20, name: 'X', value: 42n });
     const nodes = childrenOf(agent.pid);
-    const events = new EventLog(client);
+    const events = await EventLog.open(client);
     agent.signal('SIGKILL');
     await expect.poll(() => nodes.filter(isAlive), { timeout: 5000, interval: 50 }).toEqual([]);
     // Down, and it stays down while b has no agent: its data is there.
@@ -421,7 +421,7 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     await api.create({ id: 8 });
     const before = await api.create({ id: 20, host: 'b' });
     await api.exec({ id: 20, name: 'X', value: 5n });
-    const events = new EventLog(client);
+    const events = await EventLog.open(client);
     ip('link', 'set', hostLink, 'down');
     // The link's heartbeats cut it after 2 s; 0.5 s later the agent stops its nodes (it stays).
     await expect.poll(() => isAlive(before.pid), { timeout: 8000, interval: 50 }).toBe(false);

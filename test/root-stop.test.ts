@@ -21,7 +21,7 @@ describe('root frozen under load', () => {
     const ids = [50, 25, 75, 10, 30, 60, 90];
     const root = await api.create({ id: 50 });
     for (const id of ids.slice(1)) await api.create({ id });
-    const log = new EventLog(client);
+    const log = await EventLog.open(client);
     await api.heartbeat({ intervalMs: 100 });
 
     const session = new TestSession(gw.client());

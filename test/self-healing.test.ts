@@ -18,7 +18,7 @@ async function tree(ids: number[], extraArgs: string[] = []) {
   const gw = await startGateway(extraArgs);
   const client = gw.client();
   const api = rpc(client);
-  const log = new EventLog(client);
+  const log = await EventLog.open(client);
   const pids: Record<number, number> = {};
   for (const id of ids) pids[id] = (await api.create({ id })).pid;
   for (const id of ids) await api.exec({ id, name: 'own', value: BigInt(id * 1000) });

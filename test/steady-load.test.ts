@@ -18,7 +18,7 @@ describe('steady load', () => {
     const api = rpc(client);
     const ids = [40, 20, 60, 10, 30, 50, 70];
     for (const id of ids) await api.create({ id });
-    const log = new EventLog(client);
+    const log = await EventLog.open(client);
     await api.heartbeat({ intervalMs: 50 });
 
     const session = new TestSession(gw.client());

@@ -22,7 +22,13 @@ describe('Watch subscribers', () => {
     // for that, and the slow ones, who never read, still pass it well before the last outage.
     const gw = await startGateway(['--watch-buffer', '300']);
     const api = rpc(gw.client());
-    type Subscriber = { events: number; error: number | undefined; stream: ClientReadableStream<WatchResponse>; up: Map<number, boolean> };
+    type Subscriber = {
+      events: number;
+      error: number | undefined;
+      stream: ClientReadableStream<WatchResponse>;
+      up: Map<number, boolean>;
+      subscribed: Promise<void>;
+    };
     const subscribers: Subscriber[] = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
       const slow = i < SLOW;
@@ -30,7 +36,9 @@ describe('Watch subscribers', () => {
       const client = new ArborServiceClient(gw.address, credentials.createInsecure(), slow ? { 'grpc-node.flow_control_window': 1024 } : {});
       onTestFinished(() => client.close());
       const stream = client.watch({});
-      const sub: Subscriber = { events: 0, error: undefined, stream, up: new Map() };
+      // The gateway sends the response headers once the subscription is in place.
+      const subscribed = new Promise<void>((resolve) => stream.once('metadata', () => resolve()));
+      const sub: Subscriber = { events: 0, error: undefined, stream, up: new Map(), subscribed };
       stream.on('data', ({ event }: WatchResponse) => {
         sub.events++;
         // What this subscriber believes of each node: the last availability event wins.
@@ -43,6 +51,7 @@ describe('Watch subscribers', () => {
     }
     const fast = subscribers.slice(SLOW);
     const ids = Array.from({ length: NODES }, (_, i) => ((i * 17) % NODES) + 1);
+    await Promise.all(subscribers.map((s) => s.subscribed));
     const first = await api.create({ id: ids[0]! });
     await expect.poll(() => fast.every((s) => s.events === 1), { message: 'every subscriber connected', timeout: 5000, interval: 20 }).toBe(true);
     for (const id of ids.slice(1)) await api.create({ id });

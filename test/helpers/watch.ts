@@ -21,9 +21,21 @@ export interface SeenEvent {
 export class EventLog {
   readonly events: SeenEvent[] = [];
   private readonly stream: ClientReadableStream<WatchResponse>;
+  /** Resolves with the response headers: the gateway sends them once the subscription is in place. */
+  private readonly subscribed: Promise<void>;
 
-  constructor(client: ArborServiceClient) {
+  /** A log that has every event from the moment it resolves (the Watch call is subscribed). */
+  static async open(client: ArborServiceClient, timeoutMs = 10_000): Promise<EventLog> {
+    const log = new EventLog(client);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Watch not subscribed within ${timeoutMs} ms`)), timeoutMs)));
+    await Promise.race([log.subscribed, late]).finally(() => clearTimeout(timer));
+    return log;
+  }
+
+  private constructor(client: ArborServiceClient) {
     this.stream = client.watch({});
+    this.subscribed = new Promise((resolve) => this.stream.once('metadata', () => resolve()));
     this.stream.on('error', () => undefined); // cancelled at the end of the test
     this.stream.on('data', (res: WatchResponse) => {
       const e = res.event as NodeEvent;
