@@ -99,6 +99,21 @@ describe('balanced tree', () => {
     await expect(api.create({ id: 4, parent: 2 })).rejects.toMatchObject({ code: status.FAILED_PRECONDITION, details: 'Node 4 belongs under 3, not under 2' });
   });
 
+  it('with heartbeats on, rotations and removes raise no unavailable event (moved nodes reconnect within the grace)', async () => {
+    const gw = await startGateway();
+    const api = rpc(gw.client());
+    await api.heartbeat({ intervalMs: 100 });
+    const log = await EventLog.open(gw.client());
+    // Sorted ids: every insert after the second rotates running nodes to new parents.
+    for (let id = 1; id <= 24; id++) await api.create({ id });
+    for (const id of [8, 16, 1]) await api.remove({ id });
+    const topology = await api.topology();
+    expectAvl(topology);
+    expect(topology.nodes.every((n) => n.available)).toBe(true);
+    expect(log.events.filter((e) => e.kind === 'created')).toHaveLength(24);
+    expect(log.of('unavailable')).toEqual([]);
+  });
+
   it('remove: a leaf, an inner node, the root; relinked nodes keep their pids and data; a removed id is gone, then new', async () => {
     const gw = await startGateway();
     const api = rpc(gw.client());

@@ -74,12 +74,30 @@ describe('PeerWatch', () => {
     expect(changes).toEqual([]);
   });
 
-  it('a peer watched before it connected is down until it does', () => {
+  it('a peer watched before it connected is on its way: up for the grace, no change when it connects in time', async () => {
     const { w, changes } = watcher();
     w.watch('a', false);
-    expect(w.isUp('a')).toBe(false);
+    expect(w.isUp('a')).toBe(true);
+    await advance(MOVE_GRACE_MS - 10);
     w.connected('a', true);
-    expect(changes).toEqual([['a', true, 'connected']]);
+    await advance(MOVE_GRACE_MS);
+    expect(w.isUp('a')).toBe(true);
+    expect(changes).toEqual([]);
+  });
+
+  it('a peer watched before it connected, that does not connect within the grace, is down; up once it connects', async () => {
+    const { w, changes } = watcher();
+    w.watch('a', false);
+    await advance(MOVE_GRACE_MS - 10);
+    expect(changes).toEqual([]);
+    await advance(20);
+    expect(w.isUp('a')).toBe(false);
+    expect(changes).toEqual([['a', false, 'disconnected']]);
+    w.connected('a', true);
+    expect(changes).toEqual([
+      ['a', false, 'disconnected'],
+      ['a', true, 'connected'],
+    ]);
   });
 
   it('a peer heard every beat period stays up for good', async () => {
