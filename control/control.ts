@@ -95,7 +95,7 @@ export class Control {
         persist: () => this.persist(),
         attached: (id) => this.relinker.rebalanceAfterInsert(id),
         isClosed: () => this.closed,
-        busy: () => this.pending.size > 0 || this.dispatch.hasWaiting || [...this.nodes.values()].some((n) => n.state === 'starting'),
+        busy: () => this.pending.size > 0 || this.dispatch.hasWaiting || this.supervisor.anyStarting,
       },
       {
         computingEntry: options.computingEntry ?? defaultComputingEntry(),

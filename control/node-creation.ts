@@ -132,9 +132,15 @@ export class NodeCreation {
     await Promise.all([...this.attaching].map((a) => a.catch(() => undefined)));
   }
 
+  /** Whether any node is being created. */
+  get anyStarting(): boolean {
+    for (const node of this.core.nodes.values()) if (node.state === 'starting') return true;
+    return false;
+  }
+
   /** Resolves once no node is being created. */
   noneStarting(): Promise<void> {
-    if (![...this.core.nodes.values()].some((n) => n.state === 'starting')) return Promise.resolve();
+    if (!this.anyStarting) return Promise.resolve();
     return new Promise((resolve) => this.noneStartingWaiters.push(resolve));
   }
 
@@ -149,7 +155,7 @@ export class NodeCreation {
         abort(parentUnavailable(parent, above.reason));
       }
     }
-    if (this.noneStartingWaiters.length > 0 && ![...this.core.nodes.values()].some((n) => n.state === 'starting')) {
+    if (this.noneStartingWaiters.length > 0 && !this.anyStarting) {
       for (const resolve of this.noneStartingWaiters.splice(0)) resolve();
     }
   }

@@ -7,10 +7,10 @@
  * a start that someone waits for goes first: restarts, then creates, then refills. A process
  * that finishes loading goes to the longest waiter, else into the pool. The pool refills in the
  * background after every take, one process at a time and in quiet moments, up to its size but
- * never beyond the room the node limit leaves (spares count against it). A spare that dies is not replaced until the next take, and a
- * process that dies while loading pauses the refills with a doubling backoff (until one loads
- * again), so a broken node program cannot make the pool spin; a start someone waits for is
- * still tried at once, and fails with the reason.
+ * never beyond the room the node limit leaves (spares count against it). A spare that dies is
+ * not replaced until the next take, and a process that dies while loading pauses the refills
+ * with a doubling backoff (until one loads again), so a broken node program cannot make the pool
+ * spin; a start someone waits for is still tried at once, and fails with the reason.
  */
 import type { ComputingProcess } from './computing-process.js';
 import { ClaimError } from './computing-process.js';
@@ -93,7 +93,7 @@ export class ProcessPool {
       };
       if (urgent) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
-      this.spawnFor(urgent).catch((error: unknown) => this.log.warn({ error: String(error) }, 'a computing process could not be spawned'));
+      void this.spawnFor(urgent);
       this.refillSoon();
     });
   }
@@ -127,12 +127,10 @@ export class ProcessPool {
     }
     if (this.refilling || this.spares.length + this.loading.size + this.queued - this.waiters.length >= wanted) return;
     this.refilling = true;
-    void this.spawnFor(false)
-      .catch((error: unknown) => this.log.warn({ error: String(error) }, 'a spare computing process could not be spawned'))
-      .then(() => {
-        this.refilling = false;
-        this.refillSoon();
-      });
+    void this.spawnFor(false).then(() => {
+      this.refilling = false;
+      this.refillSoon();
+    });
   }
 
   /**
@@ -151,6 +149,11 @@ export class ProcessPool {
     this.refillTimer = setTimeout(tick, REFILL_DELAY_MS);
   }
 
+  private cancelRefill(): void {
+    if (this.refillTimer !== null) clearTimeout(this.refillTimer);
+    this.refillTimer = null;
+  }
+
   private refillAfter(ms: number): void {
     if (this.refillTimer !== null) return;
     this.refillTimer = setTimeout(() => {
@@ -162,7 +165,7 @@ export class ProcessPool {
   /** Stops every spare and every process still loading. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.refillTimer !== null) clearTimeout(this.refillTimer);
+    this.cancelRefill();
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
       waiter.reject(new ClaimError('the gateway is stopping'));
@@ -177,14 +180,20 @@ export class ProcessPool {
     }
   }
 
-  /** Starts a process for the next waiter, or for the pool; resolves once it loaded or failed to. */
+  /** Starts a process for the next waiter, or for the pool; resolves (never rejects) once it loaded or failed to. */
   private async spawnFor(urgent: boolean): Promise<void> {
     this.queued++;
     const release = await this.slots.acquire(urgent);
     this.queued--;
     try {
       if (this.closed) return;
-      const proc = this.spawn();
+      let proc: ComputingProcess;
+      try {
+        proc = this.spawn();
+      } catch (error) {
+        this.log.warn({ error: String(error) }, 'a computing process could not be spawned');
+        return;
+      }
       this.loading.add(proc);
       const loaded = await proc.loaded;
       this.loading.delete(proc);
@@ -200,8 +209,7 @@ export class ProcessPool {
         // Loading works again: a refill waiting for the pause to end may run soon.
         this.loadFailures = 0;
         this.refillsPausedUntil = 0;
-        if (this.refillTimer !== null) clearTimeout(this.refillTimer);
-        this.refillTimer = null;
+        this.cancelRefill();
         this.refillSoon();
       }
       this.giveBack(proc);

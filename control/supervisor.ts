@@ -129,6 +129,11 @@ export class Supervisor {
   }
 
   /** Resolves once no node is being created. */
+  /** Whether any node is being created. */
+  get anyStarting(): boolean {
+    return this.creation.anyStarting;
+  }
+
   noneStarting(): Promise<void> {
     return this.creation.noneStarting();
   }

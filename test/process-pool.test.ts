@@ -58,6 +58,12 @@ describe('process pool', () => {
     for (const fake of spawned) fake.load(ok);
     await settle();
   };
+  /** The pool's first refill, its one process loaded (or dead while loading). */
+  const firstSpare = async (ok: boolean) => {
+    pool.refill();
+    await settle();
+    await loadAll(ok);
+  };
 
   beforeEach(() => {
     vi.useFakeTimers();
@@ -89,9 +95,7 @@ describe('process pool', () => {
   });
 
   it('refills wait for a quiet moment, at most REFILL_MAX_WAIT_MS', async () => {
-    pool.refill();
-    await settle();
-    await loadAll(true);
+    await firstSpare(true);
     busy = true;
     await vi.advanceTimersByTimeAsync(REFILL_MAX_WAIT_MS / 2);
     expect(spawned).toHaveLength(1);
@@ -108,9 +112,7 @@ describe('process pool', () => {
   });
 
   it('a program that dies while loading is respawned after a doubling pause, not in a loop', async () => {
-    pool.refill();
-    await settle();
-    await loadAll(false);
+    await firstSpare(false);
     expect(spawned).toHaveLength(1);
     // Paused: nothing is spawned before the first backoff ends.
     await vi.advanceTimersByTimeAsync(LOAD_FAILURE_BACKOFF_MS - 10);
@@ -136,9 +138,7 @@ describe('process pool', () => {
   });
 
   it('while paused, a start someone waits for is tried at once and fails with the reason', async () => {
-    pool.refill();
-    await settle();
-    await loadAll(false);
+    await firstSpare(false);
     const claim = pool.acquire(true, Date.now() + 5000);
     await settle();
     expect(spawned).toHaveLength(2);
@@ -147,9 +147,7 @@ describe('process pool', () => {
   });
 
   it('one process that loads again ends the pause', async () => {
-    pool.refill();
-    await settle();
-    await loadAll(false);
+    await firstSpare(false);
     const claim = pool.acquire(true, Date.now() + 5000);
     await settle();
     spawned[1]?.load(true);

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ArborServiceClient, NodeEventKind, type WatchResponse } from '../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from './helpers/gateway.js';
 import { rpc } from './helpers/rpc.js';
+import { subscribed } from './helpers/watch.js';
 
 const SUBSCRIBERS = 100;
 const SLOW = 10;
@@ -36,9 +37,7 @@ describe('Watch subscribers', () => {
       const client = new ArborServiceClient(gw.address, credentials.createInsecure(), slow ? { 'grpc-node.flow_control_window': 1024 } : {});
       onTestFinished(() => client.close());
       const stream = client.watch({});
-      // The gateway sends the response headers once the subscription is in place.
-      const subscribed = new Promise<void>((resolve) => stream.once('metadata', () => resolve()));
-      const sub: Subscriber = { events: 0, error: undefined, stream, up: new Map(), subscribed };
+      const sub: Subscriber = { events: 0, error: undefined, stream, up: new Map(), subscribed: subscribed(stream) };
       stream.on('data', ({ event }: WatchResponse) => {
         sub.events++;
         // What this subscriber believes of each node: the last availability event wins.

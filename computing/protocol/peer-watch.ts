@@ -107,12 +107,7 @@ export class PeerWatch<Peer> {
   watch(peer: Peer, connected: boolean): void {
     const state: PeerState = { connected, lastHeard: this.clock(), silent: false, up: true, reconnectTimer: null };
     this.peers.set(peer, state);
-    if (!connected) {
-      state.reconnectTimer = setTimeout(() => {
-        state.reconnectTimer = null;
-        if (this.peers.get(peer) === state) this.update(peer, state, 'disconnected');
-      }, MOVE_GRACE_MS);
-    }
+    if (!connected) this.goneUnlessBackWithin(peer, state, MOVE_GRACE_MS);
     this.rearm();
   }
 
@@ -139,10 +134,7 @@ export class PeerWatch<Peer> {
       state.lastHeard = this.clock();
       state.silent = false;
     } else if (grace > 0) {
-      state.reconnectTimer = setTimeout(() => {
-        state.reconnectTimer = null;
-        if (this.peers.get(peer) === state) this.update(peer, state, 'disconnected');
-      }, grace);
+      this.goneUnlessBackWithin(peer, state, grace);
       return;
     }
     this.update(peer, state, connected ? 'connected' : 'disconnected');
@@ -171,6 +163,14 @@ export class PeerWatch<Peer> {
     this.timer = null;
     for (const state of this.peers.values()) if (state.reconnectTimer) clearTimeout(state.reconnectTimer);
     this.peers.clear();
+  }
+
+  /** A verdict of `disconnected` in `ms`, unless the peer connects (or is unwatched) before. */
+  private goneUnlessBackWithin(peer: Peer, state: PeerState, ms: number): void {
+    state.reconnectTimer = setTimeout(() => {
+      state.reconnectTimer = null;
+      if (this.peers.get(peer) === state) this.update(peer, state, 'disconnected');
+    }, ms);
   }
 
   private update(peer: Peer, state: PeerState, why: Parameters<PeerChange<Peer>>[2]): void {

@@ -18,10 +18,14 @@ export interface SeenEvent {
 }
 
 
+/** Resolves with a Watch call's response headers: the gateway sends them once the subscription is in place. */
+export function subscribed(stream: ClientReadableStream<WatchResponse>): Promise<void> {
+  return new Promise((resolve) => stream.once('metadata', () => resolve()));
+}
+
 export class EventLog {
   readonly events: SeenEvent[] = [];
   private readonly stream: ClientReadableStream<WatchResponse>;
-  /** Resolves with the response headers: the gateway sends them once the subscription is in place. */
   private readonly subscribed: Promise<void>;
 
   /** A log that has every event from the moment it resolves (the Watch call is subscribed). */
@@ -35,7 +39,7 @@ export class EventLog {
 
   private constructor(client: ArborServiceClient) {
     this.stream = client.watch({});
-    this.subscribed = new Promise((resolve) => this.stream.once('metadata', () => resolve()));
+    this.subscribed = subscribed(this.stream);
     this.stream.on('error', () => undefined); // cancelled at the end of the test
     this.stream.on('data', (res: WatchResponse) => {
       const e = res.event as NodeEvent;
