@@ -104,13 +104,16 @@ export class Liveness {
 
   /**
    * Recomputes `available` for every started node and returns the changes, parents first, so
-   * events read top-down. Starting nodes are not assessed (they are not reachable yet).
+   * events read top-down. Starting nodes are not assessed (they are not reachable yet), nor are
+   * stopping ones: a removed node (or every node, as the gateway stops) is leaving, not failing.
+   * Its commands are held meanwhile; assessed, a reassess during its stop made it and its whole
+   * subtree unavailable and back before the relink (seen under load in a remove of an inner node).
    */
   reassess(): Flip[] {
     const flips: Flip[] = [];
     for (const place of this.shape.preorder()) {
       const node = this.nodes.get(place.id);
-      if (node === undefined || node.state === 'starting') continue;
+      if (node === undefined || node.state === 'starting' || node.ending) continue;
       const parent = place.parent === null ? undefined : this.nodes.get(place.parent);
       const down: Down | undefined =
         this.ownDown(node) ??
