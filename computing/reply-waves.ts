@@ -85,6 +85,14 @@ export class ReplyWaves {
     this.current = null;
     if (wave === null) return;
     if (wave.outstanding === 0) return this.flush(wave);
+    // One request down and nothing else: its reply is the whole wave, so it passes straight
+    // through (fromBelow finds no wave) and nothing is held: no timer per request at one in
+    // flight, where each timer was a wakeup of this process whenever the subtree was slower
+    // than the hold.
+    if (wave.outstanding === 1 && wave.replies.length === 0) {
+      this.waiting.delete(wave.corrs[0] as number);
+      return;
+    }
     this.held.add(wave);
     wave.timer = setTimeout(() => this.expire(wave), this.holdMs);
   }

@@ -34,12 +34,15 @@ const mark = (released: number[][]): number => released.push([]);
 describe('ReplyWaves', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('passes a lone request\'s reply on at once', () => {
+  it('passes a lone request\'s reply on at once, holding nothing meanwhile (no timer)', () => {
+    vi.useFakeTimers();
     const { waves, released } = setup();
     waves.begin();
     waves.forwarded(request(1));
     waves.end();
     expect(released).toEqual([[]]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(waves.pending).toBe(0);
     waves.fromBelow(reply(1));
     expect(released).toEqual([[1]]);
     expect(waves.pending).toBe(0);

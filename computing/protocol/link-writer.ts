@@ -20,6 +20,8 @@ export type Undeliverable = (peer: string | null, records: Buffer[], error: unkn
 
 export class LinkWriter {
   private queues = new Map<string | null, Buffer[]>();
+  /** The other of the two maps `flush` swaps, empty between flushes (no allocation per flush). */
+  private spare = new Map<string | null, Buffer[]>();
   private flushing = false;
   private scheduled = false;
   private readonly peerIds = new Map<string, Buffer>();
@@ -73,8 +75,10 @@ export class LinkWriter {
       while (this.queues.size > 0) {
         this.beforeSend();
         const queues = this.queues;
-        this.queues = new Map();
+        this.queues = this.spare;
+        this.spare = queues;
         for (const [peer, records] of queues) await this.sendAll(peer, records);
+        queues.clear();
       }
     } finally {
       this.flushing = false;
@@ -82,6 +86,7 @@ export class LinkWriter {
   }
 
   private async sendAll(peer: string | null, records: Buffer[]): Promise<void> {
+    if (records.length === 1) return this.sendFrame(peer, records, records[0] as Buffer);
     let start = 0;
     while (start < records.length) {
       let end = start;
@@ -91,13 +96,17 @@ export class LinkWriter {
         end++;
       }
       const batch = records.slice(start, end);
-      const frame = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, bytes);
-      try {
-        await (peer === null ? this.socket.send(frame) : this.socket.send([this.peerId(peer), frame]));
-      } catch (error) {
-        this.onUndeliverable(peer, batch, error);
-      }
+      await this.sendFrame(peer, batch, batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, bytes));
       start = end;
+    }
+  }
+
+  /** Sends `frame`, the records of `batch`, which go to onUndeliverable if the send fails. */
+  private async sendFrame(peer: string | null, batch: Buffer[], frame: Buffer): Promise<void> {
+    try {
+      await (peer === null ? this.socket.send(frame) : this.socket.send([this.peerId(peer), frame]));
+    } catch (error) {
+      this.onUndeliverable(peer, batch, error);
     }
   }
 

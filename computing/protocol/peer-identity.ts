@@ -37,9 +37,12 @@ export class ExpectedPeers<Via = unknown> {
   private readonly connected = new Map<Via, Set<string>>();
   /** The newest connected routing id of each expected node, and the ROUTER it is on. */
   private readonly current = new Map<number, { rid: string; via: Via }>();
+  /** expectedNode's answers for the expected peers in force. */
+  private readonly answers = new Map<string, number | undefined>();
 
   /** Expects these peers from now on; returns the node ids no longer expected and the new ones. */
   expect(peers: readonly (PeerSpec | null)[]): { dropped: number[]; added: number[] } {
+    this.answers.clear();
     const before = new Map(this.expected.map((p) => [p.id, p.pid]));
     this.expected = peers.filter((p): p is PeerSpec => p !== null);
     const after = new Map(this.expected.map((p) => [p.id, p.pid]));
@@ -58,9 +61,15 @@ export class ExpectedPeers<Via = unknown> {
 
   /** The expected node this routing id belongs to (any of its connections), or undefined. */
   expectedNode(peer: string): number | undefined {
+    // Asked for every frame from below: the answer is kept until the expected peers change
+    // (bounded: a ROUTER has a handful of peers, and strangers are capped below).
+    const known = this.answers.get(peer);
+    if (known !== undefined || this.answers.has(peer)) return known;
     const who = parseRoutingId(peer);
-    if (who === undefined) return undefined;
-    return this.expected.some((p) => p.id === who.id && p.pid === who.pid) ? who.id : undefined;
+    const node = who !== undefined && this.expected.some((p) => p.id === who.id && p.pid === who.pid) ? who.id : undefined;
+    if (this.answers.size >= 256) this.answers.clear();
+    this.answers.set(peer, node);
+    return node;
   }
 
   /**
