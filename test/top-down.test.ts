@@ -58,13 +58,13 @@ describe('topDown', () => {
     const ids = balancedOrder(5); // level order of a full tree of 31
     const { kids } = searchTree(ids);
     const ran: number[] = [];
-    await topDown(ids[0] as number, (id) => kids.get(id) ?? [], 1, async (id) => void ran.push(id));
+    await topDown(ids[0] as number, (id) => kids.get(id) ?? [], 1, (id) => Promise.resolve(void ran.push(id)));
     expect(ran).toEqual(ids);
   });
 
   it('resolves at once for an empty tree', async () => {
     let ran = 0;
-    await topDown(null, () => [], 8, async () => void ran++);
+    await topDown(null, () => [], 8, () => Promise.resolve(void ran++));
     expect(ran).toBe(0);
   });
 });
