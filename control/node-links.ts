@@ -46,6 +46,13 @@ const LINK_RETRY_MS = 1000;
  * reported unavailable once (measured: 288-400 false events, the switch 8-10 s).
  */
 const MOVES_IN_FLIGHT = 8;
+
+/**
+ * How long a node moved by a rotation or a new interval has for its hello before it counts as
+ * detached (unavailable, and linked again once its path works). Its commands are held meanwhile,
+ * so waiting longer only delays them; 1 s was passed under load (the full test suite beside a
+ * rotation test: a moved node and its subtree flapped unavailable and back).
+ */
 const MOVE_DEADLINE_MS = 5000;
 
 /**
@@ -90,7 +97,7 @@ export class NodeLinks {
     return this.inForce;
   }
 
-  /** Sends each live node of `changes` its new place and waits for their hellos (at most LINK_RETRY_MS). */
+  /** Sends each live node of `changes` its new place and waits for their hellos (at most MOVE_DEADLINE_MS). */
   async relink(changes: readonly LinkChange[]): Promise<void> {
     const answers: Promise<void>[] = [];
     for (const change of changes) {
@@ -98,7 +105,7 @@ export class NodeLinks {
       // A node still starting is placed from the shape when it attaches; one restarting, when it is back.
       if (node === undefined || node.state !== 'running' || node.process === null) continue;
       const parent = change.parent === null ? undefined : this.core.nodes.get(change.parent);
-      const answer = this.placed(node, Date.now() + LINK_RETRY_MS, () => nodeUnavailable(node.id)).then(
+      const answer = this.placed(node, Date.now() + MOVE_DEADLINE_MS, () => nodeUnavailable(node.id)).then(
         () => undefined,
         () => {
           // No hello in time: it is re-attached (linked again) once its path works.
