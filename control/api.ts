@@ -9,7 +9,11 @@ import type { NodeState } from './node-handle.js';
 export interface ControlOptions {
   /** How long a command may wait for its reply (default 2000 ms). */
   requestTimeoutMs?: number;
-  /** How long a new process may take to start and connect (default 10000 ms: a cold start under load). */
+  /**
+   * How long each step of a create or a restart may take (default 10000 ms: a cold start under
+   * load): its process's load, its log's replay, its first hello. Waiting for the starts queued
+   * ahead of it, or for its parent's create, is not a step (see CREATE_WAIT_MS).
+   */
   startTimeoutMs?: number;
   /** Where the private runtime directory is created (default: the OS temp dir). */
   runtimeParent?: string;

@@ -48,6 +48,15 @@ import { Supervisor } from './supervisor.js';
 import { Topology } from './topology.js';
 import { persistTree } from './tree-persistence.js';
 
+/**
+ * How long a create without a deadline of its own may wait in all: for the starts queued ahead
+ * of it (two per core at once), for its parent's create, then its own steps, each bounded by
+ * startTimeoutMs. Bounding the whole create by startTimeoutMs failed most of a piped script of
+ * 200 creates: 117 of them, "no process could be started in time" and then "Parent N is
+ * unavailable" for their children, though every start was making progress.
+ */
+const CREATE_WAIT_MS = 10 * 60_000;
+
 export class Control {
   private readonly shape: Topology;
   private readonly nodes = new Map<number, NodeHandle>();
@@ -250,7 +259,7 @@ export class Control {
     if (this.relinker.removing) return this.relinker.whenNoRemoval().then(() => this.create(id, parent, call, host));
     const where = this.admission.check(id, parent, host);
     if (where instanceof ArborError) return Promise.reject(where);
-    return this.supervisor.create(id, callDeadline(this.startTimeoutMs, call), where);
+    return this.supervisor.create(id, callDeadline(CREATE_WAIT_MS, call), where);
   }
 
   /** This host and every joined one. */

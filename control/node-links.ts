@@ -49,9 +49,11 @@ const MOVES_IN_FLIGHT = 8;
 
 /**
  * How long a node moved by a rotation or a new interval has for its hello before it counts as
- * detached (unavailable, and linked again once its path works). Its commands are held meanwhile,
- * so waiting longer only delays them; 1 s was passed under load (the full test suite beside a
- * rotation test: a moved node and its subtree flapped unavailable and back).
+ * detached (unavailable, and linked again once its path works); a rotation's link is sent again
+ * every LINK_RETRY_MS meanwhile. Its commands are held, so waiting longer only delays them.
+ * One try of 1 s was too little: under load a hello came later, and one was lost (a relink
+ * while 200 piped creates rotated the tree: waited 5 s in vain, then a new link was answered in
+ * 142 ms); each time the node and its subtree flapped unavailable and back.
  */
 const MOVE_DEADLINE_MS = 5000;
 
@@ -105,7 +107,7 @@ export class NodeLinks {
       // A node still starting is placed from the shape when it attaches; one restarting, when it is back.
       if (node === undefined || node.state !== 'running' || node.process === null) continue;
       const parent = change.parent === null ? undefined : this.core.nodes.get(change.parent);
-      const answer = this.placed(node, Date.now() + MOVE_DEADLINE_MS, () => nodeUnavailable(node.id)).then(
+      const answer = this.placedWithRetries(node).then(
         () => undefined,
         () => {
           // No hello in time: it is re-attached (linked again) once its path works.
@@ -116,6 +118,18 @@ export class NodeLinks {
       if (parent === undefined || (parent.state === 'running' && parent.process !== null)) answers.push(answer);
     }
     await Promise.all(answers);
+  }
+
+  /** `placed`, sent again every LINK_RETRY_MS until a hello answers or MOVE_DEADLINE_MS has passed. */
+  private async placedWithRetries(node: NodeHandle): Promise<void> {
+    const until = Date.now() + MOVE_DEADLINE_MS;
+    for (;;) {
+      try {
+        return await this.placed(node, Math.min(until, Date.now() + LINK_RETRY_MS), () => nodeUnavailable(node.id));
+      } catch (error) {
+        if (Date.now() >= until || node.state !== 'running' || node.process === null) throw error;
+      }
+    }
   }
 
   /** Links every running node that is not attached, once the node above it can pass its hello on. */

@@ -31,6 +31,13 @@ export const REFILL_MAX_WAIT_MS = 2000;
 export const LOAD_FAILURE_BACKOFF_MS = 200;
 export const LOAD_FAILURE_BACKOFF_MAX_MS = 10_000;
 
+/**
+ * A process not loaded by then is killed and counts as dead while loading. Creates wait for the
+ * starts ahead of them without a deadline of their own (control.ts, CREATE_WAIT_MS), so a start
+ * that hangs must end by itself.
+ */
+export const LOAD_TIMEOUT_MS = 10_000;
+
 interface Waiter {
   resolve: (proc: ComputingProcess) => void;
   reject: (error: ClaimError) => void;
@@ -195,14 +202,20 @@ export class ProcessPool {
         return;
       }
       this.loading.add(proc);
+      let hung = false;
+      const timer = setTimeout(() => {
+        hung = true;
+        proc.kill();
+      }, LOAD_TIMEOUT_MS);
       const loaded = await proc.loaded;
+      clearTimeout(timer);
       this.loading.delete(proc);
       if (this.closed) {
         void proc.stop();
         return;
       }
       if (!loaded) {
-        this.loadFailed(proc);
+        this.loadFailed(proc, hung ? `its process did not load within ${LOAD_TIMEOUT_MS} ms` : undefined);
         return;
       }
       if (this.loadFailures > 0) {
@@ -219,8 +232,8 @@ export class ProcessPool {
   }
 
   /** A process died while loading: its waiter gets the reason, and refills pause (doubling). */
-  private loadFailed(proc: ComputingProcess): void {
-    const why = proc.why ?? 'its process exited while loading';
+  private loadFailed(proc: ComputingProcess, reason?: string): void {
+    const why = reason ?? proc.why ?? 'its process exited while loading';
     // Processes of one round that fail together count once: the pause doubles per round.
     if (Date.now() >= this.refillsPausedUntil) this.loadFailures++;
     const pauseMs = Math.min(LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS * 2 ** (this.loadFailures - 1));

@@ -81,7 +81,7 @@ export class ProcessStarter {
     let timer: NodeJS.Timeout | undefined;
     const loaded = await Promise.race([
       proc.loaded,
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now()))))),
     ]).finally(() => clearTimeout(timer));
     if (!loaded) {
       proc.kill();

@@ -111,7 +111,8 @@ export class Supervisor {
     this.creation = new NodeCreation(core, {
       start,
       tell: (node) => links.tell(node),
-      placed: (node, deadline, onTimeout) => links.placed(node, deadline, onTimeout),
+      // Its first hello is a step of its own (a create's deadline covers its waiting too).
+      placed: (node, deadline, onTimeout) => links.placed(node, Math.min(deadline, Date.now() + options.startTimeoutMs), onTimeout),
     });
   }
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ComputingProcess } from '../control/computing-process.js';
-import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../control/process-pool.js';
+import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, LOAD_TIMEOUT_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../control/process-pool.js';
 import type { Logger } from '../control/logger.js';
 
 interface FakeProcess {
@@ -29,6 +29,10 @@ function fakeProcess(pid: number): FakeProcess {
     stop: () => {
       state.hasExited = true;
       return Promise.resolve();
+    },
+    kill: () => {
+      state.hasExited = true;
+      load(false);
     },
   } as unknown as ComputingProcess;
   return {
@@ -144,6 +148,18 @@ describe('process pool', () => {
     expect(spawned).toHaveLength(2);
     spawned[1]?.load(false);
     await expect(claim).rejects.toThrow('exit code 1 while loading');
+  });
+
+  it('a process that hangs while loading is killed after LOAD_TIMEOUT_MS, and its waiter told why', async () => {
+    const claim = pool.acquire(false, Date.now() + 10 * LOAD_TIMEOUT_MS);
+    claim.catch(() => undefined);
+    await settle();
+    expect(spawned).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(LOAD_TIMEOUT_MS - 10);
+    expect(spawned[0]?.proc.hasExited).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(spawned[0]?.proc.hasExited).toBe(true);
+    await expect(claim).rejects.toThrow(`did not load within ${LOAD_TIMEOUT_MS} ms`);
   });
 
   it('one process that loads again ends the pause', async () => {
