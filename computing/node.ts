@@ -76,7 +76,8 @@ export class ComputingNode {
   private awaitingDisk: Buffer[] = [];
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
-  private readonly children = new PeerWatch<number>(() => this.subtreeChanged());
+  /** Checked from our beat timer (one wakeup per beat period for both). */
+  private readonly children = new PeerWatch<number>(() => this.subtreeChanged(), monotonicMs, false);
   private intervalMs = 0;
   /** The body (i32 ids) of the last heartbeat each child sent. */
   private readonly childDown = new Map<number, Buffer>();
@@ -190,6 +191,7 @@ export class ComputingNode {
       // Beats begin once we are linked: before that there is nobody to hear them.
       this.beatTimer = setInterval(() => {
         if (this.parentEndpoint !== null) this.up.pushAlone(null, this.beat);
+        this.children.tick();
       }, period);
       if (this.parentEndpoint !== null) this.up.push(null, this.beat);
     }

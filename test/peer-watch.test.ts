@@ -130,6 +130,38 @@ describe('PeerWatch', () => {
     ]);
   });
 
+  it('driven by its owner (a node, from its beat timer): no timer of its own, and tick() judges as its timer would', async () => {
+    const changes: [string, boolean, string][] = [];
+    const w = new PeerWatch<string>((peer, up, why) => changes.push([peer, up, why]), () => Date.now(), false);
+    w.setInterval(T);
+    w.watch('a', true);
+    expect(vi.getTimerCount()).toBe(0);
+    await advance(3 * B);
+    expect(changes).toEqual([]); // nobody ticked: nothing judged
+    const ownerTick = async (): Promise<void> => {
+      await advance(B);
+      w.tick();
+      await advance(1); // the check's setImmediate
+    };
+    // This first tick is long overdue (due at B): it only starts the owner's rhythm.
+    w.heard('a');
+    w.tick();
+    await advance(1);
+    await ownerTick();
+    expect(w.isUp('a')).toBe(true); // silent for one period
+    await ownerTick();
+    expect(changes).toEqual([['a', false, 'silent']]); // for two
+    // A tick that comes late (the owner's loop was blocked) judges nobody.
+    w.heard('a');
+    vi.setSystemTime(Date.now() + 3 * B);
+    w.tick();
+    await advance(1);
+    expect(changes).toEqual([
+      ['a', false, 'silent'],
+      ['a', true, 'heard'],
+    ]);
+  });
+
   it('never judges silence before 2 periods nor later than 3 (the bound the README states)', async () => {
     const { w } = watcher();
     w.watch('a', true);

@@ -70,10 +70,20 @@ export class PeerWatch<Peer> {
   private dueAt = 0;
   private readonly peers = new Map<Peer, PeerState>();
 
+  /**
+   * @param ownTimer false: the owner calls `tick()` every beat period instead (a node does, from
+   *   its beat timer: one wakeup per period for its beat and its check, not two)
+   */
   constructor(
     private readonly onChange: PeerChange<Peer>,
     private readonly clock: () => number = monotonicMs,
+    private readonly ownTimer = true,
   ) {}
+
+  /** The check of a period, for an owner that drives it (`ownTimer` false); its timer's tick is due now. */
+  tick(): void {
+    if (!this.ownTimer && this.period > 0 && this.peers.size > 0) this.check();
+  }
 
   /** The beat period in force (0: off). */
   get beatMs(): number {
@@ -185,6 +195,7 @@ export class PeerWatch<Peer> {
     this.timer = null;
     if (this.period === 0 || this.peers.size === 0) return;
     this.dueAt = this.clock() + this.period;
+    if (!this.ownTimer) return;
     this.timer = setTimeout(this.check, this.period);
     this.timer.unref();
   }
