@@ -129,12 +129,12 @@ export class Supervisor {
     return this.creation.attachesSettled();
   }
 
-  /** Resolves once no node is being created. */
   /** Whether any node is being created. */
   get anyStarting(): boolean {
     return this.creation.anyStarting;
   }
 
+  /** Resolves once no node is being created. */
   noneStarting(): Promise<void> {
     return this.creation.noneStarting();
   }
