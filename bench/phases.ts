@@ -25,6 +25,7 @@ import { sessionRun } from './scenarios/session.js';
 import { unaryExec } from './scenarios/unary-exec.js';
 import { balancedDepth, balancedOrder, chainOrder } from './tree.js';
 import { DEFAULT_POOL_SIZE } from '../control/index.js';
+import { beatPeriod } from '../computing/protocol/index.js';
 
 export interface Phase {
   name: string;
@@ -72,12 +73,13 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'heartbeat floor (bare processes, ZMTP heartbeats)',
-    keys: ['bareMemory', 'floor100', 'floor1000', 'scaleFloor100', 'scaleFloor1000'],
+    keys: ['bareMemory', 'floor100', 'floor1000', 'floorBeat1000', 'scaleFloor100', 'scaleFloor1000'],
     run: async (opts, emit) => {
       const tree = 2 ** opts.treeLevels - 1;
       const cases = [
         { key: 'floor100', processes: tree, intervalMs: 100 },
         { key: 'floor1000', processes: tree, intervalMs: 1000 },
+        { key: 'floorBeat1000', processes: tree, intervalMs: 1000, jsBeatMs: beatPeriod(1000) },
         { key: 'scaleFloor100', processes: opts.scaleNodes, intervalMs: 100 },
         { key: 'scaleFloor1000', processes: opts.scaleNodes, intervalMs: 1000 },
       ] as const;

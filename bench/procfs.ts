@@ -99,3 +99,60 @@ export function memoryShares(pid: number): { pss: number; uss: number } | undefi
     return undefined;
   }
 }
+
+/**
+ * CPU time of a process's threads by kind, in ns: `js` the main thread (JavaScript, timers,
+ * zeromq.js's reads and writes), `zmqIo` libzmq's I/O threads (ZMTP PING/PONG and every frame on
+ * the wire), `other` the rest (V8's workers, libuv's pool, libzmq's reaper).
+ */
+export interface ThreadCpu {
+  js: number;
+  zmqIo: number;
+  other: number;
+}
+
+/**
+ * From /proc/<pid>/task/<tid>/schedstat, whose first field is the exact time on a CPU (stat's
+ * utime and stime come in 10 ms ticks, too coarse for a process that wakes for 1 ms every few
+ * seconds). Zeros when the process is gone.
+ */
+export function threadCpuNs(pid: number): ThreadCpu {
+  const out: ThreadCpu = { js: 0, zmqIo: 0, other: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      if (tid === String(pid)) out.js += ns;
+      else if (comm.startsWith('ZMQbg/IO')) out.zmqIo += ns;
+      else out.other += ns;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Starts measuring `pids` by kind of thread; the returned function gives the ns used since, summed over them. */
+export function threadCpuMeter(pids: readonly number[]): () => ThreadCpu {
+  const start = pids.map(threadCpuNs);
+  return () => {
+    const used: ThreadCpu = { js: 0, zmqIo: 0, other: 0 };
+    pids.forEach((pid, i) => {
+      const now = threadCpuNs(pid);
+      const then = start[i] as ThreadCpu;
+      used.js += Math.max(0, now.js - then.js);
+      used.zmqIo += Math.max(0, now.zmqIo - then.zmqIo);
+      used.other += Math.max(0, now.other - then.other);
+    });
+    return used;
+  };
+}
+
+/** Percent of one core that `ns` of CPU is over `seconds`. */
+export const percentOfCore = (ns: number, seconds: number): number => ns / 1e7 / seconds;

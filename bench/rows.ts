@@ -19,6 +19,7 @@ export const ROW_LABELS = {
   floor1000: 'bare node + zeromq ×tree size, ZMTP heartbeats 1000 ms, CPU',
   scaleFloor100: 'bare node + zeromq ×scale size, ZMTP heartbeats 100 ms, CPU',
   scaleFloor1000: 'bare node + zeromq ×scale size, ZMTP heartbeats 1000 ms, CPU',
+  floorBeat1000: 'bare node + zeromq ×tree size, ZMTP 1000 ms + a JavaScript beat every B, CPU',
   execStoreRoot1: 'Exec store, root, concurrency 1',
   execLoadRoot1: 'Exec load, root, concurrency 1',
   execStoreRoot64: 'Exec store, root, concurrency 64',
@@ -105,6 +106,7 @@ const BASELINE_KEYS: ReadonlySet<RowKey> = new Set([
   'floor1000',
   'scaleFloor100',
   'scaleFloor1000',
+  'floorBeat1000',
 ]);
 
 export function sectionOf(key: RowKey): Section {

@@ -59,7 +59,14 @@ function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' 
       const floor = f(floorKey, 'percent');
       const nodes = f(key, 'nodes');
       const detail = both(arbor, floor, (v) => `${v.toFixed(2)} %`);
-      return { value: ratioOf(arbor, floor), detail: detail === undefined ? undefined : `${detail} of a core, ${nodes} nodes` };
+      // Where the difference lies: the JavaScript beats (the floor has none) and libzmq's I/O threads.
+      const js = f(key, 'jsPercent');
+      const io = both(f(key, 'zmqIoPercent'), f(floorKey, 'zmqIoPercent'), (v) => `${v.toFixed(2)} %`);
+      const split = js === undefined || io === undefined ? '' : `; nodes' JavaScript ${js.toFixed(2)} %, libzmq I/O ${io}`;
+      // The least that one JavaScript beat per node per beat period costs, above the same floor.
+      const beatFloor = key === 'heartbeatCpu1000' ? f('floorBeat1000', 'percent') : undefined;
+      const withBeat = beatFloor === undefined ? '' : `; the floor + a bare JavaScript beat every B: ${beatFloor.toFixed(2)} % = ${ratioOf(beatFloor, floor)?.toFixed(2)} ×`;
+      return { value: ratioOf(arbor, floor), detail: detail === undefined ? undefined : `${detail} of a core, ${nodes} nodes${split}${withBeat}` };
     },
   };
 }

@@ -3,7 +3,8 @@
  * endpoint in argv[2], which sends its pid once and then idles, or, given an interval in ms as
  * argv[3], also sends a 15-byte message every interval (the floor of a JavaScript heartbeat).
  * A line `zmtp <ms>` on stdin reconnects it with libzmq's own heartbeats at that interval (0: off):
- * PING/PONG in libzmq's I/O thread, no JavaScript per beat, the floor of arbor's liveness. Stdio
+ * PING/PONG in libzmq's I/O thread, no JavaScript per beat, the floor of arbor's liveness; a line
+ * `beat <ms>` sends that 15-byte message every `ms` from then on (0: stops). Stdio
  * and lifetime as a computing process: it ends on SIGTERM or when its stdin closes.
  */
 import { createRequire } from 'node:module';
@@ -20,9 +21,14 @@ let dealer = new Dealer({ linger: 0 });
 dealer.connect(endpoint);
 await dealer.send(String(process.pid));
 
-const intervalMs = Number(process.argv[3] ?? 0);
 const beat = Buffer.alloc(15);
-const timer = intervalMs > 0 ? setInterval(() => void dealer.send(beat).catch(() => undefined), intervalMs) : undefined;
+let timer: NodeJS.Timeout | undefined;
+/** A 15-byte message from a JavaScript timer every `ms` (0: none). */
+function beatEvery(ms: number): void {
+  clearInterval(timer);
+  timer = ms > 0 ? setInterval(() => void dealer.send(beat).catch(() => undefined), ms) : undefined;
+}
+beatEvery(Number(process.argv[3] ?? 0));
 
 /**
  * A new socket, not a reconnect: a DEALER's disconnected pipe can linger (and keep its
@@ -42,8 +48,9 @@ const stop = (): void => {
 process.on('SIGTERM', stop);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  const match = /^zmtp (\d+)$/.exec(line.trim());
-  if (match) zmtp(Number(match[1]));
+  const match = /^(zmtp|beat) (\d+)$/.exec(line.trim());
+  if (match?.[1] === 'zmtp') zmtp(Number(match[2]));
+  if (match?.[1] === 'beat') beatEvery(Number(match[2]));
 });
 lines.on('close', stop);
 process.stdin.on('error', stop);

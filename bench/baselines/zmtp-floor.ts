@@ -12,29 +12,44 @@
 import { mb, percent } from '../format.js';
 import type { Tracked } from '../children.js';
 import type { BenchOptions } from '../options.js';
-import { clockTicksPerSecond, cpuTicks, memoryShares } from '../procfs.js';
+import { memoryShares, percentOfCore, threadCpuMeter } from '../procfs.js';
 import type { Row, RowKey } from '../rows.js';
 import { median } from '../stats.js';
 import { BareRouter } from './bare-router.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
 
-/** CPU of `pids` plus this process over `windowMs`, percent of one core. */
-export async function cpuOver(pids: readonly number[], windowMs: number): Promise<{ total: number; self: number }> {
-  const sum = (): number => pids.reduce((acc, pid) => acc + cpuTicks(pid), 0);
-  const others0 = sum();
-  const self0 = cpuTicks(process.pid);
+/**
+ * CPU of `pids` plus this process over `windowMs`, percent of one core, from schedstat by kind
+ * of thread as arbor's rows measure it (procfs.ts); `zmqIo` is that of `pids`.
+ */
+export async function cpuOver(pids: readonly number[], windowMs: number): Promise<{ total: number; self: number; zmqIo: number; js: number }> {
+  const ofThem = threadCpuMeter(pids);
+  const ofSelf = threadCpuMeter([process.pid]);
   const t0 = performance.now();
   await sleep(windowMs);
-  const perTick = 100 / clockTicksPerSecond() / ((performance.now() - t0) / 1000);
-  const self = (cpuTicks(process.pid) - self0) * perTick;
-  return { total: (sum() - others0) * perTick + self, self };
+  const them = ofThem();
+  const self = ofSelf();
+  const seconds = (performance.now() - t0) / 1000;
+  const selfPercent = percentOfCore(self.js + self.zmqIo + self.other, seconds);
+  return {
+    total: percentOfCore(them.js + them.zmqIo + them.other, seconds) + selfPercent,
+    self: selfPercent,
+    zmqIo: percentOfCore(them.zmqIo, seconds),
+    js: percentOfCore(them.js, seconds),
+  };
 }
 
 export interface FloorCase {
   key: RowKey;
   processes: number;
   intervalMs: number;
+  /**
+   * Also a message every this many ms from each process's JavaScript timer: the least that
+   * liveness of event loops can cost, one wakeup per process per beat period (arbor's beats wake
+   * the parent's loop too).
+   */
+  jsBeatMs?: number;
 }
 
 export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[], memoryKey: RowKey): Promise<Row[]> {
@@ -65,17 +80,22 @@ export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[],
       const beating = children.slice(0, c.processes);
       tell(beating, `zmtp ${c.intervalMs}`);
       tell(children.slice(c.processes), 'zmtp 0');
+      if (c.jsBeatMs !== undefined) tell(beating, `beat ${Math.round(c.jsBeatMs)}`);
       await sleep(opts.switchSettleMs);
       const cpu = await cpuOver(
         beating.map((b) => b.pid),
-        opts.cpuWindowMs,
+        // Two beat periods at least, so that every process beats in the window.
+        Math.max(opts.cpuWindowMs, 2 * (c.jsBeatMs ?? 0)),
       );
+      if (c.jsBeatMs !== undefined) tell(beating, 'beat 0');
       rows.push({
         key: c.key,
         section: 'baselines',
         value: percent(cpu.total),
-        note: `${c.processes} processes + receiver (${cpu.self.toFixed(2)} %), ZMTP heartbeats ${c.intervalMs} ms, over ${opts.cpuWindowMs} ms`,
-        figures: { percent: cpu.total, receiverPercent: cpu.self, processes: c.processes, intervalMs: c.intervalMs },
+        note:
+          `${c.processes} processes (JavaScript ${cpu.js.toFixed(2)} %, libzmq I/O ${cpu.zmqIo.toFixed(2)} %) + receiver (${cpu.self.toFixed(2)} %), ` +
+          `ZMTP heartbeats ${c.intervalMs} ms${c.jsBeatMs === undefined ? '' : ` + a JavaScript beat every ${Math.round(c.jsBeatMs)} ms`}, over ${Math.round(Math.max(opts.cpuWindowMs, 2 * (c.jsBeatMs ?? 0)))} ms`,
+        figures: { percent: cpu.total, receiverPercent: cpu.self, jsPercent: cpu.js, zmqIoPercent: cpu.zmqIo, processes: c.processes, intervalMs: c.intervalMs },
       });
     }
   } finally {

@@ -1,7 +1,8 @@
 /**
  * @module arbor: CPU used by liveness with every node idle, at each heartbeat interval asked
- * for and with heartbeats off: utime + stime of the gateway and all its children (the nodes and
- * the pool's spares) from /proc/<pid>/stat over a window, percent of one core, measured after
+ * for and with heartbeats off: CPU time of the gateway and all its children (the nodes and the
+ * pool's spares), by kind of thread, from schedstat (procfs.ts) over a window, percent of one
+ * core, measured after
  * the same settling time as the floor (baselines/zmtp-floor.ts). A Watch counts `unavailable`
  * events meanwhile (there must be none: every node is alive), and a Ping of the root every
  * 200 ms during the settling time shows that the gateway still answers.
@@ -10,25 +11,36 @@ import { NodeEventKind, type PingResponse, type WatchResponse } from '../../prot
 import { ms, percent } from '../format.js';
 import { type Gateway, heartbeat } from '../gateway.js';
 import type { BenchOptions } from '../options.js';
-import { clockTicksPerSecond, cpuTicks } from '../procfs.js';
+import { percentOfCore, threadCpuMeter } from '../procfs.js';
 import type { Row, RowKey } from '../rows.js';
 import { summarize } from '../stats.js';
 import { unaryCall } from '../unary-call.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
 
-/** Percent of one core used by the gateway and by its children over `windowMs`. */
-async function cpuPercent(gateway: Gateway, windowMs: number): Promise<{ total: number; gateway: number; processes: number }> {
+interface CpuSplit {
+  total: number;
+  gateway: number;
+  processes: number;
+  /** Of the children: their main threads (JavaScript), libzmq's I/O threads, the rest; percent of one core. */
+  js: number;
+  zmqIo: number;
+  other: number;
+}
+
+/** Percent of one core used by the gateway and by its children over `windowMs`, by kind of thread (procfs.ts). */
+async function cpuPercent(gateway: Gateway, windowMs: number): Promise<CpuSplit> {
   const children = gateway.nodePids();
-  const sum = (pids: number[]): number => pids.reduce((acc, pid) => acc + cpuTicks(pid), 0);
-  const gateway0 = cpuTicks(gateway.pid);
-  const children0 = sum(children);
+  const ofGateway = threadCpuMeter([gateway.pid]);
+  const ofChildren = threadCpuMeter(children);
   const t0 = performance.now();
   await sleep(windowMs);
-  const gatewayTicks = cpuTicks(gateway.pid) - gateway0;
-  const childTicks = sum(children) - children0;
-  const perTick = 100 / clockTicksPerSecond() / ((performance.now() - t0) / 1000);
-  return { total: (gatewayTicks + childTicks) * perTick, gateway: gatewayTicks * perTick, processes: children.length };
+  const g = ofGateway();
+  const c = ofChildren();
+  const seconds = (performance.now() - t0) / 1000;
+  const gatewayPercent = percentOfCore(g.js + g.zmqIo + g.other, seconds);
+  const [js, zmqIo, other] = [c.js, c.zmqIo, c.other].map((ns) => percentOfCore(ns, seconds)) as [number, number, number];
+  return { total: gatewayPercent + js + zmqIo + other, gateway: gatewayPercent, processes: children.length, js, zmqIo, other };
 }
 
 /** Round trips of a Ping of `root` every 200 ms for `windowMs`. */
@@ -75,10 +87,14 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
         value: percent(cpu.total),
         note:
           `${nodes} nodes, heartbeat ${c.intervalMs === 0 ? 'off' : `${c.intervalMs} ms`}: gateway ${cpu.gateway.toFixed(2)} % + ${cpu.processes} processes ` +
-          `(nodes and spares) over ${opts.cpuWindowMs} ms; root Ping p50 ${ms(ping.p50Ms)}, max ${ms(ping.maxMs)}; unavailable events: ${events}`,
+          `(nodes and spares: JavaScript ${cpu.js.toFixed(2)} %, libzmq I/O ${cpu.zmqIo.toFixed(2)} %, other ${cpu.other.toFixed(2)} %) over ${opts.cpuWindowMs} ms; ` +
+          `root Ping p50 ${ms(ping.p50Ms)}, max ${ms(ping.maxMs)}; unavailable events: ${events}`,
         figures: {
           percent: cpu.total,
           gatewayPercent: cpu.gateway,
+          jsPercent: cpu.js,
+          zmqIoPercent: cpu.zmqIo,
+          otherPercent: cpu.other,
           nodes,
           intervalMs: c.intervalMs,
           windowMs: opts.cpuWindowMs,
