@@ -32,9 +32,10 @@ export const LOAD_FAILURE_BACKOFF_MS = 200;
 export const LOAD_FAILURE_BACKOFF_MAX_MS = 10_000;
 
 /**
- * A process not loaded by then is killed and counts as dead while loading. Creates wait for the
- * starts ahead of them without a deadline of their own (control.ts, CREATE_WAIT_MS), so a start
- * that hangs must end by itself.
+ * A process not loaded by then is killed and counts as dead while loading, unless the pool is
+ * given its own bound (the gateway passes its start timeout, `startTimeoutMs`). Creates wait for
+ * the starts ahead of them without a deadline of their own (control.ts, CREATE_WAIT_MS), so a
+ * start that hangs must end by itself.
  */
 export const LOAD_TIMEOUT_MS = 10_000;
 
@@ -67,6 +68,7 @@ export class ProcessPool {
     private readonly log: Logger,
     /** Whether work is going on that a refill would slow down (see REFILL_MAX_WAIT_MS). */
     private readonly busy: () => boolean = () => false,
+    private readonly loadTimeoutMs = LOAD_TIMEOUT_MS,
   ) {}
 
   /** Loaded spares ready to be claimed. */
@@ -206,7 +208,7 @@ export class ProcessPool {
       const timer = setTimeout(() => {
         hung = true;
         proc.kill();
-      }, LOAD_TIMEOUT_MS);
+      }, this.loadTimeoutMs);
       const loaded = await proc.loaded;
       clearTimeout(timer);
       this.loading.delete(proc);
@@ -215,7 +217,7 @@ export class ProcessPool {
         return;
       }
       if (!loaded) {
-        this.loadFailed(proc, hung ? `its process did not load within ${LOAD_TIMEOUT_MS} ms` : undefined);
+        this.loadFailed(proc, hung ? `its process did not load within ${this.loadTimeoutMs} ms` : undefined);
         return;
       }
       if (this.loadFailures > 0) {

@@ -100,7 +100,7 @@ export class Supervisor {
   ) {
     const spawn = (): ComputingProcess =>
       ComputingProcess.spawn(options.computingEntry, options.computingExecArgv, (line) => core.log.warn({ spare: true, stderr: line }, 'spare computing process wrote to stderr'));
-    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log, () => core.busy());
+    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log, () => core.busy(), options.startTimeoutMs);
     const links = new NodeLinks(core, options.hostName, cluster);
     const hangs = new HangWatch(core, options.hangRestartMs);
     const starter = new ProcessStarter(core, options, this.pool, () => links.generation, (node, proc, exit) => this.restarts.exited(node, proc, exit), cluster);

@@ -162,6 +162,23 @@ describe('process pool', () => {
     await expect(claim).rejects.toThrow(`did not load within ${LOAD_TIMEOUT_MS} ms`);
   });
 
+  it('takes its load bound from its owner (the gateway passes startTimeoutMs)', async () => {
+    const quick = new ProcessPool(spawn, () => 1, silent, () => false, 500);
+    try {
+      const claim = quick.acquire(false, Date.now() + 10_000);
+      claim.catch(() => undefined);
+      await settle();
+      const fake = spawned.at(-1);
+      await vi.advanceTimersByTimeAsync(490);
+      expect(fake?.proc.hasExited).toBe(false);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(fake?.proc.hasExited).toBe(true);
+      await expect(claim).rejects.toThrow('did not load within 500 ms');
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('one process that loads again ends the pause', async () => {
     await firstSpare(false);
     const claim = pool.acquire(true, Date.now() + 5000);
