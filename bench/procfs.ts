@@ -111,13 +111,11 @@ export interface ThreadCpu {
   other: number;
 }
 
-/**
- * From /proc/<pid>/task/<tid>/schedstat, whose first field is the exact time on a CPU (stat's
- * utime and stime come in 10 ms ticks, too coarse for a process that wakes for 1 ms every few
- * seconds). Zeros when the process is gone.
- */
-export function threadCpuNs(pid: number): ThreadCpu {
-  const out: ThreadCpu = { js: 0, zmqIo: 0, other: 0 };
+type ThreadKind = keyof ThreadCpu;
+
+/** Each thread of `pid` (by tid) with its kind and its time on a CPU so far, in ns; empty when the process is gone. */
+function threadTimes(pid: number): Map<string, { kind: ThreadKind; ns: number }> {
+  const out = new Map<string, { kind: ThreadKind; ns: number }>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -128,9 +126,7 @@ export function threadCpuNs(pid: number): ThreadCpu {
     try {
       const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      if (tid === String(pid)) out.js += ns;
-      else if (comm.startsWith('ZMQbg/IO')) out.zmqIo += ns;
-      else out.other += ns;
+      out.set(tid, { kind: tid === String(pid) ? 'js' : comm.startsWith('ZMQbg/IO') ? 'zmqIo' : 'other', ns });
     } catch {
       // The thread ended meanwhile.
     }
@@ -138,17 +134,20 @@ export function threadCpuNs(pid: number): ThreadCpu {
   return out;
 }
 
-/** Starts measuring `pids` by kind of thread; the returned function gives the ns used since, summed over them. */
+/**
+ * Starts measuring `pids` by kind of thread; the returned function gives the ns used since,
+ * summed over them. From /proc/<pid>/task/<tid>/schedstat, whose first field is the exact time on
+ * a CPU (stat's utime and stime come in 10 ms ticks, too coarse for a process that wakes for 1 ms
+ * every few seconds). Thread by thread: one that started meanwhile counts whole, one that ended
+ * meanwhile is lost (its last figures cannot be read).
+ */
 export function threadCpuMeter(pids: readonly number[]): () => ThreadCpu {
-  const start = pids.map(threadCpuNs);
+  const start = pids.map(threadTimes);
   return () => {
     const used: ThreadCpu = { js: 0, zmqIo: 0, other: 0 };
     pids.forEach((pid, i) => {
-      const now = threadCpuNs(pid);
-      const then = start[i] as ThreadCpu;
-      used.js += Math.max(0, now.js - then.js);
-      used.zmqIo += Math.max(0, now.zmqIo - then.zmqIo);
-      used.other += Math.max(0, now.other - then.other);
+      const before = start[i] as Map<string, { kind: ThreadKind; ns: number }>;
+      for (const [tid, now] of threadTimes(pid)) used[now.kind] += now.ns - (before.get(tid)?.ns ?? 0);
     });
     return used;
   };

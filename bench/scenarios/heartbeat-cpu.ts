@@ -2,10 +2,9 @@
  * @module arbor: CPU used by liveness with every node idle, at each heartbeat interval asked
  * for and with heartbeats off: CPU time of the gateway and all its children (the nodes and the
  * pool's spares), by kind of thread, from schedstat (procfs.ts) over a window, percent of one
- * core, measured after
- * the same settling time as the floor (baselines/zmtp-floor.ts). A Watch counts `unavailable`
- * events meanwhile (there must be none: every node is alive), and a Ping of the root every
- * 200 ms during the settling time shows that the gateway still answers.
+ * core, measured after the same settling time as the floor (baselines/zmtp-floor.ts). A Watch
+ * counts `unavailable` events meanwhile (there must be none: every node is alive), and a Ping of
+ * the root every 200 ms during the settling time shows that the gateway still answers.
  */
 import { NodeEventKind, type PingResponse, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { ms, percent } from '../format.js';
