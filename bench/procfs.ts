@@ -155,3 +155,23 @@ export function threadCpuMeter(pids: readonly number[]): () => ThreadCpu {
 
 /** Percent of one core that `ns` of CPU is over `seconds`. */
 export const percentOfCore = (ns: number, seconds: number): number => ns / 1e7 / seconds;
+
+/** Of one group of processes over a window: percent of one core by kind of thread, and in all. */
+export type CpuPercent = ThreadCpu & { total: number };
+
+/** Waits `windowMs` and gives, for each named group of pids, the CPU it used meanwhile by kind of thread (threadCpuMeter). */
+export async function threadCpuOver<G extends string>(groups: Readonly<Record<G, readonly number[]>>, windowMs: number): Promise<Record<G, CpuPercent>> {
+  const meters = Object.entries<readonly number[]>(groups).map(([name, pids]) => [name, threadCpuMeter(pids)] as const);
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const seconds = (performance.now() - t0) / 1000;
+  const out = {} as Record<string, CpuPercent>;
+  for (const [name, read] of meters) {
+    const used = read();
+    const js = percentOfCore(used.js, seconds);
+    const zmqIo = percentOfCore(used.zmqIo, seconds);
+    const other = percentOfCore(used.other, seconds);
+    out[name] = { js, zmqIo, other, total: js + zmqIo + other };
+  }
+  return out;
+}

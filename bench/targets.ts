@@ -49,7 +49,7 @@ function startupCheck(key: 'gatewayStart' | 'cliOneLine' | 'cliExecScript' | 'wh
 }
 
 /** Liveness CPU of an idle arbor tree at most 1.25 × the ZMTP floor with as many processes at that interval. */
-function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' | 'scaleCpu1000', floorKey: RowKey): Check {
+function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' | 'scaleCpu1000', floorKey: RowKey, beatFloorKey?: RowKey): Check {
   return {
     key,
     at: 'most',
@@ -64,7 +64,7 @@ function floorCheck(key: 'heartbeatCpu100' | 'heartbeatCpu1000' | 'scaleCpu100' 
       const io = both(f(key, 'zmqIoPercent'), f(floorKey, 'zmqIoPercent'), (v) => `${v.toFixed(2)} %`);
       const split = js === undefined || io === undefined ? '' : `; nodes' JavaScript ${js.toFixed(2)} %, libzmq I/O ${io}`;
       // The least that one JavaScript beat per node per beat period costs, above the same floor.
-      const beatFloor = key === 'heartbeatCpu1000' ? f('floorBeat1000', 'percent') : undefined;
+      const beatFloor = beatFloorKey === undefined ? undefined : f(beatFloorKey, 'percent');
       const withBeat = beatFloor === undefined ? '' : `; the floor + a bare JavaScript beat every B: ${beatFloor.toFixed(2)} % = ${ratioOf(beatFloor, floor)?.toFixed(2)} ×`;
       return { value: ratioOf(arbor, floor), detail: detail === undefined ? undefined : `${detail} of a core, ${nodes} nodes${split}${withBeat}` };
     },
@@ -207,7 +207,7 @@ const CHECKS: Check[] = [
     },
   },
   floorCheck('heartbeatCpu100', 'floor100'),
-  floorCheck('heartbeatCpu1000', 'floor1000'),
+  floorCheck('heartbeatCpu1000', 'floor1000', 'floorBeat1000'),
   floorCheck('scaleCpu100', 'scaleFloor100'),
   floorCheck('scaleCpu1000', 'scaleFloor1000'),
   {

@@ -12,33 +12,12 @@
 import { mb, percent } from '../format.js';
 import type { Tracked } from '../children.js';
 import type { BenchOptions } from '../options.js';
-import { memoryShares, percentOfCore, threadCpuMeter } from '../procfs.js';
+import { memoryShares, threadCpuOver } from '../procfs.js';
 import type { Row, RowKey } from '../rows.js';
 import { median } from '../stats.js';
 import { BareRouter } from './bare-router.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
-
-/**
- * CPU of `pids` plus this process over `windowMs`, percent of one core, from schedstat by kind
- * of thread as arbor's rows measure it (procfs.ts); `zmqIo` is that of `pids`.
- */
-export async function cpuOver(pids: readonly number[], windowMs: number): Promise<{ total: number; self: number; zmqIo: number; js: number }> {
-  const ofThem = threadCpuMeter(pids);
-  const ofSelf = threadCpuMeter([process.pid]);
-  const t0 = performance.now();
-  await sleep(windowMs);
-  const them = ofThem();
-  const self = ofSelf();
-  const seconds = (performance.now() - t0) / 1000;
-  const selfPercent = percentOfCore(self.js + self.zmqIo + self.other, seconds);
-  return {
-    total: percentOfCore(them.js + them.zmqIo + them.other, seconds) + selfPercent,
-    self: selfPercent,
-    zmqIo: percentOfCore(them.zmqIo, seconds),
-    js: percentOfCore(them.js, seconds),
-  };
-}
 
 export interface FloorCase {
   key: RowKey;
@@ -80,21 +59,21 @@ export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[],
       const beating = children.slice(0, c.processes);
       tell(beating, `zmtp ${c.intervalMs}`);
       tell(children.slice(c.processes), 'zmtp 0');
-      if (c.jsBeatMs !== undefined) tell(beating, `beat ${Math.round(c.jsBeatMs)}`);
+      const beatMs = c.jsBeatMs === undefined ? undefined : Math.round(c.jsBeatMs);
+      if (beatMs !== undefined) tell(beating, `beat ${beatMs}`);
       await sleep(opts.switchSettleMs);
-      const cpu = await cpuOver(
-        beating.map((b) => b.pid),
-        // Two beat periods at least, so that every process beats in the window.
-        Math.max(opts.cpuWindowMs, 2 * (c.jsBeatMs ?? 0)),
-      );
-      if (c.jsBeatMs !== undefined) tell(beating, 'beat 0');
+      // Two beat periods at least, so that every process beats in the window.
+      const windowMs = Math.max(opts.cpuWindowMs, 2 * (beatMs ?? 0));
+      const { them, self } = await threadCpuOver({ them: beating.map((b) => b.pid), self: [process.pid] }, windowMs);
+      if (beatMs !== undefined) tell(beating, 'beat 0');
+      const cpu = { total: them.total + self.total, self: self.total, js: them.js, zmqIo: them.zmqIo };
       rows.push({
         key: c.key,
         section: 'baselines',
         value: percent(cpu.total),
         note:
           `${c.processes} processes (JavaScript ${cpu.js.toFixed(2)} %, libzmq I/O ${cpu.zmqIo.toFixed(2)} %) + receiver (${cpu.self.toFixed(2)} %), ` +
-          `ZMTP heartbeats ${c.intervalMs} ms${c.jsBeatMs === undefined ? '' : ` + a JavaScript beat every ${Math.round(c.jsBeatMs)} ms`}, over ${Math.round(Math.max(opts.cpuWindowMs, 2 * (c.jsBeatMs ?? 0)))} ms`,
+          `ZMTP heartbeats ${c.intervalMs} ms${beatMs === undefined ? '' : ` + a JavaScript beat every ${beatMs} ms`}, over ${windowMs} ms`,
         figures: { percent: cpu.total, receiverPercent: cpu.self, jsPercent: cpu.js, zmqIoPercent: cpu.zmqIo, processes: c.processes, intervalMs: c.intervalMs },
       });
     }

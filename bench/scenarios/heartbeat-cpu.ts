@@ -10,37 +10,12 @@ import { NodeEventKind, type PingResponse, type WatchResponse } from '../../prot
 import { ms, percent } from '../format.js';
 import { type Gateway, heartbeat } from '../gateway.js';
 import type { BenchOptions } from '../options.js';
-import { percentOfCore, threadCpuMeter } from '../procfs.js';
+import { threadCpuOver } from '../procfs.js';
 import type { Row, RowKey } from '../rows.js';
 import { summarize } from '../stats.js';
 import { unaryCall } from '../unary-call.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
-
-interface CpuSplit {
-  total: number;
-  gateway: number;
-  processes: number;
-  /** Of the children: their main threads (JavaScript), libzmq's I/O threads, the rest; percent of one core. */
-  js: number;
-  zmqIo: number;
-  other: number;
-}
-
-/** Percent of one core used by the gateway and by its children over `windowMs`, by kind of thread (procfs.ts). */
-async function cpuPercent(gateway: Gateway, windowMs: number): Promise<CpuSplit> {
-  const children = gateway.nodePids();
-  const ofGateway = threadCpuMeter([gateway.pid]);
-  const ofChildren = threadCpuMeter(children);
-  const t0 = performance.now();
-  await sleep(windowMs);
-  const g = ofGateway();
-  const c = ofChildren();
-  const seconds = (performance.now() - t0) / 1000;
-  const gatewayPercent = percentOfCore(g.js + g.zmqIo + g.other, seconds);
-  const [js, zmqIo, other] = [c.js, c.zmqIo, c.other].map((ns) => percentOfCore(ns, seconds)) as [number, number, number];
-  return { total: gatewayPercent + js + zmqIo + other, gateway: gatewayPercent, processes: children.length, js, zmqIo, other };
-}
 
 /** Round trips of a Ping of `root` every 200 ms for `windowMs`. */
 async function pingFor(client: ReturnType<Gateway['client']>, root: number, windowMs: number): Promise<number[]> {
@@ -77,7 +52,9 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
       // The Pings run in the settling time, not in the CPU window: each one is a gRPC call and
       // a hop to the root, work that the idle figure must not carry.
       const pings = await pingFor(client, root, opts.switchSettleMs);
-      const cpu = await cpuPercent(gateway, opts.cpuWindowMs);
+      const children = gateway.nodePids();
+      const split = await threadCpuOver({ gateway: [gateway.pid], children }, opts.cpuWindowMs);
+      const cpu = { ...split.children, total: split.gateway.total + split.children.total, gateway: split.gateway.total, processes: children.length };
       const ping = summarize(pings);
       const events = unavailable - before;
       rows.push({
