@@ -41,8 +41,15 @@ export interface BenchOptions {
    * 5, 15, 30 and 45 s after the last create; 30 s lets the youngest node settle.
    */
   idleSettleMs: number;
-  /** How long after a heartbeat change CPU is measured (the new settings in force everywhere). */
+  /**
+   * How long after a heartbeat change CPU is measured, for arbor and the floor alike: the new
+   * settings in force everywhere, and an idle arbor tree quiet again (a node goes quiet at its
+   * first beat, every 10 s / 3, at least 1 s after its last work: the root Pings of the first
+   * 2 s are its last work, so 2 s + 1 s + 3.33 s and a margin).
+   */
   switchSettleMs: number;
+  /** The first part of `switchSettleMs`, in which the root is pinged every 200 ms. */
+  switchPingMs: number;
   /** Nodes of the `scale` phase (`--nodes N`). */
   scaleNodes: number;
   /** The window over which heartbeat CPU is measured. */
@@ -74,7 +81,8 @@ export const FULL: BenchOptions = {
   bareStarts: 6,
   startupRuns: 5,
   idleSettleMs: 30_000,
-  switchSettleMs: 2000,
+  switchSettleMs: 7000,
+  switchPingMs: 2000,
   scaleNodes: 400,
   cpuWindowMs: 5000,
   detectionTrials: 10,
@@ -100,6 +108,7 @@ export const QUICK: BenchOptions = {
   startupRuns: 1,
   idleSettleMs: 200,
   switchSettleMs: 200,
+  switchPingMs: 200,
   scaleNodes: 12,
   cpuWindowMs: 500,
   detectionTrials: 1,

@@ -12,13 +12,16 @@
  * Liveness (protocol/peer-watch.ts): libzmq pings the children every interval and cuts a frozen
  * one; a beat from this node's JavaScript every few seconds shows its event loop runs. Each node
  * sends its parent a report of the topmost unreachable nodes of its subtree when that list
- * changes, and with each beat; so the root's link carries O(1) messages per beat period.
+ * changes, and with each beat; so the root's link carries O(1) messages per beat period. A node
+ * with nothing to do and only quiet children goes quiet (quiet.ts): an idle tree runs no
+ * JavaScript at all.
  */
 import type { Dealer, Router } from 'zeromq';
 import { Downlinks } from './protocol/downlinks.js';
 import { controlLine, type ToNode } from './protocol/control-channel.js';
 import { type ClusterKeys, curveClientOptions } from './protocol/curve.js';
 import {
+  BeatFlag,
   decode,
   encode,
   FailReason,
@@ -38,6 +41,7 @@ import {
   splitFrame,
   uplinkRoutingId,
 } from './protocol/index.js';
+import { WakeAlarm } from './quiet.js';
 import { ReplyWaves } from './reply-waves.js';
 import { StrangerFrames } from './stranger-frames.js';
 import type { StoreLog } from './wal.js';
@@ -53,6 +57,13 @@ export interface Dictionary {
 }
 
 type Link = Extract<ToNode, { t: 'link' }>;
+
+/**
+ * Idle this long (checked at our beat), a node goes quiet. Short: a node that is woken again
+ * soon pays two beats (its wake and its next rest), and an idle tree goes quiet one beat period
+ * after its last command.
+ */
+const REST_AFTER_MS = 1000;
 
 
 export class ComputingNode {
@@ -87,6 +98,11 @@ export class ComputingNode {
    * liveness changes: an idle node allocates nothing per beat.
    */
   private beat: Buffer;
+  /** We told our parent we beat no more; the alarm wakes us before any JavaScript runs. */
+  private quiet = false;
+  private readonly wake = new WakeAlarm(() => this.wakeUp());
+  /** When we last had work (a frame other than a beat, a control message, a wake). */
+  private lastWorkAt = monotonicMs();
 
   constructor(
     readonly id: number,
@@ -100,7 +116,10 @@ export class ComputingNode {
     this.up = new LinkWriter(uplink, (_peer, records) => this.drop('uplink-send-failed', records.length), () => this.writeLog());
     this.down = new Downlinks({
       fromChild: (child, frame) => this.fromChildFrame(child, frame),
-      connected: (child, connected, moving) => this.children.connected(child, connected, moving),
+      connected: (child, connected, moving) => {
+        this.lastWorkAt = monotonicMs();
+        this.children.connected(child, connected, moving);
+      },
       stranger: (peer, frame) => {
         if (!this.isFormer(peer) && !this.strangers.hold(peer, frame)) this.drop('downlink unknown peer');
       },
@@ -133,6 +152,7 @@ export class ComputingNode {
   stop(): void {
     this.writeLog();
     this.down.close();
+    this.wake.disarm();
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.children.stop();
     this.waves.stop();
@@ -149,6 +169,7 @@ export class ComputingNode {
 
   /** The control placed us: connect up, take these children, and say hello through the new path. */
   link(msg: Link): void {
+    this.lastWorkAt = monotonicMs();
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
     this.setChildren(msg.left, msg.right);
     for (const [peer, frames] of this.strangers.takeWhere((p) => this.down.expectedNode(p) !== undefined)) {
@@ -184,17 +205,73 @@ export class ComputingNode {
   setInterval(intervalMs: number): void {
     this.intervalMs = intervalMs;
     this.children.setInterval(intervalMs);
+    this.quiet = false;
+    this.wake.disarm();
+    this.lastWorkAt = monotonicMs();
+    this.startBeats();
+    if (this.children.beatMs > 0 && this.parentEndpoint !== null) this.up.push(null, this.beat);
+  }
+
+  /** Beats (and checks of our children) every beat period; they begin once we are linked: before that there is nobody to hear them. */
+  private startBeats(): void {
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.beatTimer = null;
     const period = this.children.beatMs;
-    if (period > 0) {
-      // Beats begin once we are linked: before that there is nobody to hear them.
-      this.beatTimer = setInterval(() => {
-        if (this.parentEndpoint !== null) this.up.pushAlone(null, this.beat);
-        this.children.tick();
-      }, period);
-      if (this.parentEndpoint !== null) this.up.push(null, this.beat);
-    }
+    if (period > 0) this.beatTimer = setInterval(this.beatTick, period);
+  }
+
+  private readonly beatTick = (): void => {
+    this.children.tick();
+    if (this.parentEndpoint === null) return;
+    if (this.mayRest()) this.rest();
+    else void this.up.pushAlone(null, this.beat);
+  };
+
+  /**
+   * Quiet when nothing happened for REST_AFTER_MS, nothing is on its way (sends, replies),
+   * and every child is quiet or already reported: nothing is left for our JavaScript to do or to
+   * judge until something arrives, and whatever arrives wakes us first (a write of the log
+   * finishing too: its callback is one more callback).
+   */
+  private mayRest(): boolean {
+    return (
+      this.intervalMs > 0 &&
+      !this.quiet &&
+      this.parentEndpoint !== null &&
+      monotonicMs() - this.lastWorkAt >= REST_AFTER_MS &&
+      this.children.allQuiet &&
+      this.up.idle &&
+      this.waves.pending === 0 &&
+      this.awaitingDisk.length === 0
+    );
+  }
+
+  /**
+   * Tells our parent we are quiet and stops beating. The alarm is armed once the quiet beat has
+   * left (its own send must not wake us); if anything was done meanwhile, we wake at once.
+   */
+  private rest(): void {
+    const sent = this.up.pushAlone(null, this.buildBeat(BeatFlag.Quiet));
+    if (sent === undefined) return;
+    this.quiet = true;
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.beatTimer = null;
+    const workAt = this.lastWorkAt;
+    void sent.then(() => {
+      if (!this.quiet) return;
+      if (this.lastWorkAt !== workAt) this.wakeUp();
+      else this.wake.arm();
+    });
+  }
+
+  /** Something is about to run while we are quiet: a beat goes up before it, then beats resume. */
+  private wakeUp(): void {
+    this.wake.disarm();
+    if (!this.quiet) return;
+    this.quiet = false;
+    this.lastWorkAt = monotonicMs();
+    void this.up.pushAlone(null, this.beat);
+    this.startBeats();
   }
 
   /**
@@ -204,6 +281,7 @@ export class ComputingNode {
    * reported. Then hello with `epoch` up the tree.
    */
   async changeInterval(msg: Extract<ToNode, { t: 'interval' }>): Promise<void> {
+    this.lastWorkAt = monotonicMs();
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
     const tcp = await this.down.open(
       msg.listen,
@@ -243,6 +321,7 @@ export class ComputingNode {
         this.drop('uplink wrong frame count');
         continue;
       }
+      this.lastWorkAt = monotonicMs();
       this.waves.begin();
       const error = splitFrame(frame, this.fromParent);
       if (this.awaitingDisk.length > 0) {
@@ -282,6 +361,7 @@ export class ComputingNode {
   private fromChild(child: number, rec: Buffer): void {
     const kind = recordKind(rec);
     if (kind === Kind.Heartbeat) return this.childReported(child, rec);
+    this.lastWorkAt = monotonicMs();
     // A hello answers a link, not a request of ours: it never joins a wave.
     if (kind === Kind.Hello) return this.up.push(null, rec);
     if (!isReply(kind)) return this.drop('downlink non-reply');
@@ -291,13 +371,18 @@ export class ComputingNode {
   private childReported(child: number, rec: Buffer): void {
     const body = rec.subarray(HEADER_BYTES);
     if (body.length % 4 !== 0) return this.drop('heartbeat malformed');
-    if (this.childDown.get(child)?.equals(body) === true) return;
-    this.childDown.set(child, Buffer.from(body));
-    this.subtreeChanged();
+    if (this.childDown.get(child)?.equals(body) !== true) {
+      this.childDown.set(child, Buffer.from(body));
+      this.subtreeChanged();
+    }
+    if ((recordCorr(rec) & BeatFlag.Quiet) === 0) return;
+    this.children.rest(child);
+    // The last child to go quiet lets us go too: an idle tree goes quiet bottom-up within a beat period.
+    if (this.mayRest()) this.rest();
   }
 
   /** The topmost unreachable nodes of this subtree: a silent child hides what lies below it. */
-  private buildBeat(): Buffer {
+  private buildBeat(flags = 0): Buffer {
     const down: number[] = [];
     for (const spec of [this.left, this.right]) {
       if (spec === null) continue;
@@ -309,7 +394,7 @@ export class ComputingNode {
       const body = this.childDown.get(child);
       if (body !== undefined) for (let at = 0; at < body.length; at += 4) down.push(body.readInt32LE(at));
     }
-    return encode({ kind: 'heartbeat', corr: 0, node: this.id, down });
+    return encode({ kind: 'heartbeat', corr: flags, node: this.id, down });
   }
 
   /** A child came or went, or reported a change below it: tell the parent at once if our view changed. */

@@ -71,6 +71,11 @@ export class Liveness {
     this.rootMonitor.heard(id);
   }
 
+  /** The root said it is quiet: it beats again before it does anything else. */
+  rootRests(id: number): void {
+    this.rootMonitor.rest(id);
+  }
+
   /** The root's heartbeat: the topmost silent nodes of the tree. */
   report(down: readonly number[]): void {
     this.reportedDown = new Set(down);

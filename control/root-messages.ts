@@ -3,7 +3,7 @@
  * requests, hellos answer links, `fail` ends a request a node could not pass on, and heartbeat
  * reports say who went silent. Also what the root link must know of the tree (its root now).
  */
-import { decode, type Message, ProtocolError, recordCorr } from '../computing/protocol/index.js';
+import { BeatFlag, decode, type Message, ProtocolError, recordCorr } from '../computing/protocol/index.js';
 import { nodeUnavailable } from './errors.js';
 import type { Liveness } from './liveness.js';
 import type { NodeHandle } from './node-handle.js';
@@ -16,7 +16,7 @@ import type { Topology } from './topology.js';
 export interface RootMessagesCore {
   shape: Topology;
   nodes: ReadonlyMap<number, NodeHandle>;
-  liveness: Pick<Liveness, 'rootConnected' | 'heardRoot' | 'report'>;
+  liveness: Pick<Liveness, 'rootConnected' | 'heardRoot' | 'rootRests' | 'report'>;
   pending: Pick<PendingRequests, 'settle' | 'fail'>;
   supervisor: Pick<Supervisor, 'hello'>;
   /** Re-derives availability after any change (events, fail-fast, waiters). */
@@ -40,6 +40,7 @@ export function rootLinkHandlers(core: RootMessagesCore, link: () => RootLink): 
         core.pending.fail(msg.corr, nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
         return;
       case 'heartbeat':
+        if ((msg.corr & BeatFlag.Quiet) !== 0) core.liveness.rootRests(msg.node);
         core.liveness.report(msg.down);
         core.reassess();
         return;

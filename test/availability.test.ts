@@ -7,7 +7,7 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { startGateway } from './helpers/gateway.js';
-import { isAlive, processState } from './helpers/processes.js';
+import { isAlive, mainThreadRuns, processState } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';
 import { EventLog } from './helpers/watch.js';
 
@@ -132,6 +132,42 @@ describe('availability', () => {
     expect(log.of('unavailable').filter((id) => id === 11)).toHaveLength(1);
     expect(await api.exec({ id: 13, name: 'X', value: 13n })).toMatchObject({ value: 13n });
     expect(log.of('exited')).toEqual([]);
+  });
+
+  it('an idle tree goes quiet (no node runs any JavaScript), and a quiet node whose event loop blocks is still reported', { timeout: 60_000 }, async () => {
+    const blockMs = 12_000;
+    const gw = await startGateway([], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
+    const api = rpc(gw.client());
+    const log = await EventLog.open(gw.client());
+    const pids: Record<number, number> = {};
+    for (const id of [8, 11, 6, 13]) pids[id] = (await api.create({ id })).pid;
+    await api.heartbeat({ intervalMs: 100 });
+    // Quiet: over a window longer than a beat period (10 s / 3), no node's main thread ran at all.
+    const windowMs = 4000;
+    await expect
+      .poll(
+        async () => {
+          const before = Object.values(pids).map(mainThreadRuns);
+          await new Promise((resolve) => setTimeout(resolve, windowMs));
+          const after = Object.values(pids).map(mainThreadRuns);
+          return after.every((runs, i) => runs !== undefined && runs === before[i]);
+        },
+        { message: 'every node quiet for a whole window', timeout: 40_000, interval: 0 },
+      )
+      .toBe(true);
+    expect(log.of('unavailable')).toEqual([]);
+    // Quiet nodes are still watched: libzmq answers pings, and the loop blocked by the signal
+    // handler is found by its missing beats, because the handler woke the node first.
+    const blockedAt = performance.now();
+    process.kill(pids[11]!, 'SIGUSR2');
+    const down = await log.next('unavailable', 11, blockedAt);
+    expect(down.at - blockedAt).toBeGreaterThan(1000);
+    expect(down.at - blockedAt).toBeLessThanOrEqual(10_000 + SLACK_MS);
+    await log.next('unavailable', 13, blockedAt);
+    expect(await api.ping({ id: 6 })).toEqual({ id: 6, available: true });
+    await log.next('available', 11, blockedAt + blockMs);
+    expect(new Set(log.of('unavailable'))).toEqual(new Set([11, 13]));
+    expect(await api.exec({ id: 13, name: 'X', value: 13n })).toMatchObject({ value: 13n });
   });
 
   it('a node created after the heartbeat was set uses it too', async () => {

@@ -240,4 +240,33 @@ describe('PeerWatch', () => {
     expect(w.watches('a')).toBe(false);
     expect(changes).toEqual([]);
   });
+
+  it('a quiet peer is not judged while it stays quiet (however long), is judged again from the frame that wakes it, and keeps its quiet across a reconnect', async () => {
+    const { w, changes } = watcher();
+    w.watch('a', true);
+    w.watch('b', true);
+    expect(w.allQuiet).toBe(false);
+    w.heard('a');
+    w.rest('a');
+    expect(w.allQuiet).toBe(false);
+    w.rest('b');
+    expect(w.allQuiet).toBe(true);
+    // libzmq reconnected it (we were deaf a moment): no JavaScript of it ran, so still quiet.
+    w.connected('a', false);
+    w.connected('a', true);
+    await advance(10 * B);
+    expect(w.isUp('a')).toBe(true);
+    expect(changes).toEqual([]);
+    // Woken: its wake beat arrives, then nothing (its loop blocked right after).
+    w.heard('a');
+    expect(w.allQuiet).toBe(false);
+    await advance(2 * B - 2);
+    expect(w.isUp('a')).toBe(true);
+    await advance(B + 2);
+    expect(w.isUp('a')).toBe(false);
+    expect(w.isUp('b')).toBe(true);
+    // A peer found down needs no check either.
+    expect(w.allQuiet).toBe(true);
+    expect(changes).toEqual([['a', false, 'silent']]);
+  });
 });

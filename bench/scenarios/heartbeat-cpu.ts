@@ -51,7 +51,8 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
       await heartbeat(client, c.intervalMs);
       // The Pings run in the settling time, not in the CPU window: each one is a gRPC call and
       // a hop to the root, work that the idle figure must not carry.
-      const pings = await pingFor(client, root, opts.switchSettleMs);
+      const pings = await pingFor(client, root, opts.switchPingMs);
+      await sleep(Math.max(0, opts.switchSettleMs - opts.switchPingMs));
       const children = gateway.nodePids();
       const split = await threadCpuOver({ gateway: [gateway.pid], children }, opts.cpuWindowMs);
       const cpu = { ...split.children, total: split.gateway.total + split.children.total, gateway: split.gateway.total, processes: children.length };

@@ -39,12 +39,19 @@ export const Kind = {
   /** node → control: the request could not be delivered. Body: u8 reason. */
   Fail: 7,
   /**
-   * node → parent, every interval and at once on a change: "I am alive, and these nodes of
-   * my subtree are not" (the topmost silent ones). Body: i32 ids. Consumed by the parent.
+   * node → parent, every beat period and at once on a change: "I am alive, and these nodes of
+   * my subtree are not" (the topmost silent ones). Body: i32 ids. Consumed by the parent. Its
+   * corr carries flags (BeatFlag).
    */
   Heartbeat: 8,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** The flags of a heartbeat's corr field. */
+export const BeatFlag = {
+  /** The sender has nothing to do and beats no more until its JavaScript runs again (peer-watch.ts). */
+  Quiet: 1,
+} as const;
 
 export const FailReason = {
   /** The next hop towards the target is not connected. */

@@ -49,12 +49,20 @@ export class LinkWriter {
   /**
    * Like `push`, for a record that is alone in its event-loop turn (a timer's heartbeat): on an
    * idle link it leaves at once instead of waiting for company, which is most of what an idle
-   * node does per interval.
+   * node does per interval. Returns the send when it left at once.
    */
-  pushAlone(peer: string | null, record: Buffer): void {
-    if (this.scheduled || this.flushing) return this.push(peer, record);
+  pushAlone(peer: string | null, record: Buffer): Promise<void> | undefined {
+    if (!this.idle) {
+      this.push(peer, record);
+      return undefined;
+    }
     this.enqueue(peer, record);
-    void this.flush();
+    return this.flush();
+  }
+
+  /** Nothing is queued or being sent: a record pushed alone now leaves at once. */
+  get idle(): boolean {
+    return !this.scheduled && !this.flushing;
   }
 
   private enqueue(peer: string | null, record: Buffer): void {

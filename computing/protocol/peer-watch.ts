@@ -9,8 +9,11 @@
  *   connect and disconnect into one message with the peer's routing id (`connected`).
  * - **Event loop blocked** (the process runs, so libzmq still answers pings): every peer's
  *   JavaScript sends a beat every B and this side judges every B; a peer not heard for 2B is
- *   down, so a blocked loop is found within 3B = max(4T, 10 s). B is far longer than T: this is
- *   the only JavaScript that runs per interval, one wakeup per process every B.
+ *   down, so a blocked loop is found within 3B = max(4T, 10 s). B is far longer than T.
+ * - **Quiet**: a peer with nothing to do says so (`rest`) and stops beating; its JavaScript no
+ *   longer runs at all, so it cannot be blocked, and it is not judged until it is heard again.
+ *   Whatever makes its JavaScript run again first sends a beat (computing/quiet.ts). An idle tree
+ *   costs only libzmq's pings.
  *
  * A check that runs late (this process was deaf: busy or stopped) judges nobody that round: the
  * beats it missed may be waiting unread. A peer is up when connected and not found silent.
@@ -57,6 +60,8 @@ interface PeerState {
   lastHeard: number;
   silent: boolean;
   up: boolean;
+  /** It said it has nothing to do: no beats until it is heard again (ZMTP still watches it). */
+  quiet: boolean;
   /** It was cut, left a ROUTER we are retiring, or has not connected yet: not a verdict unless it is still away then. */
   reconnectTimer: NodeJS.Timeout | null;
 }
@@ -115,7 +120,7 @@ export class PeerWatch<Peer> {
    * for its hello through us.
    */
   watch(peer: Peer, connected: boolean): void {
-    const state: PeerState = { connected, lastHeard: this.clock(), silent: false, up: true, reconnectTimer: null };
+    const state: PeerState = { connected, lastHeard: this.clock(), silent: false, up: true, quiet: false, reconnectTimer: null };
     this.peers.set(peer, state);
     if (!connected) this.goneUnlessBackWithin(peer, state, MOVE_GRACE_MS);
     this.rearm();
@@ -150,14 +155,31 @@ export class PeerWatch<Peer> {
     this.update(peer, state, connected ? 'connected' : 'disconnected');
   }
 
-  /** Any frame from the peer: its event loop runs. */
+  /** Any frame from the peer: its event loop runs, and beats until it says it is quiet again. */
   heard(peer: Peer): void {
     const state = this.peers.get(peer);
     if (state === undefined) return;
     state.lastHeard = this.clock();
+    state.quiet = false;
     if (!state.silent) return;
     state.silent = false;
     this.update(peer, state, 'heard');
+  }
+
+  /**
+   * The peer's last frame said it is quiet: it sends nothing until its JavaScript runs again,
+   * and then a beat first, so its silence is not judged meanwhile. Kept across a reconnect:
+   * libzmq reconnects a quiet peer without waking its JavaScript.
+   */
+  rest(peer: Peer): void {
+    const state = this.peers.get(peer);
+    if (state !== undefined) state.quiet = true;
+  }
+
+  /** Every peer is quiet or already found down: nothing here needs a check until one is heard. */
+  get allQuiet(): boolean {
+    for (const state of this.peers.values()) if (!state.quiet && state.up) return false;
+    return true;
   }
 
   isUp(peer: Peer): boolean {
@@ -207,7 +229,7 @@ export class PeerWatch<Peer> {
       const late = now - this.dueAt > Math.max(100, this.period / 4);
       if (!late) {
         for (const [peer, state] of this.peers) {
-          if (state.silent || !state.connected || now - state.lastHeard < 2 * this.period) continue;
+          if (state.silent || state.quiet || !state.connected || now - state.lastHeard < 2 * this.period) continue;
           state.silent = true;
           this.update(peer, state, 'silent');
         }

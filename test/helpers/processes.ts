@@ -87,3 +87,16 @@ export function logPathOf(nodePid: number): string {
   return path;
 }
 
+
+/**
+ * How many times the main thread of `pid` (its JavaScript) has been scheduled to run so far
+ * (the third field of /proc/<pid>/task/<pid>/schedstat), or undefined when gone. Unchanged
+ * over a window: no JavaScript ran in it, not even a timer.
+ */
+export function mainThreadRuns(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
