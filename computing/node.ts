@@ -222,7 +222,12 @@ export class ComputingNode {
 
   private readonly beatTick = (): void => {
     this.children.tick();
-    if (this.parentEndpoint === null) return;
+    // After the check, which runs one turn later (peer-watch.ts): a quiet node must leave
+    // nothing of its own scheduled, or that would be the first thing to wake it.
+    if (this.parentEndpoint !== null) setImmediate(this.restOrBeat);
+  };
+
+  private readonly restOrBeat = (): void => {
     if (this.mayRest()) this.rest();
     else void this.up.pushAlone(null, this.beat);
   };

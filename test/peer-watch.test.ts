@@ -33,6 +33,7 @@ describe('beat period and ZMTP settings', () => {
     expect(zmtpHeartbeat(100)).toEqual({ heartbeatInterval: 100, heartbeatTimeout: 300 - reconnectGrace(100) });
     expect(reconnectGrace(100)).toBe(50);
     expect(reconnectGrace(10)).toBe(5);
+    expect(zmtpHeartbeat(1000)).toEqual({ heartbeatInterval: 1000, heartbeatTimeout: 2500 });
     expect(zmtpHeartbeat(0)).toEqual({ heartbeatInterval: 0, heartbeatTimeout: 0 });
   });
 });
@@ -229,6 +230,18 @@ describe('PeerWatch', () => {
       ['a', false, 'silent'],
       ['a', true, 'heard'],
     ]);
+  });
+
+  it('after a new interval a peer is not judged until it is heard (it takes the interval later, top-down), then as usual', async () => {
+    const { w, changes } = watcher();
+    w.watch('a', true);
+    w.setInterval(2 * T);
+    await advance(10 * B);
+    expect(w.isUp('a')).toBe(true);
+    w.heard('a');
+    await advance(3 * B + 2);
+    expect(w.isUp('a')).toBe(false);
+    expect(changes).toEqual([['a', false, 'silent']]);
   });
 
   it('an unwatched peer is no longer judged or reported', async () => {

@@ -45,6 +45,11 @@ export class Downlinks {
   private readonly peers = new ExpectedPeers<Router>();
   private readonly writers = new Map<Router, LinkWriter>();
   private readonly readers = new Set<Promise<void>>();
+  /**
+   * The deadline of each ROUTER being retired, cleared when it retires sooner (its children
+   * left): a timer left to fire for nothing would wake a quiet node 30 s after every switch.
+   */
+  private readonly retireTimers = new Map<Router, NodeJS.Timeout>();
   private current: Router | null = null;
   private end: () => void = () => undefined;
   private readonly ended = new Promise<void>((resolve) => (this.end = resolve));
@@ -81,8 +86,9 @@ export class Downlinks {
     this.readers.add(reading);
     void reading.finally(() => this.readers.delete(reading));
     if (before !== null) {
+      const timer = setTimeout(() => this.retire(before), RETIRE_MS).unref();
+      this.retireTimers.set(before, timer);
       this.retireWhenIdle(before);
-      setTimeout(() => this.retire(before), RETIRE_MS).unref();
     }
     return bound;
   }
@@ -146,6 +152,8 @@ export class Downlinks {
   }
 
   private retire(router: Router): void {
+    clearTimeout(this.retireTimers.get(router));
+    this.retireTimers.delete(router);
     if (!this.writers.has(router)) return;
     this.writers.delete(router);
     // A child still current on it (it did not move in time) loses its connection with it.
