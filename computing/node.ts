@@ -65,7 +65,6 @@ type Link = Extract<ToNode, { t: 'link' }>;
  */
 const REST_AFTER_MS = 1000;
 
-
 export class ComputingNode {
   private readonly store: Map<string, bigint>;
   /** The children the control gave us (node id and process). */
@@ -101,7 +100,7 @@ export class ComputingNode {
   /** We told our parent we beat no more; the alarm wakes us before any JavaScript runs. */
   private quiet = false;
   private readonly wake = new WakeAlarm(() => this.wakeUp());
-  /** When we last had work (a frame other than a beat, a control message, a wake). */
+  /** When we last had work (see `worked`). */
   private lastWorkAt = monotonicMs();
 
   constructor(
@@ -117,7 +116,7 @@ export class ComputingNode {
     this.down = new Downlinks({
       fromChild: (child, frame) => this.fromChildFrame(child, frame),
       connected: (child, connected, moving) => {
-        this.lastWorkAt = monotonicMs();
+        this.worked();
         this.children.connected(child, connected, moving);
       },
       stranger: (peer, frame) => {
@@ -169,7 +168,7 @@ export class ComputingNode {
 
   /** The control placed us: connect up, take these children, and say hello through the new path. */
   link(msg: Link): void {
-    this.lastWorkAt = monotonicMs();
+    this.worked();
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
     this.setChildren(msg.left, msg.right);
     for (const [peer, frames] of this.strangers.takeWhere((p) => this.down.expectedNode(p) !== undefined)) {
@@ -207,7 +206,7 @@ export class ComputingNode {
     this.children.setInterval(intervalMs);
     this.quiet = false;
     this.wake.disarm();
-    this.lastWorkAt = monotonicMs();
+    this.worked();
     this.startBeats();
     if (this.children.beatMs > 0 && this.parentEndpoint !== null) this.up.push(null, this.beat);
   }
@@ -269,12 +268,17 @@ export class ComputingNode {
     });
   }
 
+  /** We had work (a frame other than a beat, a control message, a wake): no rest for REST_AFTER_MS. */
+  private worked(): void {
+    this.lastWorkAt = monotonicMs();
+  }
+
   /** Something is about to run while we are quiet: a beat goes up before it, then beats resume. */
   private wakeUp(): void {
     this.wake.disarm();
     if (!this.quiet) return;
     this.quiet = false;
-    this.lastWorkAt = monotonicMs();
+    this.worked();
     void this.up.pushAlone(null, this.beat);
     this.startBeats();
   }
@@ -286,7 +290,7 @@ export class ComputingNode {
    * reported. Then hello with `epoch` up the tree.
    */
   async changeInterval(msg: Extract<ToNode, { t: 'interval' }>): Promise<void> {
-    this.lastWorkAt = monotonicMs();
+    this.worked();
     if (msg.parent !== this.parentEndpoint) this.connectUp(msg.parent);
     const tcp = await this.down.open(
       msg.listen,
@@ -326,7 +330,7 @@ export class ComputingNode {
         this.drop('uplink wrong frame count');
         continue;
       }
-      this.lastWorkAt = monotonicMs();
+      this.worked();
       this.waves.begin();
       const error = splitFrame(frame, this.fromParent);
       if (this.awaitingDisk.length > 0) {
@@ -366,7 +370,7 @@ export class ComputingNode {
   private fromChild(child: number, rec: Buffer): void {
     const kind = recordKind(rec);
     if (kind === Kind.Heartbeat) return this.childReported(child, rec);
-    this.lastWorkAt = monotonicMs();
+    this.worked();
     // A hello answers a link, not a request of ours: it never joins a wave.
     if (kind === Kind.Hello) return this.up.push(null, rec);
     if (!isReply(kind)) return this.drop('downlink non-reply');

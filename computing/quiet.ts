@@ -16,10 +16,6 @@ export class WakeAlarm {
 
   constructor(private readonly onWake: () => void) {}
 
-  get isArmed(): boolean {
-    return this.armed;
-  }
-
   arm(): void {
     if (this.armed) return;
     this.armed = true;

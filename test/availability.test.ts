@@ -14,8 +14,8 @@ import { EventLog } from './helpers/watch.js';
 /** Generous slack for a loaded 2-core CI machine; the lower bound is exact. */
 const SLACK_MS = 250;
 
-async function tree(ids: number[], extraArgs: string[] = []) {
-  const gw = await startGateway(extraArgs);
+async function tree(ids: number[], extraArgs: string[] = [], env: Record<string, string> = {}) {
+  const gw = await startGateway(extraArgs, env);
   const client = gw.client();
   const api = rpc(client);
   const log = await EventLog.open(client);
@@ -108,11 +108,7 @@ describe('availability', () => {
 
   it('a node whose event loop is blocked (busy, not stopped) is reported within max(4T, 10 s), and only its subtree', { timeout: 40_000 }, async () => {
     const blockMs = 12_000;
-    const gw = await startGateway([], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
-    const api = rpc(gw.client());
-    const log = await EventLog.open(gw.client());
-    const pids: Record<number, number> = {};
-    for (const id of [8, 11, 6, 13]) pids[id] = (await api.create({ id })).pid;
+    const { api, log, pids } = await tree([8, 11, 6, 13], [], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
     await api.heartbeat({ intervalMs: 100 });
     const blockedAt = performance.now();
     process.kill(pids[11]!, 'SIGUSR2');
@@ -136,11 +132,7 @@ describe('availability', () => {
 
   it('an idle tree goes quiet (no node runs any JavaScript), and a quiet node whose event loop blocks is still reported', { timeout: 60_000 }, async () => {
     const blockMs = 12_000;
-    const gw = await startGateway([], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
-    const api = rpc(gw.client());
-    const log = await EventLog.open(gw.client());
-    const pids: Record<number, number> = {};
-    for (const id of [8, 11, 6, 13]) pids[id] = (await api.create({ id })).pid;
+    const { api, log, pids } = await tree([8, 11, 6, 13], [], { ARBOR_FAILPOINT_BLOCK_MS: String(blockMs) });
     await api.heartbeat({ intervalMs: 100 });
     // Quiet: over a window longer than a beat period (10 s / 3), no node's main thread ran at all.
     const windowMs = 4000;

@@ -87,7 +87,6 @@ export function logPathOf(nodePid: number): string {
   return path;
 }
 
-
 /**
  * How many times the main thread of `pid` (its JavaScript) has been scheduled to run so far
  * (the third field of /proc/<pid>/task/<pid>/schedstat), or undefined when gone. Unchanged
