@@ -1,8 +1,8 @@
 /**
  * The layers' dependency rules (`npm run lint` runs them): dependencies point one way.
- *   proto ← clients;  proto ← gateway → control → computing/protocol ← computing;  lib ← anyone
- *   agent → computing/protocol (the agent is the computing side's, on another host)
- * Tests and the benchmark may use anything.
+ *   proto ← clients;  proto ← gateway → control → link ← computing;  link ← agent;  lib ← anyone
+ * link/ is the runtime the control, the computing process and the agent share (wire codec,
+ * routing rule, liveness rules, control channel, sockets). Tests and the benchmark may use anything.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -11,9 +11,16 @@ module.exports = {
     {
       name: 'computing-is-lean',
       severity: 'error',
-      comment: 'The node program imports nothing of the control, the gateway or the clients.',
+      comment: 'The node program imports nothing of the control, the gateway, the clients or the agent.',
       from: { path: '^computing/' },
-      to: { path: '^(control|gateway|clients|bench|test)/' },
+      to: { path: '^(control|gateway|clients|agent|proto|bench|test)/|@grpc|pino' },
+    },
+    {
+      name: 'link-is-shared',
+      severity: 'error',
+      comment: 'The link runtime is shared by the control, the node and the agent: it imports none of them (lib/ only).',
+      from: { path: '^link/' },
+      to: { path: '^(control|gateway|computing|clients|agent|proto|bench|test)/|@grpc|pino' },
     },
     {
       name: 'gateway-uses-control-index',
@@ -25,9 +32,9 @@ module.exports = {
     {
       name: 'gateway-not-computing',
       severity: 'error',
-      comment: 'The gateway talks to the control, never to the nodes.',
+      comment: 'The gateway talks to the control, never to the nodes or their links.',
       from: { path: '^gateway/' },
-      to: { path: '^(computing|clients)/' },
+      to: { path: '^(computing|link|clients|agent)/' },
     },
     {
       name: 'control-below-gateway',
@@ -37,24 +44,24 @@ module.exports = {
       to: { path: '^(gateway|clients|proto)/|@grpc' },
     },
     {
-      name: 'control-uses-shared-protocol',
+      name: 'control-not-the-node',
       severity: 'error',
-      comment: 'Of the computing side, the control uses only the shared protocol module.',
+      comment: 'Of the computing side, the control uses only the shared link runtime.',
       from: { path: '^control/' },
-      to: { path: '^computing/', pathNot: '^computing/protocol/' },
+      to: { path: '^(computing|agent)/' },
     },
     {
-      name: 'agent-uses-shared-protocol',
+      name: 'agent-uses-shared-link',
       severity: 'error',
-      comment: 'The agent (arbor-agent) runs computing processes for a control elsewhere: it uses the shared protocol and lib/ only, no control, gateway, gRPC or node internals.',
+      comment: 'The agent (arbor-agent) runs computing processes for a control elsewhere: it uses the link runtime and lib/ only, no control, gateway, gRPC or node internals.',
       from: { path: '^agent/' },
-      to: { path: '^(control|gateway|clients|proto|bench|test)/|^computing/(?!protocol/)|@grpc' },
+      to: { path: '^(control|gateway|clients|proto|computing|bench|test)/|@grpc' },
     },
     {
       name: 'nothing-imports-the-agent',
       severity: 'error',
       comment: 'The agent is a program of its own.',
-      from: { path: '^(control|gateway|computing|clients|lib|proto)/' },
+      from: { path: '^(control|gateway|computing|link|clients|lib|proto)/' },
       to: { path: '^agent/' },
     },
     {
@@ -62,21 +69,21 @@ module.exports = {
       severity: 'error',
       comment: 'Clients know the public API only.',
       from: { path: '^clients/' },
-      to: { path: '^(control|gateway|computing)/' },
+      to: { path: '^(control|gateway|computing|link)/' },
     },
     {
       name: 'proto-is-a-leaf',
       severity: 'error',
       comment: 'The API depends on nothing of ours.',
       from: { path: '^proto/' },
-      to: { path: '^(control|gateway|computing|clients|lib)/' },
+      to: { path: '^(control|gateway|computing|link|clients|lib)/' },
     },
     {
       name: 'lib-is-a-leaf',
       severity: 'error',
       comment: 'lib/ holds helpers any layer may import; it imports nothing of ours.',
       from: { path: '^lib/' },
-      to: { path: '^(control|gateway|computing|clients|proto)/' },
+      to: { path: '^(control|gateway|computing|link|clients|proto)/' },
     },
   ],
   options: {

@@ -36,7 +36,7 @@ import {
   loadClusterSecret,
   parseToAgent,
   parseToNode,
-} from '../computing/protocol/index.js';
+} from '../link/index.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
 
 const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;

@@ -14,7 +14,7 @@ import type { Row, RowKey } from './rows.js';
 import { cliScript } from './scenarios/cli-script.js';
 import { createAllAtOnce, createOneAtATime, createWithSpare } from './scenarios/create.js';
 import { detectionLatency } from './scenarios/detection.js';
-import { heartbeatCpu } from './scenarios/heartbeat-cpu.js';
+import { heartbeatCpu, switchRow } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { startup } from './scenarios/startup.js';
 import { restartLatency } from './scenarios/restart.js';
@@ -25,7 +25,7 @@ import { sessionRun } from './scenarios/session.js';
 import { unaryExec } from './scenarios/unary-exec.js';
 import { balancedDepth, balancedOrder, chainOrder } from './tree.js';
 import { DEFAULT_POOL_SIZE } from '../control/index.js';
-import { beatPeriod } from '../computing/protocol/index.js';
+import { DEFAULT_LIVENESS, livenessTimings } from '../link/index.js';
 
 export interface Phase {
   name: string;
@@ -79,7 +79,7 @@ export const PHASES: readonly Phase[] = [
       const cases = [
         { key: 'floor100', processes: tree, intervalMs: 100 },
         { key: 'floor1000', processes: tree, intervalMs: 1000 },
-        { key: 'floorBeat1000', processes: tree, intervalMs: 1000, jsBeatMs: beatPeriod(1000) },
+        { key: 'floorBeat1000', processes: tree, intervalMs: 1000, jsBeatMs: livenessTimings({ ...DEFAULT_LIVENESS, intervalMs: 1000 }).beatMs },
         { key: 'scaleFloor100', processes: opts.scaleNodes, intervalMs: 100 },
         { key: 'scaleFloor1000', processes: opts.scaleNodes, intervalMs: 1000 },
       ] as const;
@@ -124,7 +124,7 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'arbor, balanced tree built all at once',
-    keys: ['createConcurrent', 'heartbeatCpu100', 'heartbeatCpu1000'],
+    keys: ['createConcurrent', 'heartbeatCpu100', 'heartbeatCpu1000', 'heartbeatSwitch'],
     run: (opts, emit) =>
       withGateway(async (gateway) => {
         const ids = balancedOrder(opts.treeLevels);
@@ -134,7 +134,9 @@ export const PHASES: readonly Phase[] = [
           { key: 'heartbeatCpu100', intervalMs: 100 },
           { key: 'heartbeatCpu1000', intervalMs: 1000 },
         ] as const;
-        for (const row of await heartbeatCpu(gateway, ids[0] as number, ids.length, cases, opts)) emit(row);
+        const { rows, switches } = await heartbeatCpu(gateway, ids[0] as number, ids.length, cases, opts);
+        for (const row of rows) emit(row);
+        emit(switchRow('heartbeatSwitch', ids.length, switches));
       }),
   },
   {
@@ -176,7 +178,7 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'arbor, scale',
-    keys: ['scaleBuildSequential', 'scaleMemory', 'scaleCpuOff', 'scaleCpu100', 'scaleCpu1000', 'scaleDetectStop', 'scaleDeep', 'scaleBuildConcurrent'],
+    keys: ['scaleBuildSequential', 'scaleMemory', 'scaleCpuOff', 'scaleCpu100', 'scaleCpu1000', 'scaleSwitch', 'scaleDetectStop', 'scaleDeep', 'scaleBuildConcurrent'],
     run: (opts, emit) => scale(opts, emit),
   },
 ];

@@ -221,6 +221,27 @@ const CHECKS: Check[] = [
     },
   },
   {
+    key: 'scaleSwitch',
+    at: 'most',
+    bound: 1000,
+    show: ms,
+    value: (f) => {
+      const nodes = f('scaleSwitch', 'nodes');
+      const max = f('scaleSwitch', 'maxMs');
+      return { value: f('scaleSwitch', 'p50Ms'), detail: nodes === undefined || max === undefined ? undefined : `${nodes} nodes, off → 100 → 1000 → off; slowest ${ms(max)}` };
+    },
+  },
+  {
+    key: 'scaleSwitchEvents',
+    at: 'most',
+    bound: 0,
+    show: (v) => `${v}`,
+    value: (f) => {
+      const nodes = f('scaleSwitch', 'nodes');
+      return { value: f('scaleSwitch', 'unavailableEvents'), detail: nodes === undefined ? undefined : `${nodes} idle nodes, from each switch to the next` };
+    },
+  },
+  {
     key: 'scaleBuild',
     at: 'most',
     bound: 1.2,

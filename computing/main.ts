@@ -1,97 +1,114 @@
 /**
  * @module The computing process: one per tree node, started by the control (its OS parent) or
  * by an agent, and told what to be on its control channel (stdin/stdout, one JSON object per
- * line; see protocol/control-channel.ts): first a `claim` (id, endpoint, log), then `link`s.
+ * line; see link/control-channel.ts): first a `claim` (id, endpoint, log, liveness), then
+ * `link`s and `interval`s. Its own messages are `waiting`, `ready`, beats, and `fatal`.
  *
  * Kept lean on purpose (it starts often and many run at once): zeromq, node:fs and the shared
- * protocol only; no gRPC, no logger.
+ * link runtime only; no gRPC, no logger.
  *
  * Exit codes: 0 when stopped (SIGTERM, or the control channel closed), 3 when it cannot serve
  * (corrupt log, failed write, endpoint refused), after a `fatal` message saying why.
  */
 import { createInterface } from 'node:readline';
-import { controlLine, parseToNode, type ToNode } from './protocol/control-channel.js';
-import { downlinkSocket, startZapHandler, uplinkSocket } from './protocol/index.js';
+import { controlLine, downlinkSocket, type FromNode, parseToNode, startZapHandler, type ToNode, uplinkSocket } from '../link/index.js';
 import { armFailpoints } from './failpoints.js';
 import { ComputingNode } from './node.js';
-import { NO_LOG, type Opened, WriteAheadLog } from './wal.js';
+import { NO_LOG, type StoreLog, WriteAheadLog } from './wal.js';
 
 const EXIT_FATAL = 3;
 
+/**
+ * The process's phase, changed only by `enter`: a spare waits for its claim; a claimed process
+ * opens its log and binds, then serves until it is told to stop (or its channel closes).
+ */
+type Phase = { t: 'waiting' } | { t: 'claiming'; id: number } | { t: 'serving'; node: ComputingNode; running: Promise<void> } | { t: 'stopping' };
+
 // Made while waiting for the claim (a spare of the control's pool is a claim away from serving):
 // the first socket starts libzmq's context and I/O thread. The uplink's routing id is set for
-// each connection it makes (see ComputingNode.connectUp); the ROUTER is bound at the claim.
+// each connection it makes (see Forwarding.connectUp); the ROUTER is bound at the claim.
 const spareUplink = uplinkSocket();
 const spareDownlink = downlinkSocket();
-let node: ComputingNode | undefined;
-let stopNode: (() => void) | undefined;
-let stopping = false;
+let phase: Phase = { t: 'waiting' };
+
+function enter(next: Phase): void {
+  phase = next;
+}
+
+function tell(msg: FromNode): void {
+  process.stdout.write(controlLine(msg));
+}
 
 function fatal(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
-  process.stdout.write(controlLine({ t: 'fatal', message }));
+  tell({ t: 'fatal', message });
   process.stderr.write(`arbor-node: ${message}\n`);
   process.exit(EXIT_FATAL);
 }
 
 function stop(): void {
-  if (stopping) return;
-  stopping = true;
-  if (stopNode === undefined) process.exit(0);
-  stopNode();
+  const was = phase;
+  if (was.t === 'stopping') return;
+  enter({ t: 'stopping' });
+  if (was.t !== 'serving') process.exit(0);
+  was.node.stop();
+  spareUplink.close();
+  void was.running.finally(() => {
+    was.node.close();
+    process.exit(0);
+  });
 }
 
 async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
-  let opened: Pick<Opened, 'entries' | 'cutBytes'> & { log: typeof NO_LOG } = { entries: new Map(), cutBytes: 0, log: NO_LOG };
+  enter({ t: 'claiming', id: msg.id });
+  let opened: { entries: Map<string, bigint>; cutBytes: number; log: StoreLog } = { entries: new Map(), cutBytes: 0, log: NO_LOG };
   try {
     if (msg.log !== null) opened = WriteAheadLog.open(msg.log, { fresh: msg.fresh }, fatal);
   } catch (error) {
     fatal(error);
   }
-  const uplink = spareUplink;
-  const claimed = new ComputingNode(msg.id, uplink, { entries: opened.entries, log: opened.log, fsync: msg.fsync }, fatal);
+  const node = new ComputingNode(
+    { id: msg.id, entries: opened.entries, log: opened.log, fsync: msg.fsync, liveness: msg.liveness, ...(msg.curve !== undefined && { curve: msg.curve }) },
+    spareUplink,
+    spareDownlink,
+    tell,
+    fatal,
+  );
   let tcp: string | undefined;
   try {
     // Listening on tcp (children on other hosts): only cluster members get through the handshake.
     if (msg.curve !== undefined && (msg.tcp !== undefined || msg.listen.startsWith('tcp://'))) {
       await startZapHandler(msg.curve, (refusal) => process.stderr.write(`arbor-node ${msg.id}: refused a handshake from ${refusal.address}: ${refusal.reason}\n`));
     }
-    tcp = await claimed.listen(msg.listen, msg.intervalMs, spareDownlink, msg.curve, msg.tcp);
+    tcp = await node.listen(msg.listen, msg.curve, msg.tcp);
   } catch (error) {
     fatal(new Error(`cannot bind ${msg.listen}: ${error instanceof Error ? error.message : String(error)}`));
   }
-  claimed.setInterval(msg.intervalMs);
-  const running = claimed.run();
-  node = claimed;
-  stopNode = () => {
-    claimed.stop();
-    uplink.close();
-    void running.finally(() => {
-      opened.log.close();
-      process.exit(0);
-    });
-  };
-  process.stdout.write(controlLine({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes, ...(tcp !== undefined && { tcp }) }));
+  // Stopped while claiming: exit as a stopped process does.
+  if (phase.t === 'stopping') process.exit(0);
+  enter({ t: 'serving', node, running: node.run() });
+  tell({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes, ...(tcp !== undefined && { tcp }) });
 }
 
 /** Applies the control's messages one at a time, in the order sent. */
 async function serveControlChannel(): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   // Loaded: a spare process of the control's pool is now a claim away from serving.
-  process.stdout.write(controlLine({ t: 'waiting' }));
+  tell({ t: 'waiting' });
   for await (const line of lines) {
     const msg = parseToNode(line);
+    const now = phase;
+    const who = now.t === 'serving' ? ` ${now.node.id}` : now.t === 'claiming' ? ` ${now.id}` : '';
     if (typeof msg === 'string') {
-      process.stderr.write(`arbor-node${node ? ` ${node.id}` : ''}: ignored a control message (${msg})\n`);
-      continue;
+      process.stderr.write(`arbor-node${who}: ignored a control message (${msg})\n`);
+    } else if (msg.t === 'claim') {
+      if (now.t === 'waiting') await claim(msg);
+      else process.stderr.write(`arbor-node${who}: ignored a second claim\n`);
+    } else if (now.t === 'serving') {
+      now.node.control(msg);
+    } else {
+      process.stderr.write(`arbor-node${who}: ignored ${msg.t} before its claim\n`);
     }
-    if (msg.t === 'claim') {
-      if (node !== undefined) process.stderr.write(`arbor-node ${node.id}: ignored a second claim\n`);
-      else await claim(msg);
-    } else if (node === undefined) {
-      process.stderr.write(`arbor-node: ignored ${msg.t} before claim\n`);
-    } else if (msg.t === 'link') node.link(msg);
-    else await node.changeInterval(msg).catch(fatal);
   }
   // The control closed our channel (it stopped, or died even by SIGKILL): no node outlives it.
   stop();

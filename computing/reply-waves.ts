@@ -19,7 +19,7 @@
  * one by one as they come (or never, and the control's deadline answers them). A request that
  * went down alone (one caller waiting) is complete with its one reply, so it is never held.
  */
-import { monotonicMs, recordCorr } from './protocol/index.js';
+import { monotonicMs, recordCorr } from '../link/index.js';
 
 /** Bounds of the hold, and the weight of the newest completion time in its moving average. */
 export const WAVE_HOLD = { minMs: 1, maxMs: 25, factor: 2, weight: 0.1 } as const;

@@ -1,13 +1,15 @@
 /**
- * @module The control's public types: its options, per-call limits and what its commands return.
+ * @module The control's public types: its options, per-call limits, what its commands return,
+ * the events it reports, and the defaults sized from this machine.
  */
-import type { ClusterKeys } from '../computing/protocol/index.js';
-import { defaultMaxNodes } from './capacity.js';
-import type { Logger } from './logger.js';
-import type { NodeState } from './node-handle.js';
+import { readFileSync } from 'node:fs';
+import { freemem } from 'node:os';
+import type { ClusterKeys } from '../link/index.js';
+import type { Logger } from '../lib/logger.js';
+import type { NodeState } from './node.js';
 
 export interface ControlOptions {
-  /** How long a command may wait for its reply (default 2000 ms). */
+  /** How long a command may wait for its node in all (default 2000 ms): reply, or the wait for a node that is moving or restarting. */
   requestTimeoutMs?: number;
   /**
    * How long each step of a create or a restart may take (default 10000 ms: a cold start under
@@ -46,24 +48,26 @@ export interface ControlOptions {
   hostName?: string;
   /** Where a create without a host goes: this host (default), or the joined host with the fewest nodes. */
   placement?: 'local' | 'spread';
+  /**
+   * The liveness rules besides the interval (link/liveness.ts): a blocked event loop is found
+   * within max(4T, `blockedLoopMs`) (default 10000); a node idle for `restAfterMs` goes quiet
+   * (default 1000). Tests pass short ones.
+   */
+  liveness?: { blockedLoopMs?: number; restAfterMs?: number };
 }
-
-/** The node limit when none is given: sized from this machine's memory and open-file limit (capacity.ts). */
-export const DEFAULT_MAX_NODES = defaultMaxNodes();
 
 /** Spare processes kept started ahead: a create or restart that finds one costs a claim, not a start. */
 export const DEFAULT_POOL_SIZE = 4;
 
-/** Per-call limits from the caller, e.g. the gRPC deadline. */
+/**
+ * Per-call limits and cancellation from the caller, e.g. a gRPC call's deadline and its cancel.
+ * The control never waits beyond `deadline`, and drops the call when `signal` aborts.
+ */
 export interface CallOptions {
-  /** Absolute deadline, ms since the epoch; the control never waits beyond it. */
+  /** Absolute deadline, ms since the epoch: past it the call fails with `deadline`. */
   deadline?: number;
-}
-
-/** The deadline of a call: `defaultMs` from now, or the caller's own when that comes first. */
-export function callDeadline(defaultMs: number, call: CallOptions): number {
-  const own = Date.now() + defaultMs;
-  return call.deadline === undefined ? own : Math.min(own, call.deadline);
+  /** Aborted when the caller gives up (cancel, stream ended): the call fails with `cancelled`. */
+  signal?: AbortSignal;
 }
 
 export interface Created {
@@ -113,4 +117,76 @@ export interface TopologySnapshot {
   balanced: boolean;
   /** When balanced: the deepest an AVL tree of this many nodes can be (edges). */
   depthBound: number | null;
+}
+
+export type NodeEventKind = 'created' | 'available' | 'unavailable' | 'exited' | 'restarted' | 'failed' | 'removed';
+
+/**
+ * Why a node is unavailable: its own process (exited, restarting, failed), its own silence, or
+ * an unavailable node above it.
+ */
+export type DownCause = 'exit' | 'silence' | 'ancestor';
+
+export interface NodeEvent {
+  kind: NodeEventKind;
+  id: number;
+  /** Wall-clock time the control observed it. */
+  time: Date;
+  reason: string;
+  /** For `unavailable`: the node's own exit or silence, or a node above it. */
+  cause?: DownCause;
+  exitCode?: number;
+  signal?: string;
+  /** For `created` and `restarted`: the new process. */
+  pid?: number;
+}
+
+export type EventListener = (event: NodeEvent) => void;
+
+/*
+ * The node limit when none is given, sized from this machine so that a full tree never
+ * exhausts it. Measured (bench `scale`): an idle computing process's proportional share of
+ * memory (PSS) is 8-9 MB; it grows with its dictionary. Each node gets a budget of
+ * NODE_BUDGET_BYTES, and the tree may take half of the memory available when the gateway
+ * starts. The gateway holds three pipe descriptors per process, so the open-file limit bounds it
+ * too. Never more than MAX_DEFAULT_NODES: past that, pass --max-nodes on purpose.
+ */
+
+/** Twice an idle node's measured PSS: room for its data and its share of the gateway. */
+export const NODE_BUDGET_BYTES = 16 * 2 ** 20;
+export const MAX_DEFAULT_NODES = 1000;
+const MIN_DEFAULT_NODES = 16;
+/** Descriptors per node in the gateway (stdin, stdout, stderr pipes), plus its own spare ones. */
+const FDS_PER_NODE = 4;
+const FDS_RESERVED = 256;
+
+export function defaultMaxNodes(memAvailable = memAvailableBytes(), openFiles = openFileLimit()): number {
+  const byMemory = Math.floor((0.5 * memAvailable) / NODE_BUDGET_BYTES);
+  const byFiles = openFiles === undefined ? Infinity : Math.floor((openFiles - FDS_RESERVED) / FDS_PER_NODE);
+  return Math.max(MIN_DEFAULT_NODES, Math.min(MAX_DEFAULT_NODES, byMemory, byFiles));
+}
+
+/** The node limit when none is given: sized from this machine's memory and open-file limit. */
+export const DEFAULT_MAX_NODES = defaultMaxNodes();
+
+/** MemAvailable from /proc/meminfo (the kernel's estimate, page cache included), else free memory. */
+function memAvailableBytes(): number {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return freemem();
+}
+
+/** The soft limit on open files, or undefined when unknown or unlimited. */
+function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (match) return Number(match[1]);
+  } catch {
+    // not Linux
+  }
+  return undefined;
 }

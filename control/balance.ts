@@ -10,7 +10,7 @@
  * node, at most |balance| 2), and a rotation carries such nodes along inside the subtrees it
  * moves, never making them the parent of a live node.
  */
-import { nextHop } from '../computing/protocol/routing.js';
+import { nextHop } from '../link/routing.js';
 
 /** One node's place: its parent and its two children (null: none). */
 export interface Place {

@@ -1,78 +1,78 @@
 /**
- * @module The control core: keeps the search tree, and sends every command down it over
- * ZeroMQ, matching replies by correlation id. No gRPC here: the gateway translates.
+ * @module The control core's public face: it keeps the search tree of computing processes and
+ * sends every command down it over ZeroMQ. No gRPC here: the gateway translates.
  *
- * The parts, one concern each: `Topology` (the shape), `NodeHandle` (one node's life),
- * `Supervisor` (processes: start, place, exit, restart), `Liveness` (who is reachable and why
- * not), `Dispatch` (send a command now, or make it wait), `PendingRequests` (what is in flight),
- * `Relinker` (rotations and removes), `CreateAdmission` (may a create go ahead, and to which
- * host), `NodeRequests` (exec and ping), `Reassessor` (what follows a change of availability),
- * root-messages.ts (what comes up from the root), tree-persistence.ts (what the data dir keeps).
- * This file wires them together and is the public face.
+ * The owners, one concept each (the gateway sees only this class):
+ * - `Topology` (topology.ts, plans in balance.ts): the shape;
+ * - `Supervisor` (supervisor.ts): the node handles (node.ts) and their processes, one loop per
+ *   node: start, exit, restart, hang; processes come from the pool (pool.ts, process.ts), or from
+ *   agents on other hosts (hosts.ts);
+ * - `Links` (links.ts): links and hellos, creates' first links, rotations and removes;
+ * - `Liveness` (liveness.ts): the liveness links and beats, and their verdicts;
+ * - `Availability` (availability.ts): what each node is for clients, derived, and its events;
+ * - `Requests` (requests.ts): commands waiting or in flight, each ending exactly once;
+ * - `RootLink` (root-link.ts): the data path's end at the control.
+ * Every change of a node's life, a verdict, a host or the shape comes here as `changed()`, and
+ * what follows is derived in one place (`settle`): events, failing what can no longer be
+ * answered, sending what can now go, linking what must be linked again, hang clocks.
  *
  * Ordering: commands are written to the root link in the order they are called, each node is
  * single-threaded and every link is FIFO, so commands to one node run in call order. A command
- * for a node still being created, or being restarted, waits for it, and only for it.
+ * for a node being created, moved, re-linked or restarted waits for it, and only for it.
  */
+import { DEFAULT_LIVENESS, encode, type LivenessConfig, type Message, type PeerSpec } from '../link/index.js';
+import { type Logger, silentLogger } from '../lib/logger.js';
 import {
   type CallOptions,
-  callDeadline,
   type ControlOptions,
   type Created,
   DEFAULT_MAX_NODES,
   DEFAULT_POOL_SIZE,
+  type EventListener,
   type ExecResult,
+  type NodeEvent,
   type PingResult,
   type TopologySnapshot,
 } from './api.js';
-import { Agents, type Host } from './agents.js';
+import { Availability } from './availability.js';
 import { maxAvlDepth } from './balance.js';
-import { defaultComputingEntry } from './computing-process.js';
-import { CreateAdmission } from './create-admission.js';
-import { DataDir, EphemeralStorage, type NodeStorage, type SavedTree } from './data-dir.js';
-import { Dispatch } from './dispatch.js';
-import { ArborError, nodeUnavailable } from './errors.js';
-import { type EventListener, EventHub, type NodeEvent } from './events.js';
+import { ArborError, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
+import { Agents, type Host } from './hosts.js';
+import { LINK_TIMINGS, Links } from './links.js';
 import { Liveness } from './liveness.js';
-import { type Logger, silentLogger } from './logger.js';
-import type { NodeHandle } from './node-handle.js';
-import { NodeRequests } from './node-requests.js';
-import { waitForOldProcesses } from './old-processes.js';
-import { PendingRequests } from './pending-requests.js';
-import { Reassessor } from './reassessor.js';
-import { RootLink, type RootLinkHandlers } from './root-link.js';
-import { rootLinkHandlers } from './root-messages.js';
-import { RuntimeDir } from './runtime-dir.js';
-import { Relinker } from './relinker.js';
+import type { NodeHandle } from './node.js';
+import { ClaimError, defaultComputingEntry } from './process.js';
+import { type Call, type Reach, Requests } from './requests.js';
+import { RootLink } from './root-link.js';
+import { DataDir, EphemeralStorage, type NodeStorage, persistTree, RuntimeDir, type SavedTree, waitForOldProcesses } from './storage.js';
 import { Supervisor } from './supervisor.js';
 import { Topology } from './topology.js';
-import { persistTree } from './tree-persistence.js';
 
 /**
  * How long a create without a deadline of its own may wait in all: for the starts queued ahead
  * of it (two per core at once), for its parent's create, then its own steps, each bounded by
  * startTimeoutMs. Bounding the whole create by startTimeoutMs failed most of a piped script of
- * 200 creates: 117 of them, "no process could be started in time" and then "Parent N is
- * unavailable" for their children, though every start was making progress.
+ * 200 creates ("no process could be started in time", then "Parent N is unavailable" for their
+ * children), though every start was making progress.
  */
 const CREATE_WAIT_MS = 10 * 60_000;
 
 export class Control {
   private readonly shape: Topology;
-  private readonly nodes = new Map<number, NodeHandle>();
-  private readonly pending = new PendingRequests();
-  private readonly events = new EventHub();
-  private readonly liveness: Liveness;
-  private readonly dispatch: Dispatch;
   private readonly supervisor: Supervisor;
-  private readonly relinker: Relinker;
-  private readonly reassessor: Reassessor;
-  private readonly admission: CreateAdmission;
-  private readonly requests: NodeRequests;
-  private link!: RootLink;
+  private readonly links: Links;
+  private readonly availability: Availability;
+  private readonly requests: Requests;
+  private readonly listeners = new Set<EventListener>();
   private closed = false;
-  private readonly startTimeoutMs: number;
+  private settleQueued = false;
+  private settledWaiter: (() => void) | undefined;
+  /** Heartbeat changes, one at a time. */
+  private heartbeats: Promise<void> = Promise.resolve();
   private readonly log: Logger;
+  private readonly requestTimeoutMs: number;
+  private readonly startTimeoutMs: number;
+  private readonly maxNodes: number;
   /** This host's name, and where creates without a host go. */
   readonly hostName: string;
 
@@ -80,31 +80,40 @@ export class Control {
     private readonly dir: RuntimeDir,
     private readonly storage: NodeStorage,
     saved: SavedTree | undefined,
-    options: ControlOptions,
-    private readonly agents?: Agents,
+    private readonly options: ControlOptions,
+    private readonly liveness: Liveness,
+    private readonly rootLink: RootLink,
+    private readonly agents: Agents | undefined,
   ) {
     this.hostName = options.hostName ?? 'local';
-    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.log = options.logger ?? silentLogger;
-    const maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 2000;
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.maxNodes = options.maxNodes ?? DEFAULT_MAX_NODES;
     this.shape = saved === undefined ? new Topology() : (Topology.fromPlaces(saved.root, saved.nodes) as Topology);
-    this.liveness = new Liveness(this.shape, this.nodes, () => this.reassess(), (id) => this.link.isConnected(id));
-    this.dispatch = new Dispatch(this.shape, this.nodes, this.liveness, this.pending, { send: (root, rec) => this.link.send(root, rec) });
+    const node = (id: number): NodeHandle | undefined => this.supervisor.get(id);
+    this.availability = new Availability(
+      { shape: this.shape, node, verdict: (id) => liveness.verdict(id), hostConnected: (name) => this.hostConnected(name) },
+      (event) => this.emit(event),
+    );
+    this.requests = new Requests({
+      reach: (id) => this.availability.reach(id),
+      whyDown: (id) => this.availability.whyDown(id),
+      send: (record) => rootLink.send(record),
+    });
     this.supervisor = new Supervisor(
       {
         shape: this.shape,
-        nodes: this.nodes,
-        liveness: this.liveness,
-        dispatch: this.dispatch,
+        liveness,
         dir,
         storage,
         log: this.log,
         emit: (event) => this.emit(event),
-        reassess: () => this.reassess(),
+        changed: () => this.changed(),
+        lost: (id) => this.lostThrough(id),
         persist: () => this.persist(),
-        attached: (id) => this.relinker.rebalanceAfterInsert(id),
-        isClosed: () => this.closed,
-        busy: () => this.pending.size > 0 || this.dispatch.hasWaiting || this.supervisor.anyStarting,
+        busy: () => this.requests.busy || this.links.removing,
+        hostConnected: (name) => this.hostConnected(name),
       },
       {
         computingEntry: options.computingEntry ?? defaultComputingEntry(),
@@ -113,55 +122,36 @@ export class Control {
         restart: options.restart ?? 'always',
         hangRestartMs: options.hangRestartMs ?? 30_000,
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
-        maxNodes,
+        maxNodes: this.maxNodes,
         hostName: this.hostName,
       },
-      agents === undefined || options.cluster === undefined
-        ? undefined
-        : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen), controlTcp: () => this.link.tcpEndpoint },
+      agents === undefined || options.cluster === undefined ? undefined : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen) },
     );
-    this.relinker = new Relinker(
+    this.links = new Links(
       {
         shape: this.shape,
-        nodes: this.nodes,
-        dispatch: this.dispatch,
-        pending: this.pending,
-        liveness: this.liveness,
-        supervisor: this.supervisor,
-        log: this.log,
+        node,
+        all: () => this.supervisor.all(),
+        requests: this.requests,
+        reach: (id) => this.reach(id),
+        isAvailable: (id) => this.availability.isAvailable(id),
+        controlEndpoint: (host) => (host === this.hostName ? dir.controlEndpoint() : rootLink.tcpEndpoint),
+        changed: () => this.changed(),
         emit: (event) => this.emit(event),
-        reassess: () => this.reassess(),
         persist: () => this.persist(),
-        removeLog: (id) => storage.removeLog(id),
+        stopForRemove: (handle) => this.supervisor.stopForRemove(handle),
+        forget: (id) => this.supervisor.forget(id),
+        log: this.log,
       },
       options.balance ?? 'avl',
+      { ...LINK_TIMINGS, startMs: this.startTimeoutMs },
     );
-    this.reassessor = new Reassessor(
-      {
-        shape: this.shape,
-        nodes: this.nodes,
-        liveness: this.liveness,
-        pending: this.pending,
-        supervisor: this.supervisor,
-        dispatch: this.dispatch,
-        emit: (event) => this.emit(event),
-        isClosed: () => this.closed,
-      },
-      this.hostName,
-    );
-    this.admission = new CreateAdmission(
-      { shape: this.shape, nodes: this.nodes, dispatch: this.dispatch, isClosed: () => this.closed },
-      { maxNodes, hostName: this.hostName, placement: options.placement ?? 'local' },
-      agents,
-    );
-    this.requests = new NodeRequests({ nodes: this.nodes, dispatch: this.dispatch, relinker: this.relinker }, options.requestTimeoutMs ?? 2000);
-    if (saved !== undefined) this.liveness.setInterval(saved.heartbeatMs);
   }
 
   /**
-   * Creates the runtime directory, binds the link to the root, and, with a data dir that holds
-   * a tree, starts every node of it from its log and waits until each is back (or given up).
-   * Throws DataDirError when the data dir is in use or its tree file is corrupt.
+   * Creates the runtime directory, binds the root link and the liveness endpoint, and, with a
+   * data dir that holds a tree, starts every node of it from its log and waits until each is
+   * back (or given up). Throws DataDirError when the data dir is in use or its tree file is corrupt.
    */
   static async start(options: ControlOptions = {}): Promise<Control> {
     const dataDir = options.dataDir === undefined ? undefined : DataDir.open(options.dataDir, options.fsync ?? false);
@@ -174,25 +164,44 @@ export class Control {
     }
     const dir = new RuntimeDir(options.runtimeParent);
     const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
-    let control: Control | undefined;
+    const log = options.logger ?? silentLogger;
+    const config: LivenessConfig = { ...DEFAULT_LIVENESS, ...options.liveness, intervalMs: saved?.heartbeatMs ?? 0 };
+    const cluster = options.cluster;
+    const ip = cluster === undefined ? undefined : clusterIp(cluster.listen);
+    // The sockets first (a port in use fails the start before anything runs); what they tell
+    // goes to the control once it exists.
+    const made: { control?: Control } = {};
     let agents: Agents | undefined;
+    let liveness: Liveness | undefined;
+    let rootLink: RootLink | undefined;
     try {
-      if (options.cluster !== undefined) {
-        agents = await Agents.open(options.cluster.listen, options.cluster.keys, options.logger ?? silentLogger, (host) => control?.hostChanged(host), options.hostName ?? 'local');
-      }
-      control = new Control(dir, storage, saved, options, agents);
-      const tcp = options.cluster === undefined ? undefined : { keys: options.cluster.keys, also: `tcp://${clusterIp(options.cluster.listen)}:*` };
-      control.link = await RootLink.open(dir.controlEndpoint(0), saved?.heartbeatMs ?? 0, control.rootLinkHandlers(), control.log, tcp);
+      if (cluster !== undefined) agents = await Agents.open(cluster.listen, cluster.keys, log, (host) => made.control?.hostChanged(host), options.hostName ?? 'local');
+      liveness = await Liveness.open(dir.livenessEndpoint(), config, log, () => made.control?.changed(), cluster === undefined || ip === undefined ? undefined : { keys: cluster.keys, ip });
+      rootLink = await RootLink.open(
+        dir.controlEndpoint(),
+        {
+          currentRoot: () => made.control?.currentRoot() ?? null,
+          reply: (msg) => made.control?.reply(msg),
+          hello: (msg) => made.control?.hello(msg),
+          undeliverable: (corr) => made.control?.requests.fail(corr, nodeUnavailable(made.control.shape.root ?? -1, 'the root could not be reached')),
+        },
+        log,
+        cluster === undefined || ip === undefined ? undefined : { keys: cluster.keys, also: `tcp://${ip.includes(':') ? `[${ip}]` : ip}:*` },
+      );
     } catch (error) {
+      await rootLink?.close();
+      await liveness?.close();
       await agents?.close();
       dir.remove();
       dataDir?.close();
       throw error;
     }
+    const control = new Control(dir, storage, saved, options, liveness, rootLink, agents);
+    made.control = control;
     if (saved !== undefined && saved.nodes.length > 0) {
-      await waitForOldProcesses(saved, control.log);
+      await waitForOldProcesses(saved, log);
       control.supervisor.restore(new Map(saved.nodes.filter((n) => n.host !== undefined).map((n) => [n.id, n.host as string])));
-      await control.reassessor.settled(2 * control.startTimeoutMs);
+      await control.settled(2 * control.startTimeoutMs);
     }
     return control;
   }
@@ -208,7 +217,7 @@ export class Control {
 
   /** Requests in flight inside the tree (for tests and metrics). */
   get inFlight(): number {
-    return this.pending.size;
+    return this.requests.inFlight;
   }
 
   /** Spare processes ready to be claimed (for metrics). */
@@ -218,53 +227,74 @@ export class Control {
 
   /** The heartbeat interval in force (0: off). */
   get heartbeatInterval(): number {
-    return this.liveness.interval;
+    return this.liveness.config.intervalMs;
   }
 
   /** A copy of the tree as it is now. */
   topology(): TopologySnapshot {
     const nodes = this.shape.preorder().map((place) => {
-      const node = this.nodes.get(place.id) as NodeHandle;
+      const node = this.supervisor.get(place.id);
+      const available = this.availability.isAvailable(place.id);
       return {
         id: place.id,
         parent: place.parent,
         left: place.left,
         right: place.right,
-        pid: node.pid,
+        pid: node?.pid ?? null,
         depth: this.shape.depth(place.id),
-        available: node.available,
-        state: node.state,
-        restarts: node.restarts,
-        keys: node.keys,
-        host: node.host,
-        reason: node.available ? null : (this.liveness.whyDown(place.id) ?? node.reason),
+        available,
+        state: node?.state.t ?? 'stopped',
+        restarts: node?.restarts ?? 0,
+        keys: node?.keys ?? 0,
+        host: node?.host ?? this.hostName,
+        reason: available ? null : (this.availability.whyDown(place.id) ?? node?.reason ?? null),
       };
     });
-    const balanced = this.relinker.balance === 'avl';
-    return { nodes, root: this.shape.root, heartbeatMs: this.liveness.interval, balanced, depthBound: balanced ? maxAvlDepth(nodes.length) : null };
+    const balanced = this.links.balance === 'avl';
+    return { nodes, root: this.shape.root, heartbeatMs: this.heartbeatInterval, balanced, depthBound: balanced ? maxAvlDepth(nodes.length) : null };
   }
 
-  /** Subscribes to availability events; returns the function that unsubscribes. */
+  /** Subscribes to node events; returns the function that unsubscribes. Listeners are called synchronously and must not block. */
   subscribe(listener: EventListener): () => void {
-    return this.events.subscribe(listener);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**
-   * Starts computing node `id` under the node the search tree places it at. Resolves once the
-   * process is connected and reachable. Rejects with `exists`, `not-found` (parent given and
-   * missing), `wrong-parent` (parent given, tree places it elsewhere) or `unavailable`.
+   * Starts computing node `id` under the node the search tree places it at, on `host` (default:
+   * by `placement`). Resolves once the process is linked and the tree rebalanced around it.
+   * Rejects with `exists`, `not-found` (parent given and missing), `wrong-parent` (parent given,
+   * tree places it elsewhere), `exhausted` (node limit), `unavailable` (its parent is down, or
+   * its process could not start), `deadline` or `cancelled`.
    */
-  create(id: number, parent: number | undefined, call: CallOptions = {}, host?: string): Promise<Created> {
+  async create(id: number, parent: number | undefined, call: CallOptions = {}, host?: string): Promise<Created> {
     // After a remove that is still going on, as if typed once it was answered.
-    if (this.relinker.removing) return this.relinker.whenNoRemoval().then(() => this.create(id, parent, call, host));
-    const where = this.admission.check(id, parent, host);
-    if (where instanceof ArborError) return Promise.reject(where);
-    return this.supervisor.create(id, callDeadline(CREATE_WAIT_MS, call), where);
+    if (this.links.removing) await this.links.whenNoRemoval();
+    const where = this.admit(id, parent, host);
+    if (where instanceof ArborError) throw where;
+    const scope = this.scope(call, CREATE_WAIT_MS);
+    this.shape.insert(id);
+    const { node, started } = this.supervisor.create(id, where, Date.now() + Math.min(CREATE_WAIT_MS, (scope.callerDeadline ?? Infinity) - performance.now()));
+    try {
+      // Its process may exit before its first hello: that ends the create at once.
+      const exited = started.then(() => node.process?.exited.then(() => Promise.reject(new ClaimError('its process exited before it was linked'))));
+      exited.catch(() => undefined);
+      await Promise.race([this.links.attachNew(node, started, scope), exited]);
+      this.supervisor.running(node);
+      this.emit({ kind: 'created', id, reason: `pid ${node.pid}, under ${this.shape.get(id)?.parent ?? 'control'}`, pid: node.pid ?? undefined });
+      // Answered once the tree is balanced again: the response names the parent it has then.
+      await this.links.afterInsert(id);
+      this.persist();
+      return { id, pid: node.pid as number, parent: this.shape.get(id)?.parent ?? null };
+    } catch (error) {
+      if (node.state.t === 'starting') this.abandon(id);
+      throw error instanceof ClaimError ? new ArborError('unavailable', `Node ${id} could not start: ${error.message}`) : error;
+    }
   }
 
   /** This host and every joined one. */
   hostNames(): string[] {
-    return this.admission.hostNames();
+    return [this.hostName, ...[...(this.agents?.hosts.keys() ?? [])]];
   }
 
   /** The address agents join at (host:port), when other hosts are on. */
@@ -272,27 +302,45 @@ export class Control {
     return this.agents?.address;
   }
 
-  private hostChanged(host: Host): void {
-    for (const node of this.nodes.values()) if (node.host === host.name) node.hostLost = !host.connected;
-    this.supervisor.hostChanged(host);
-    this.reassess();
-  }
-
   /**
    * Stores `value` under `name` in node `id` (or loads `name` when `value` is undefined).
-   * Rejects with `not-found` or `unavailable`.
+   * Rejects with `not-found`, `unavailable`, `deadline` or `cancelled`.
    */
-  exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
-    return this.requests.exec(id, name, value, call);
+  async exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
+    // A command for a node being removed waits for the remove, as if typed after its answer.
+    const removal = this.links.removalOf(id);
+    if (removal !== undefined) await removal.catch(() => undefined);
+    const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) =>
+      value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
+    );
+    if (msg.kind !== 'value') throw nodeUnavailable(id);
+    if (msg.added) {
+      const node = this.supervisor.get(id);
+      if (node !== undefined) node.keys++;
+    }
+    return { id, name, found: msg.found, value: msg.value };
   }
 
   /**
    * Checks that node `id` answers through the tree. Answers at once from the current state when
-   * it is known to be down (also while it restarts); waits only for a creation in progress.
-   * Rejects with `not-found` only.
+   * it is known to be down (also while it restarts); waits for a creation in progress or a move.
+   * Rejects with `not-found`, `deadline` or `cancelled` only.
    */
-  ping(id: number, call: CallOptions = {}): Promise<PingResult> {
-    return this.requests.ping(id, call);
+  async ping(id: number, call: CallOptions = {}): Promise<PingResult> {
+    const removal = this.links.removalOf(id);
+    if (removal !== undefined) await removal.catch(() => undefined);
+    const node = this.supervisor.get(id);
+    if (node === undefined || !this.shape.has(id)) throw nodeNotFound(id);
+    const scope = this.scope(call, this.requestTimeoutMs);
+    const notAnswered = (error: unknown): PingResult => {
+      if (error instanceof ArborError && error.kind === 'unavailable') return { id, available: false };
+      throw error;
+    };
+    if (node.state.t === 'starting') {
+      await this.requests.whenReachable(id, scope).catch(notAnswered);
+      if (!this.availability.isAvailable(id)) return { id, available: false };
+    } else if (!this.availability.isAvailable(id)) return { id, available: false };
+    return this.requests.request(id, scope, (corr) => encode({ kind: 'ping', corr, node: id })).then((msg) => ({ id, available: msg.kind === 'pong' }), notAnswered);
   }
 
   /**
@@ -301,61 +349,231 @@ export class Control {
    * an unavailable or failed node. Rejects `not-found` for an unknown id.
    */
   async remove(id: number): Promise<{ id: number }> {
-    if (this.closed) throw nodeUnavailable(id, 'the gateway is stopping');
-    await this.relinker.remove(id);
+    if (this.closed) throw stopping(id);
+    await this.links.remove(id);
     return { id };
   }
 
   /**
    * Sets the system-wide heartbeat interval (0: off); nodes created later get it too. The
    * caller validated the range. With heartbeats off, only an exit makes a node unavailable.
-   * Resolves once every link of the tree runs with it (see Relinker.reheartbeat).
+   * One message to each node (it opens a new liveness link with the new settings; nothing on the
+   * data path moves); resolves once every node has switched, or the time for that is up.
    */
-  async setHeartbeat(intervalMs: number): Promise<void> {
-    // The same interval again changes nothing: no new endpoints, no relinking of every node.
-    if (intervalMs === this.liveness.interval) return;
-    this.liveness.setInterval(intervalMs);
-    this.persist();
-    this.reassess();
-    await this.relinker.reheartbeat(intervalMs, (endpoint) => this.link.moveTo(endpoint, intervalMs));
+  setHeartbeat(intervalMs: number): Promise<void> {
+    const run = this.heartbeats.then(async () => {
+      // The same interval again changes nothing.
+      if (intervalMs === this.heartbeatInterval || this.closed) return;
+      const began = performance.now();
+      const { moved } = await this.liveness.changeInterval(intervalMs);
+      this.supervisor.newInterval(intervalMs);
+      this.persist();
+      this.changed();
+      await moved;
+      this.log.info({ intervalMs, nodes: this.shape.size, totalMs: Math.round(performance.now() - began) }, 'heartbeat interval in force');
+    });
+    this.heartbeats = run.catch(() => undefined);
+    return run;
   }
 
-  /** Stops every computing process, closes the link and removes the runtime directory. */
+  /** Stops every computing process, closes the links and removes the runtime directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.liveness.stop();
-    this.pending.failWhere(() => true);
-    this.dispatch.close();
+    this.links.close();
+    this.requests.close();
     await this.supervisor.stopAll();
     await this.agents?.close();
-    await this.link.close();
+    await this.rootLink.close();
+    await this.liveness.close();
+    this.settledWaiter?.();
     this.dir.remove();
     if (this.storage instanceof DataDir) this.storage.close();
   }
 
-  private rootLinkHandlers(): RootLinkHandlers {
-    const { shape, nodes, liveness, pending, supervisor } = this;
-    return rootLinkHandlers({ shape, nodes, liveness, pending, supervisor, reassess: () => this.reassess() }, () => this.link);
+  /** The root now and its current process, for the root link. */
+  private currentRoot(): PeerSpec | null {
+    const root = this.shape.root;
+    if (root === null) return null;
+    const proc = this.supervisor.get(root)?.process ?? null;
+    return { id: root, pid: proc === null ? null : proc.pid };
   }
 
-  /** Re-derives availability: events for each change, fail-fast for what became unreachable, waiters. */
-  private reassess(): void {
-    this.reassessor.reassess();
+  /** A reply came up the tree: it settles its request (`fail`: the tree could not deliver it). */
+  private reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' }>): void {
+    if (msg.kind === 'fail') this.requests.fail(msg.corr, nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
+    else if (!this.requests.settle(msg)) this.rootLink.drop(`late ${msg.kind}`);
   }
 
-  /** Saves the tree without the nodes still being created (not acknowledged yet; only such nodes hang below them). */
+  private hello(msg: Extract<Message, { kind: 'hello' }>): void {
+    if (!this.links.hello(msg.node, msg.corr, msg.keys)) this.rootLink.drop('stale hello');
+  }
+
+  /** Node `id`'s process is gone: the requests in flight to it or through it are lost with it. */
+  private lostThrough(id: number): void {
+    this.requests.failWhere((target) => (this.shape.isOnPathTo(id, target) ? nodeUnavailable(target, this.availability.whyDown(target) ?? `node ${id} on its path exited`) : undefined));
+  }
+
+  /** Whether a command can reach `id` now: availability, and the holds of a relink. */
+  private reach(id: number): Reach {
+    const reach = this.availability.reach(id);
+    return reach === 'ok' && this.requests.isHeld(id) ? 'wait' : reach;
+  }
+
+  /** One call's limits: the control's own timeout, the caller's deadline (on the monotonic clock), its signal. */
+  private scope(call: CallOptions, ownMs: number): Call {
+    return {
+      ownMs,
+      ...(call.deadline !== undefined && { callerDeadline: performance.now() + (call.deadline - Date.now()) }),
+      ...(call.signal !== undefined && { signal: call.signal }),
+    };
+  }
+
+  /**
+   * Whether a create of `id` (under `parent` and on `host`, when given) may go ahead: the host it
+   * goes to, or the error it is refused with. The checks come in a fixed order, so each refusal
+   * names the first thing wrong: the parent given, an id already there, a gateway stopping, the
+   * node limit, the host, the parent's state. A parent that is only being created, moved or
+   * restarted is waited for later; one that is down refuses now.
+   */
+  private admit(id: number, parent: number | undefined, host: string | undefined): string | ArborError {
+    const { shape } = this;
+    // A given parent is checked first, against where the id is (or would be) in the tree:
+    // with 9 under 11, `create 9 8` says "belongs under 11" and `create 9 11` "already exists".
+    const existing = shape.get(id);
+    const placement = existing === undefined ? shape.placeFor(id) : existing.parent;
+    if (parent !== undefined) {
+      if (!shape.has(parent)) return parentNotFound(parent);
+      if (placement !== parent) return wrongParent(id, placement, parent);
+    }
+    if (existing !== undefined) return nodeExists(id);
+    if (this.closed) return stopping(id);
+    if (shape.size >= this.maxNodes) {
+      return new ArborError('exhausted', `node limit reached: the tree holds ${this.maxNodes} nodes (gateway option --max-nodes)`);
+    }
+    const where = host ?? this.placeNew();
+    if (where !== this.hostName) {
+      const joined = this.agents?.hosts.get(where);
+      if (joined === undefined) return new ArborError('unavailable', `Host ${where} is unknown (hosts: ${this.hostNames().join(', ')})`);
+      if (!joined.connected) return new ArborError('unavailable', `Host ${where} is not connected`);
+    }
+    if (placement !== null) {
+      const above = this.availability.reach(placement);
+      if (above instanceof ArborError) return parentUnavailable(placement, above.reason);
+    }
+    return where;
+  }
+
+  /** Where a create without a host goes: `local`, or `spread` (the connected host with the fewest nodes; ties: this one first). */
+  private placeNew(): string {
+    if (this.options.placement !== 'spread' || this.agents === undefined) return this.hostName;
+    const count = new Map<string, number>([[this.hostName, 0]]);
+    for (const host of this.agents.hosts.values()) if (host.connected) count.set(host.name, 0);
+    for (const node of this.supervisor.all()) if (count.has(node.host)) count.set(node.host, (count.get(node.host) ?? 0) + 1);
+    let best = this.hostName;
+    for (const [name, n] of count) if (n < (count.get(best) ?? 0)) best = name;
+    return best;
+  }
+
+  /** A create failed: the node (and any starting node below it) leaves the tree. */
+  private abandon(id: number): void {
+    const parentId = this.shape.get(id)?.parent ?? null;
+    for (const place of this.shape.removeSubtree(id)) {
+      const node = this.supervisor.get(place.id);
+      if (node !== undefined) this.supervisor.abandon(node);
+    }
+    // The parent no longer has this child: tell it, so only the control's links count.
+    const parent = parentId === null ? undefined : this.supervisor.get(parentId);
+    if (parent?.linked === true) parent.setLinked(false, `its new child ${id} was abandoned`);
+    this.changed();
+  }
+
+  private hostConnected(name: string): boolean {
+    return name === this.hostName || this.agents?.hosts.get(name)?.connected === true;
+  }
+
+  private hostChanged(host: Host): void {
+    this.supervisor.hostChanged(host);
+    this.changed();
+  }
+
+  /** Something changed (a node's life, a verdict, a host, the shape): what follows is derived once, after this turn's changes. */
+  private changed(): void {
+    if (this.settleQueued || this.closed) return;
+    this.settleQueued = true;
+    queueMicrotask(() => {
+      this.settleQueued = false;
+      if (!this.closed) this.settle();
+    });
+  }
+
+  /** Everything that follows a change, in one place. */
+  private settle(): void {
+    if (this.availability.reassess()) this.requests.failWhere((target) => errorOf(this.availability.reach(target)));
+    this.requests.wake();
+    this.links.afterChange();
+    this.supervisor.checkHangs();
+    // Nodes of other hosts come back when their agent joins again: the gateway does not wait for them to listen.
+    if (this.settledWaiter !== undefined) {
+      const done = [...this.supervisor.all()].every((n) => n.state.t === 'failed' || n.state.t === 'exited' || n.host !== this.hostName || (n.linked && this.availability.isAvailable(n.id)));
+      if (done) this.settledWaiter();
+    }
+  }
+
+  /** Resolves once every node of this host is available or down for good, or after `timeoutMs`. */
+  private settled(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.settledWaiter = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.settledWaiter = done;
+      this.changed();
+    });
+  }
+
+  /** Saves the tree without the nodes still being created. */
   private persist(): void {
-    persistTree({ storage: this.storage, shape: this.shape, nodes: this.nodes, heartbeatMs: this.liveness.interval, hostName: this.hostName, log: this.log });
+    persistTree(
+      this.storage,
+      {
+        shape: this.shape,
+        heartbeatMs: this.heartbeatInterval,
+        kept: (id) => this.supervisor.get(id)?.state.t !== 'starting',
+        pid: (id) => {
+          const node = this.supervisor.get(id);
+          return node === undefined || node.host !== this.hostName ? null : node.pid;
+        },
+        remoteHost: (id) => {
+          const host = this.supervisor.get(id)?.host;
+          return host === undefined || host === this.hostName ? undefined : host;
+        },
+      },
+      this.log,
+    );
   }
 
   private emit(event: Omit<NodeEvent, 'time'>): void {
     this.log.info({ node: event.id, event: event.kind, reason: event.reason }, `node ${event.id} ${event.kind}`);
-    this.events.emit({ ...event, time: new Date() });
+    const full: NodeEvent = { ...event, time: new Date() };
+    // A listener that throws is dropped, so one bad subscriber cannot stop the others or the core.
+    for (const listener of this.listeners) {
+      try {
+        listener(full);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
+}
+
+function errorOf(reach: Reach): ArborError | undefined {
+  return reach instanceof ArborError ? reach : undefined;
 }
 
 /** The IP of a host:port (`[v6]:port` too): where this host's tcp endpoints are bound. */
 function clusterIp(listen: string): string {
-  return listen.slice(0, listen.lastIndexOf(':'));
+  return listen.slice(0, listen.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
 }

@@ -6,14 +6,16 @@ export {
   type CallOptions,
   type ControlOptions,
   type Created,
+  type DownCause,
   type ExecResult,
+  type NodeEvent,
+  type NodeEventKind,
   type NodeSnapshot,
   type PingResult,
   type TopologySnapshot,
 } from './api.js';
-export type { NodeState } from './node-handle.js';
-export { DataDirError } from './data-dir.js';
-export { type ClusterKeys, ClusterSecretError, loadClusterSecret } from '../computing/protocol/curve.js';
-export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from './logger.js';
-export { ArborError, invalidArgument, type ErrorKind } from './errors.js';
-export type { NodeEvent, NodeEventKind } from './events.js';
+export type { NodeState } from './node.js';
+export { DataDirError } from './storage.js';
+export { type ClusterKeys, ClusterSecretError, loadClusterSecret } from '../link/index.js';
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel, silentLogger } from '../lib/logger.js';
+export { ArborError, cancelled, deadlineExceeded, invalidArgument, type ErrorKind } from './errors.js';

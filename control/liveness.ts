@@ -1,153 +1,394 @@
 /**
- * @module Who is reachable, and why not: a node is available when its process runs, its link
- * to its parent is confirmed, it was heard within 4 x the heartbeat interval, and every node
- * above it is available (liveness travels the same tree path as commands).
+ * @module Who is alive, as the control judges it (the rules, shared with the nodes, are
+ * link/liveness.ts): the control's end of every node's liveness link (it pings them), and the
+ * beats each node's event loop writes on its control channel.
  *
- * Silence is learned in two ways: the control watches the root's link itself, and the root's
- * heartbeat lists the topmost silent nodes below it (each node aggregates its subtree).
+ * Per running process a watch: its liveness links connected now (a node has one, two for a
+ * moment while it switches intervals), when it was last heard, whether it said it is quiet, and
+ * its verdict: `cut` (its links stayed disconnected past the grace: stopped, gone, or cut off)
+ * or `blocked` (connected, so libzmq answers for it, but its event loop was not heard for 2B).
+ * A cut clears when a link connects again, a blocked verdict when a beat comes. Every change of
+ * a verdict is told to the owner (`onChange`). With heartbeats off nothing is judged.
  */
-import { MISSED_INTERVALS, PeerWatch } from '../computing/protocol/index.js';
-import type { NodeHandle } from './node-handle.js';
-import type { Topology } from './topology.js';
+import type { Router } from 'zeromq';
+import {
+  blockedReason,
+  type ClusterKeys,
+  curveServerOptions,
+  type LivenessConfig,
+  livenessRouter,
+  type LivenessTimings,
+  livenessTimings,
+  parseRoutingId,
+  setForNextConnections,
+  silenceReason,
+} from '../link/index.js';
+import type { Logger } from '../lib/logger.js';
 
-/**
- * Why a node is unavailable: its own process (exited, restarting, failed), its own silence, a
- * link to its parent not confirmed yet, or an unavailable node above it.
- */
-export type DownCause = 'exit' | 'silence' | 'detached' | 'ancestor';
+/** Routing ids of liveness links remembered as connected at most (a few per node; strangers may try). */
+const MAX_LINKS = 16_384;
 
-export interface Down {
-  cause: DownCause;
+interface Verdict {
+  why: 'cut' | 'blocked';
   reason: string;
 }
 
-export interface Flip {
-  node: NodeHandle;
-  /** Why it became unavailable; undefined when it became available again. */
-  down: Down | undefined;
+interface Watch {
+  readonly pid: number;
+  /** Its liveness links connected now: it is connected while any is. */
+  readonly links: Set<string>;
+  /** When it was last heard (a beat), or its window began. */
+  lastHeard: number;
+  /** It said it has nothing to do: no beats until it is heard again (its link still pings). */
+  quiet: boolean;
+  verdict: Verdict | undefined;
+  graceTimer: NodeJS.Timeout | null;
+  /** A switch of interval it has not made yet: the newest link it had before, and until when it may take. */
+  switching: { fromGeneration: number; until: number } | null;
 }
 
-export class Liveness {
-  /** Watches the root; below it, nodes watch their children and report up. */
-  private readonly rootMonitor: PeerWatch<number>;
-  /** The topmost unreachable nodes, as the root last reported them. */
-  private reportedDown = new Set<number>();
-  private intervalMs = 0;
+/** Other hosts: liveness links from there come over tcp with CURVE, to an endpoint on this address. */
+export interface LivenessTcp {
+  keys: ClusterKeys;
+  ip: string;
+}
+
+/**
+ * The judging, without the socket (tests drive it with fake timers): told of every connect and
+ * disconnect of a liveness link (`linkNotified`, in ROUTER_NOTIFY's order) and of every beat.
+ */
+export class LivenessJudge {
+  private readonly watches = new Map<number, Watch>();
+  /** Liveness links connected now, by routing id: of any process, watched yet or not. */
+  private readonly connected = new Map<string, { id: number; pid: number; generation: number }>();
+  private timings: LivenessTimings;
+  private checkTimer: NodeJS.Timeout | null = null;
+  private checkDueAt = 0;
+  /** The switch in progress: its nodes still to switch, and who waits for it. */
+  private switch: { pending: Set<number>; until: number; done: () => void } | null = null;
 
   constructor(
-    private readonly shape: Topology,
-    private readonly nodes: ReadonlyMap<number, NodeHandle>,
-    onRootChange: () => void,
-    private readonly isConnected: (id: number) => boolean,
+    private configured: LivenessConfig,
+    /** A node's verdict changed. */
+    private readonly onChange: (id: number) => void,
+    private readonly clock: () => number = () => performance.now(),
   ) {
-    this.rootMonitor = new PeerWatch<number>(onRootChange);
+    this.timings = livenessTimings(configured);
+    this.rearmCheck();
   }
 
-  get interval(): number {
-    return this.intervalMs;
+  get config(): LivenessConfig {
+    return this.configured;
   }
 
-  setInterval(ms: number): void {
-    this.intervalMs = ms;
-    if (ms === 0) this.reportedDown.clear();
-    this.rootMonitor.setInterval(ms);
+  /** Starts judging node `id`'s process `pid` (claimed and ready; its link connects at its claim). */
+  watch(id: number, pid: number): void {
+    this.unwatch(id);
+    const links = new Set<string>();
+    for (const [rid, who] of this.connected) if (who.id === id && who.pid === pid) links.add(rid);
+    const watch: Watch = { pid, links, lastHeard: this.clock(), quiet: false, verdict: undefined, graceTimer: null, switching: null };
+    // A switch in progress: its link may still be moving, so a cut waits as long as the switch may take.
+    if (this.switch !== null) watch.switching = { fromGeneration: Infinity, until: this.switch.until };
+    this.watches.set(id, watch);
+    if (links.size === 0) this.cutUnlessBackWithin(id, watch, Math.max(this.timings.connectGraceMs, this.switchLeft(watch)));
   }
 
-  watchRoot(id: number): void {
-    this.rootMonitor.watch(id, this.isConnected(id));
+  /** Its process is gone (or being stopped): no more verdicts for it. */
+  unwatch(id: number): void {
+    const watch = this.watches.get(id);
+    if (watch === undefined) return;
+    if (watch.graceTimer !== null) clearTimeout(watch.graceTimer);
+    this.watches.delete(id);
+    this.switchMade(id);
   }
 
-  /** ROUTER_NOTIFY on the control's link. */
-  rootConnected(id: number, connected: boolean, moving: boolean): void {
-    this.rootMonitor.connected(id, connected, moving);
+  /** A beat from process `pid` of node `id` (its event loop runs); `quiet`: it beats no more until it is busy again. */
+  beat(id: number, pid: number, quiet: boolean): void {
+    const watch = this.watches.get(id);
+    if (watch === undefined || watch.pid !== pid) return;
+    watch.lastHeard = this.clock();
+    watch.quiet = quiet;
+    if (watch.verdict?.why === 'blocked') this.judge(id, watch, undefined);
   }
 
-  unwatchRoot(id: number): void {
-    this.rootMonitor.unwatch(id);
+  /** Why node `id` is down by itself (stopped, gone, or its event loop blocked), or undefined. */
+  verdict(id: number): string | undefined {
+    return this.watches.get(id)?.verdict?.reason;
   }
 
-  /** A frame arrived from the root. */
-  heardRoot(id: number): void {
-    this.rootMonitor.heard(id);
+  /**
+   * A new interval: from now on nodes are judged by it. Each node is told by its owner (the
+   * supervisor) and opens a new liveness link; a link that goes away meanwhile is no outage
+   * unless nothing is back when the switch may be over. Resolves once every node watched now has
+   * connected its new link, or that time is up.
+   */
+  switchTo(intervalMs: number): Promise<void> {
+    this.configured = { ...this.configured, intervalMs };
+    this.timings = livenessTimings(this.configured);
+    this.rearmCheck();
+    this.switch?.done();
+    this.switch = null;
+    const now = this.clock();
+    if (intervalMs === 0) {
+      // Off: nobody is judged; a node down only by its silence is available again.
+      for (const [id, watch] of this.watches) {
+        if (watch.graceTimer !== null) clearTimeout(watch.graceTimer);
+        watch.graceTimer = null;
+        watch.switching = null;
+        if (watch.verdict !== undefined) this.judge(id, watch, undefined);
+      }
+      return Promise.resolve();
+    }
+    const until = now + this.timings.connectGraceMs;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => done(), this.timings.connectGraceMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.switch?.done === done) this.switch = null;
+        resolve();
+      };
+      this.switch = { pending: new Set(this.watches.keys()), until, done };
+      for (const [id, watch] of this.watches) {
+        const newest = Math.max(-1, ...[...watch.links].map((rid) => this.connected.get(rid)?.generation ?? -1));
+        watch.switching = { fromGeneration: newest, until };
+        // A fresh window at the new period; a verdict already made stands until the node is heard.
+        watch.lastHeard = now;
+        if (watch.links.size === 0 && watch.verdict === undefined) this.cutUnlessBackWithin(id, watch, until - now);
+      }
+      if (this.switch.pending.size === 0) done();
+    });
   }
 
-  /** The root said it is quiet: it beats again before it does anything else. */
-  rootRests(id: number): void {
-    this.rootMonitor.rest(id);
-  }
-
-  /** The root's heartbeat: the topmost silent nodes of the tree. */
-  report(down: readonly number[]): void {
-    this.reportedDown = new Set(down);
-  }
-
+  /** Stops every timer; nothing is judged any more. */
   stop(): void {
-    this.rootMonitor.stop();
-  }
-
-  /** Why a node is down by itself (not because of an ancestor), or undefined. Starting nodes are not assessed. */
-  ownDown(node: NodeHandle): Down | undefined {
-    switch (node.state) {
-      case 'starting':
-        return undefined;
-      case 'running':
-        break;
-      case 'restarting':
-        return { cause: 'exit', reason: `it is restarting (${node.reason ?? 'its process exited'})` };
-      default:
-        return { cause: 'exit', reason: node.reason ?? 'its process exited' };
-    }
-    if (!node.attached) return { cause: 'detached', reason: 'it is reconnecting to its parent' };
-    // Other hosts: the agent link's own heartbeats (2 s) say so even with heartbeats off.
-    if (node.hostLost) return { cause: 'silence', reason: `its host ${node.host} is not connected` };
-    if (this.intervalMs === 0) return undefined;
-    // The root is judged only while watched: between the links of a root rotation it is not.
-    const silent =
-      this.shape.get(node.id)?.parent === null ? this.rootMonitor.watches(node.id) && !this.rootMonitor.isUp(node.id) : this.reportedDown.has(node.id);
-    return silent ? { cause: 'silence', reason: `not heard from for ${MISSED_INTERVALS} x ${this.intervalMs} ms` } : undefined;
+    if (this.checkTimer !== null) clearTimeout(this.checkTimer);
+    this.checkTimer = null;
+    for (const watch of this.watches.values()) if (watch.graceTimer !== null) clearTimeout(watch.graceTimer);
+    this.watches.clear();
+    this.switch?.done();
   }
 
   /**
-   * Recomputes `available` for every started node and returns the changes, parents first, so
-   * events read top-down. Starting nodes are not assessed (they are not reachable yet), nor are
-   * stopping ones: a removed node (or every node, as the gateway stops) is leaving, not failing.
-   * Its commands are held meanwhile; assessed, a reassess during its stop made it and its whole
-   * subtree unavailable and back before the relink (seen under load in a remove of an inner node).
+   * A ROUTER_NOTIFY message of routing id `rid`: a liveness link connected, or (when it was
+   * connected) disconnected. False when the id is not a node's.
    */
-  reassess(): Flip[] {
-    const flips: Flip[] = [];
-    for (const place of this.shape.preorder()) {
-      const node = this.nodes.get(place.id);
-      if (node === undefined || node.state === 'starting' || node.ending) continue;
-      const parent = place.parent === null ? undefined : this.nodes.get(place.parent);
-      const down: Down | undefined =
-        this.ownDown(node) ??
-        (parent !== undefined && !parent.available ? { cause: 'ancestor', reason: `node ${parent.id} above it is unavailable` } : undefined);
-      const available = down === undefined;
-      if (available !== node.available) {
-        node.available = available;
-        flips.push({ node, down });
-      }
+  linkNotified(rid: string): boolean {
+    const who = parseRoutingId(rid);
+    if (who === undefined) return false;
+    this.notified(rid, who);
+    return true;
+  }
+
+  private notified(rid: string, who: { id: number; pid: number; generation: number }): void {
+    const wasConnected = this.connected.has(rid);
+    if (wasConnected) this.connected.delete(rid);
+    else if (this.connected.size < MAX_LINKS) this.connected.set(rid, who);
+    const watch = this.watches.get(who.id);
+    if (watch === undefined || watch.pid !== who.pid) return;
+    if (wasConnected) {
+      watch.links.delete(rid);
+      if (watch.links.size === 0 && this.timings.graceMs > 0) this.cutUnlessBackWithin(who.id, watch, Math.max(this.timings.graceMs, this.switchLeft(watch)));
+      return;
     }
-    return flips;
+    watch.links.add(rid);
+    if (watch.graceTimer !== null) clearTimeout(watch.graceTimer);
+    watch.graceTimer = null;
+    if (watch.switching !== null && who.generation > watch.switching.fromGeneration) {
+      watch.switching = null;
+      this.switchMade(who.id);
+    }
+    if (watch.verdict?.why === 'cut') this.judge(who.id, watch, undefined);
+  }
+
+  /** How long the switch in progress may still take for this node (0: none). */
+  private switchLeft(watch: Watch): number {
+    return watch.switching === null ? 0 : Math.max(0, watch.switching.until - this.clock());
+  }
+
+  /** A `cut` verdict in `ms`, unless a link of the node connects (or it is unwatched) before. */
+  private cutUnlessBackWithin(id: number, watch: Watch, ms: number): void {
+    if (watch.graceTimer !== null) clearTimeout(watch.graceTimer);
+    watch.graceTimer = setTimeout(() => {
+      watch.graceTimer = null;
+      if (this.watches.get(id) !== watch || watch.links.size > 0 || this.configured.intervalMs === 0) return;
+      // Still switching: the switch's own end decides (it may have been extended).
+      const left = this.switchLeft(watch);
+      if (left > 0) return this.cutUnlessBackWithin(id, watch, left);
+      this.judge(id, watch, { why: 'cut', reason: silenceReason(this.configured) });
+    }, ms);
+  }
+
+  private judge(id: number, watch: Watch, verdict: Verdict | undefined): void {
+    if (watch.verdict?.why === verdict?.why) return;
+    watch.verdict = verdict;
+    if (verdict === undefined) watch.lastHeard = this.clock();
+    this.onChange(id);
+  }
+
+  private switchMade(id: number): void {
+    const current = this.switch;
+    if (current === null || !current.pending.delete(id) || current.pending.size > 0) return;
+    current.done();
+  }
+
+  private rearmCheck(): void {
+    if (this.checkTimer !== null) clearTimeout(this.checkTimer);
+    this.checkTimer = null;
+    if (this.timings.beatMs === 0) return;
+    this.checkDueAt = this.clock() + this.timings.beatMs;
+    this.checkTimer = setTimeout(this.check, this.timings.beatMs);
+    this.checkTimer.unref();
   }
 
   /**
-   * Why node `id` cannot be reached now, naming the node at the top of the outage (e.g. the
-   * root that does not answer); undefined when nothing is wrong on its path.
+   * Every beat period: a connected node not heard for 2B is blocked. One turn later, so beats
+   * that already arrived are read first; a check that runs late judges nobody (this process was
+   * deaf: busy or stopped, and the beats it missed may be waiting unread).
    */
-  whyDown(id: number): string | undefined {
-    let top: { id: number; down: Down; isRoot: boolean } | undefined;
-    for (const at of this.shape.pathTo(id)) {
-      const node = this.nodes.get(at);
-      const down = node === undefined ? undefined : this.ownDown(node);
-      if (down !== undefined) {
-        top = { id: at, down, isRoot: this.shape.get(at)?.parent === null };
-        break;
+  private readonly check = (): void => {
+    setImmediate(() => {
+      const now = this.clock();
+      const late = now - this.checkDueAt > Math.max(100, this.timings.beatMs / 4);
+      if (!late) {
+        for (const [id, watch] of this.watches) {
+          if (watch.verdict !== undefined || watch.quiet || watch.links.size === 0 || now - watch.lastHeard < this.timings.silentAfterMs) continue;
+          this.judge(id, watch, { why: 'blocked', reason: blockedReason(this.configured) });
+        }
       }
+      this.rearmCheck();
+    });
+  };
+}
+
+interface Listener {
+  readonly generation: number;
+  readonly router: Router;
+  /** Where nodes on this host connect, and (other hosts) where nodes elsewhere do. */
+  readonly ipc: string;
+  readonly tcp: string | undefined;
+  /** Routing ids of the links connected to it now. */
+  readonly links: Set<string>;
+  reading: Promise<void>;
+}
+
+/**
+ * The control's end of every node's liveness link: a ROUTER per interval (libzmq takes its
+ * heartbeat settings when it binds), only listening and pinging, read by one loop each, and
+ * judged by the LivenessJudge it is. A new interval binds a new one; the one before is closed
+ * once every node has moved, or when the switch's time is up (a node still on it is cut then).
+ */
+export class Liveness extends LivenessJudge {
+  /** The listeners bound, the current one last. */
+  private readonly listeners: Listener[] = [];
+  /** Malformed or unexpected input, by kind. */
+  readonly dropped = new Map<string, number>();
+
+  private constructor(
+    /** The ipc endpoint of the first listener; later ones add `.<generation>`. */
+    private readonly base: string,
+    private readonly tcp: LivenessTcp | undefined,
+    config: LivenessConfig,
+    private readonly log: Logger,
+    onChange: (id: number) => void,
+  ) {
+    super(config, onChange);
+  }
+
+  /** Binds the liveness endpoint `endpoint` (and, with other hosts, a tcp one with CURVE) for `config`'s interval. */
+  static async open(endpoint: string, config: LivenessConfig, log: Logger, onChange: (id: number) => void, tcp?: LivenessTcp): Promise<Liveness> {
+    const liveness = new Liveness(endpoint, tcp, config, log, onChange);
+    try {
+      await liveness.listen(config);
+    } catch (error) {
+      liveness.stop();
+      throw error;
     }
-    if (top === undefined) return undefined;
-    if (top.id === id) return top.down.reason;
-    return `node ${top.id} above it${top.isRoot ? ' (the root)' : ''} cannot be reached: ${top.down.reason}`;
+    return liveness;
+  }
+
+  /** Where a node on this host connects its liveness link now. */
+  get endpoint(): string {
+    return (this.listeners.at(-1) as Listener).ipc;
+  }
+
+  /** Where a node on another host connects now (tcp, CURVE), when other hosts are on. */
+  get tcpEndpoint(): string | undefined {
+    return this.listeners.at(-1)?.tcp;
+  }
+
+  /**
+   * A new interval: binds a new listener with its settings and starts judging by them. The
+   * caller then tells every node to move its link there (`endpoint`, `tcpEndpoint`); `moved`
+   * resolves once every node has, or the time for that is up, with the listeners before it closed.
+   */
+  async changeInterval(intervalMs: number): Promise<{ moved: Promise<void> }> {
+    await this.listen({ ...this.config, intervalMs });
+    const current = this.listeners.at(-1) as Listener;
+    const moved = this.switchTo(intervalMs).then(() => {
+      for (const old of this.listeners.filter((l) => l !== current)) this.retire(old);
+    });
+    return { moved };
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    for (const listener of this.listeners) listener.router.close();
+    await Promise.all(this.listeners.map((l) => l.reading));
+  }
+
+  private async listen(config: LivenessConfig): Promise<void> {
+    const generation = (this.listeners.at(-1)?.generation ?? -1) + 1;
+    const ipc = generation === 0 ? this.base : `${this.base}.${generation}`;
+    const router = livenessRouter(livenessTimings(config));
+    let tcp: string | undefined;
+    try {
+      await router.bind(ipc);
+      if (this.tcp !== undefined) {
+        // libzmq takes the security options per bind: the ipc endpoint stays plain.
+        setForNextConnections(router, curveServerOptions(this.tcp.keys));
+        await router.bind(`tcp://${this.tcp.ip.includes(':') ? `[${this.tcp.ip}]` : this.tcp.ip}:*`);
+        tcp = router.lastEndpoint ?? undefined;
+      }
+    } catch (error) {
+      router.close();
+      throw error;
+    }
+    const listener: Listener = { generation, router, ipc, tcp, links: new Set(), reading: Promise.resolve() };
+    listener.reading = this.read(listener);
+    this.listeners.push(listener);
+  }
+
+  /** Closes a listener of an interval gone by: a link still on it is gone as of now. */
+  private retire(listener: Listener): void {
+    const at = this.listeners.indexOf(listener);
+    if (at === -1) return;
+    this.listeners.splice(at, 1);
+    listener.router.close();
+    for (const rid of listener.links) this.linkNotified(rid);
+    listener.links.clear();
+  }
+
+  private async read(listener: Listener): Promise<void> {
+    for await (const frames of listener.router) {
+      const [rid, body] = frames;
+      if (frames.length !== 2 || rid === undefined || body === undefined) {
+        this.drop('wrong frame count');
+        continue;
+      }
+      // The liveness link carries no data: only ROUTER_NOTIFY's empty messages.
+      if (body.length !== 0) {
+        this.drop('data on the liveness link');
+        continue;
+      }
+      const peer = rid.toString('latin1');
+      if (!listener.links.delete(peer)) listener.links.add(peer);
+      if (!this.linkNotified(peer)) this.drop('unknown peer');
+    }
+  }
+
+  private drop(kind: string): void {
+    const seen = this.dropped.get(kind) ?? 0;
+    this.dropped.set(kind, seen + 1);
+    if (seen === 0) this.log.warn({ kind }, 'dropped input on the liveness endpoint; further drops of this kind are only counted');
   }
 }

@@ -1,90 +1,90 @@
 /**
- * @module The control's end of its one ZeroMQ link: the ROUTER the root connects to (two for a
- * moment while a new heartbeat interval takes over; see computing/protocol/downlinks.ts). It
- * accepts frames only from the current root's process, hands each record on, and counts what it
- * drops (logging the first of each kind).
+ * @module The control's end of the data path: the ROUTER the root connects to (ipc, and tcp with
+ * CURVE for a root on another host). It sends request records to the current root, accepts
+ * frames only from the root's current process, decodes each record and hands it on: replies
+ * to the requests, hellos to the links, `fail` to the requests. It counts what it drops,
+ * logging the first of each kind.
  */
-import { Downlinks, type PeerSpec, splitFrame, type TcpListen } from '../computing/protocol/index.js';
-import type { Logger } from './logger.js';
+import { decode, Downlink, type Message, type PeerSpec, ProtocolError, recordCorr, splitFrame, type TcpListen } from '../link/index.js';
+import type { Logger } from '../lib/logger.js';
 
 export interface RootLinkHandlers {
   /** The root now, and its current process (null: no tree yet). */
-  currentRoot: () => PeerSpec | null;
-  /** The root's current connection came or went (ROUTER_NOTIFY; `moving`: it left an endpoint being retired). */
-  connected: (root: number, connected: boolean, moving: boolean) => void;
-  /** A frame arrived from the root: it is alive. */
-  heard: (root: number) => void;
-  /** One record of a frame from the root. */
-  record: (rec: Buffer) => void;
-  /** Records that could not be sent (the root is gone, or its queue is full). */
-  undeliverable: (records: Buffer[]) => void;
+  currentRoot(): PeerSpec | null;
+  /** A reply (value, pong or fail) to a request. */
+  reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' }>): void;
+  /** A hello: node `node` answered its link `corr`, holding `keys` names. */
+  hello(msg: Extract<Message, { kind: 'hello' }>): void;
+  /** Records that could not be sent (the root is gone, or its queue is full), by correlation id. */
+  undeliverable(corr: number): void;
 }
 
 export class RootLink {
   /** Malformed or unexpected input, by kind. */
   readonly dropped = new Map<string, number>();
-  private readonly down: Downlinks;
+  private readonly down: Downlink;
   private expected: PeerSpec | null = null;
-  private readonly reading: Promise<void>;
+  /** Other hosts: where a root on another host connects (tcp with CURVE), once bound. */
+  tcpEndpoint: string | undefined;
 
   private constructor(
     private readonly handlers: RootLinkHandlers,
     private readonly log: Logger,
   ) {
-    this.down = new Downlinks({
-      fromChild: (root, frame) => this.fromRoot(root, frame),
-      connected: (root, connected, moving) => this.handlers.connected(root, connected, moving),
+    this.down = new Downlink({
+      fromChild: (_root, frame) => this.fromRoot(frame),
+      connected: () => undefined,
       stranger: (peer, frame) => {
         // The tree may have a new root (or root process) that nothing was sent to yet.
         this.sync();
-        const root = this.down.expectedNode(peer);
-        if (root === undefined) this.drop('unknown peer');
-        else this.fromRoot(root, frame);
+        if (this.down.expectedNode(peer) === undefined) this.drop('unknown peer');
+        else this.fromRoot(frame);
       },
       undeliverable: (records) => {
-        this.handlers.undeliverable(records);
+        for (const rec of records) handlers.undeliverable(recordCorr(rec));
         this.drop('undeliverable to the root');
       },
       drop: (kind) => this.drop(kind),
     });
-    this.reading = this.down.run();
   }
 
-  /** Binds `endpoint` for the root, with the heartbeat settings of `intervalMs`. */
-  static async open(endpoint: string, intervalMs: number, handlers: RootLinkHandlers, log: Logger, tcp?: TcpListen): Promise<RootLink> {
+  /** Binds `endpoint` for the root (and, with other hosts, `tcp.also`). */
+  static async open(endpoint: string, handlers: RootLinkHandlers, log: Logger, tcp?: TcpListen): Promise<RootLink> {
     const link = new RootLink(handlers, log);
-    link.tcp = tcp;
-    try {
-      link.tcpEndpoint = await link.down.open(endpoint, intervalMs, undefined, tcp);
-    } catch (error) {
-      link.down.close();
-      throw error;
-    }
+    link.tcpEndpoint = await link.down.bind(endpoint, tcp);
     return link;
   }
 
-  send(root: number, record: Buffer): void {
-    this.sync();
-    if (!this.down.send(root, record)) this.handlers.undeliverable([record]);
+  /** Sends a request record to the root (failing it at once when the root is not connected). */
+  send(record: Buffer): void {
+    const root = this.sync();
+    if (root === null || !this.down.send(root.id, record)) this.handlers.undeliverable(recordCorr(record));
   }
 
-  isConnected(node: number): boolean {
-    this.sync();
-    return this.down.isConnected(node);
+  async close(): Promise<void> {
+    this.down.close();
+    await this.down.run();
   }
 
-  /**
-   * A new heartbeat interval: libzmq pings the root at it and cuts it 3 intervals after an
-   * unanswered ping (0: off). It takes these settings when it binds, so a new endpoint takes
-   * over; the control moves the root to it next, and the old one closes when it is left.
-   */
-  async moveTo(endpoint: string, intervalMs: number): Promise<void> {
-    this.tcpEndpoint = await this.down.open(endpoint, intervalMs, undefined, this.tcp);
+  private fromRoot(frame: Buffer): void {
+    const error = splitFrame(frame, this.record);
+    if (error) this.drop(error.problem);
   }
 
-  /** Other hosts: where a root on another host connects (tcp with CURVE), once bound. */
-  tcpEndpoint: string | undefined;
-  private tcp: TcpListen | undefined;
+  private readonly record = (rec: Buffer): void => {
+    const msg = decode(rec);
+    if (msg instanceof ProtocolError) return this.drop(msg.problem);
+    switch (msg.kind) {
+      case 'value':
+      case 'pong':
+      case 'fail':
+        return this.handlers.reply(msg);
+      case 'hello':
+        return this.handlers.hello(msg);
+      default:
+        return this.drop(`unexpected ${msg.kind}`);
+    }
+  };
 
   /** Counts dropped input; the first of each kind is logged, the rest only counted. */
   drop(kind: string): void {
@@ -93,22 +93,13 @@ export class RootLink {
     if (seen === 0) this.log.warn({ kind }, 'dropped input from the tree; further drops of this kind are only counted');
   }
 
-  async close(): Promise<void> {
-    this.down.close();
-    await this.reading;
-  }
-
-  private fromRoot(root: number, frame: Buffer): void {
-    this.handlers.heard(root);
-    const error = splitFrame(frame, this.handlers.record);
-    if (error) this.drop(error.problem);
-  }
-
-  /** Expects the root (and process) the tree has now. */
-  private sync(): void {
+  /** Expects the root (and process) the tree has now; returns it. */
+  private sync(): PeerSpec | null {
     const root = this.handlers.currentRoot();
-    if (root?.id === this.expected?.id && root?.pid === this.expected?.pid) return;
-    this.expected = root;
-    this.down.expect([root]);
+    if (root?.id !== this.expected?.id || root?.pid !== this.expected?.pid) {
+      this.expected = root;
+      this.down.expect([root]);
+    }
+    return root;
   }
 }

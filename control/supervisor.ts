@@ -1,42 +1,30 @@
 /**
- * @module Supervision: starting a node's process, placing it (the control is the only author of
- * tree links), noticing its exit, and restarting it in place from its log.
+ * @module Supervision: every node's processes, one loop per node. The supervisor owns the node
+ * handles (who exists) and their processes: starting one (a spare from the pool, or an agent's
+ * on another host), claiming it on its control channel (id, endpoint, log, liveness), noticing
+ * its exit, restarting it in place from its log after a backoff (restart-policy.ts), giving it
+ * up when it keeps crashing, killing it when it hangs, and stopping it.
  *
- * Starting a process: spawn, `claim` on its control channel (id, endpoint, log), wait for
- * `ready` (log replayed, endpoint bound). Placing it: a `link` message (parent endpoint,
- * children, epoch), answered by a hello through the tree, which proves the new path. A parent
- * is always told of a new child before the child is told to connect, so no hello is refused.
+ *   create ──▶ start ──▶ (links: first hello) ──▶ running ──▶ exit ──▶ restart ──▶ running ...
+ *                                                                 └──▶ failed / exited
  *
- * Restarts (`--restart always`): a process that exits without being asked to is replaced at
- * once, then after a backoff (restart-policy.ts); its children were never stopped, and are
- * re-pointed at the new process (same pids, same data) once it is attached. A node that keeps
- * crashing is given up (FAILED). A node that stays silent by itself (frozen, or its event loop
- * blocked) for `hangRestartMs` is killed so that it restarts.
- *
- * This class is the rest of the control's one view of all that, and does the stopping itself;
- * each part is a file of its own: node-creation.ts (a create), process-starter.ts (a ready
- * process, here or on another host), node-links.ts (links and hellos, heartbeat generations),
- * restarts.ts (an exit, and the restart after it), hang-watch.ts (killing a hung node).
+ * A restarted node's children were never stopped: they keep their pids and data, and are linked
+ * to the new process once it runs (links.ts). A node that stays silent by itself (frozen, or its
+ * event loop blocked) for `hangRestartMs` is killed, so that its exit brings the usual restart.
  */
-import type { ClusterKeys } from '../computing/protocol/index.js';
-import type { Agents, Host } from './agents.js';
-import type { Created } from './api.js';
-import type { LinkChange } from './balance.js';
-import { ComputingProcess } from './computing-process.js';
-import type { NodeStorage } from './data-dir.js';
-import type { Dispatch } from './dispatch.js';
-import type { NodeEvent } from './events.js';
-import { HangWatch } from './hang-watch.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ClusterKeys, monotonicMs } from '../link/index.js';
+import type { Exit } from '../lib/supervised-process.js';
+import type { Logger } from '../lib/logger.js';
+import type { NodeEvent } from './api.js';
+import type { Agents, Host } from './hosts.js';
 import type { Liveness } from './liveness.js';
-import type { Logger } from './logger.js';
-import { NodeCreation } from './node-creation.js';
-import type { NodeHandle } from './node-handle.js';
-import { NodeLinks } from './node-links.js';
-import { ProcessPool } from './process-pool.js';
-import { ProcessStarter } from './process-starter.js';
-import { Restarts } from './restarts.js';
-import type { RuntimeDir } from './runtime-dir.js';
+import { type Life, NodeHandle } from './node.js';
+import { ProcessPool } from './pool.js';
+import { ClaimError, ComputingProcess, describeExit } from './process.js';
+import type { NodeStorage, RuntimeDir } from './storage.js';
 import type { Topology } from './topology.js';
+
 export interface SupervisorOptions {
   computingEntry: string;
   computingExecArgv: readonly string[];
@@ -52,157 +40,376 @@ export interface SupervisorOptions {
   hostName: string;
 }
 
-/**
- * Other hosts (absent on a single host): the agents, the cluster's keys (given to local nodes on
- * their control channel, so their tcp endpoint and uplinks use CURVE), the address local nodes
- * bind tcp on (the cluster endpoint's), and the control's own tcp endpoint for a remote root.
- */
+/** Other hosts (absent on a single host): the agents, the cluster's keys, the address local nodes bind tcp on. */
 export interface SupervisorCluster {
   agents: Agents;
   keys: ClusterKeys;
   bindIp: string;
-  controlTcp: () => string | undefined;
 }
 
 /** What the supervisor needs of the rest of the control. */
 export interface SupervisorCore {
   shape: Topology;
-  nodes: Map<number, NodeHandle>;
-  liveness: Liveness;
-  dispatch: Dispatch;
+  liveness: Pick<Liveness, 'watch' | 'unwatch' | 'beat' | 'verdict' | 'config' | 'endpoint' | 'tcpEndpoint'>;
   dir: RuntimeDir;
   storage: NodeStorage;
   log: Logger;
   emit(event: Omit<NodeEvent, 'time'>): void;
-  /** Re-derives availability after any change (events, fail-fast, waiters). */
-  reassess(): void;
-  /** Saves the tree (data dir) after an acknowledged change. */
+  /** A node's life changed: re-derive what follows. */
+  changed(): void;
+  /** The requests in flight through node `id` are lost with its process. */
+  lost(id: number): void;
   persist(): void;
   /** Whether commands are in flight or waiting: the pool's refills wait for a quiet moment. */
   busy(): boolean;
-  /** A created node is attached: resolves once the tree is rebalanced around it. */
-  attached(id: number): Promise<void>;
-  isClosed(): boolean;
+  /** Whether the agent of host `name` is connected (this host always is). */
+  hostConnected(name: string): boolean;
 }
 
 export class Supervisor {
-  /** Where processes come from (spares started ahead). */
+  private readonly nodes = new Map<number, NodeHandle>();
+  /** Where processes come from on this host (spares started ahead). */
   readonly pool: ProcessPool;
-  private readonly links: NodeLinks;
-  private readonly hangs: HangWatch;
-  private readonly restarts: Restarts;
-  private readonly creation: NodeCreation;
+  private readonly hangTimers = new Map<number, NodeJS.Timeout>();
+  /** Nodes killed because they hung, and why: their exit is expected, their restart is not. */
+  private readonly hung = new Map<number, string>();
+  /** Restarts waiting for their host's agent to join again. */
+  private readonly hostWaiters = new Map<string, (() => void)[]>();
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly core: SupervisorCore,
     private readonly options: SupervisorOptions,
-    cluster?: SupervisorCluster,
+    private readonly cluster?: SupervisorCluster,
   ) {
     const spawn = (): ComputingProcess =>
       ComputingProcess.spawn(options.computingEntry, options.computingExecArgv, (line) => core.log.warn({ spare: true, stderr: line }, 'spare computing process wrote to stderr'));
-    this.pool = new ProcessPool(spawn, () => (core.isClosed() ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))), core.log, () => core.busy(), options.startTimeoutMs);
-    const links = new NodeLinks(core, options.hostName, cluster);
-    const hangs = new HangWatch(core, options.hangRestartMs);
-    const starter = new ProcessStarter(core, options, this.pool, () => links.generation, (node, proc, exit) => this.restarts.exited(node, proc, exit), cluster);
-    const start = (node: NodeHandle, fresh: boolean, deadline: number): Promise<void> => starter.start(node, fresh, deadline);
-    this.links = links;
-    this.hangs = hangs;
-    this.restarts = new Restarts(core, options, { start, clearHang: (id) => hangs.clear(id) }, cluster?.agents);
-    this.creation = new NodeCreation(core, {
-      start,
-      tell: (node) => links.tell(node),
-      // Its first hello is a step of its own (a create's deadline covers its waiting too).
-      placed: (node, deadline, onTimeout) => links.placed(node, Math.min(deadline, Date.now() + options.startTimeoutMs), onTimeout),
-    });
+    this.pool = new ProcessPool(
+      spawn,
+      () => (this.closed ? 0 : Math.max(0, Math.min(options.poolSize, options.maxNodes - core.shape.size))),
+      core.log,
+      () => core.busy(),
+      options.startTimeoutMs,
+    );
+  }
+
+  private get closed(): boolean {
+    return this.shutdown.signal.aborted;
+  }
+
+  get(id: number): NodeHandle | undefined {
+    return this.nodes.get(id);
+  }
+
+  all(): IterableIterator<NodeHandle> {
+    return this.nodes.values();
   }
 
   /**
-   * Starts node `id` (already checked: new, placed under `parent`) and resolves once it is
-   * reachable. On any failure the node is taken out of the tree again.
+   * A new node `id` (already in the shape) on `host`: its handle, and its process starting now
+   * (`started` resolves once it is ready, or rejects with ClaimError). The caller links it, then
+   * calls `running` or `abandon`.
    */
-  create(id: number, deadline: number, host: string = this.options.hostName): Promise<Created> {
-    return this.creation.create(id, deadline, host);
+  create(id: number, host: string, deadline: number): { node: NodeHandle; started: Promise<void> } {
+    const node = this.add(id, host, { t: 'starting', proc: null });
+    const started = this.start(node, true, deadline);
+    started.catch(() => undefined);
+    return { node, started };
   }
 
-  /** Resolves once no create is linking its new node (a relink must not change links under it). */
-  attachesSettled(): Promise<void> {
-    return this.creation.attachesSettled();
+  /** A created node answered its first link: it serves, and is supervised from now on. */
+  running(node: NodeHandle): void {
+    const life = node.state;
+    if (life.t !== 'starting' || life.proc === null) return;
+    const proc = life.proc;
+    node.set({ t: 'running', proc, linked: true }, `created as pid ${proc.pid}`);
+    void this.supervise(node, proc);
   }
 
-  /** Whether any node is being created. */
-  get anyStarting(): boolean {
-    return this.creation.anyStarting;
-  }
-
-  /** Resolves once no node is being created. */
-  noneStarting(): Promise<void> {
-    return this.creation.noneStarting();
-  }
-
-  /** Sends each live node of `changes` its new place and waits for their hellos (see NodeLinks.relink). */
-  relink(changes: readonly LinkChange[]): Promise<void> {
-    return this.links.relink(changes);
-  }
-
-  /** Stops `node`'s process for good (remove): no restart follows. */
-  async stopForRemove(node: NodeHandle): Promise<void> {
-    this.hangs.clear(node.id);
-    if (!node.ending) node.transition('stopping', 'removed');
-    node.awaitedLinks.clear();
+  /** A create failed: its process (if any) is killed and the node forgotten; the caller takes it out of the shape. */
+  abandon(node: NodeHandle): void {
     const proc = node.process;
-    node.process = null;
-    if (proc !== null) await proc.stop();
-    node.transition('stopped', 'removed');
+    this.core.liveness.unwatch(node.id);
+    proc?.kill();
+    if (!node.ending) node.set({ t: 'stopped', why: 'its create failed' }, 'its create failed');
+    if (this.nodes.get(node.id) === node) this.nodes.delete(node.id);
   }
 
   /** Starts every node of a saved tree from its log (a gateway started again on its data dir). */
-  restore(hosts: ReadonlyMap<number, string> = new Map()): void {
-    this.restarts.restore(hosts);
+  restore(hosts: ReadonlyMap<number, string>): void {
+    for (const place of this.core.shape.preorder()) {
+      const node = this.add(place.id, hosts.get(place.id) ?? this.options.hostName, { t: 'restarting', reason: 'restoring from the data dir', lastExit: null, proc: null });
+      void this.restartThenSupervise(node, true);
+    }
   }
 
-  /** Links every running node that is not attached, once the node above it can pass its hello on. */
-  attachWaiting(): void {
-    this.links.attachWaiting();
+  /** Stops a removed node's process for good: no restart follows. */
+  async stopForRemove(node: NodeHandle): Promise<void> {
+    this.clearHang(node.id);
+    const proc = node.ending ? null : node.process;
+    if (!node.ending) node.set({ t: 'stopping', why: 'removed', proc }, 'removed');
+    this.core.liveness.unwatch(node.id);
+    if (proc !== null) await proc.stop();
+    node.set({ t: 'stopped', why: 'removed' }, 'removed');
   }
 
-  /** A hello came up the tree: the node answered link `epoch`, holding `keys` names. */
-  hello(id: number, epoch: number, keys: number): boolean {
-    return this.links.hello(id, epoch, keys);
+  /** Forgets a removed node (its handle); its log is deleted. */
+  forget(id: number): void {
+    this.nodes.delete(id);
+    this.core.storage.removeLog(id);
+  }
+
+  /** Tells every process claimed for a node the heartbeat interval in force, and where its liveness link goes now. */
+  newInterval(intervalMs: number): void {
+    const { liveness } = this.core;
+    for (const node of this.nodes.values()) {
+      const endpoint = node.host === this.options.hostName ? liveness.endpoint : liveness.tcpEndpoint;
+      if (endpoint !== undefined) node.process?.send({ t: 'interval', intervalMs, endpoint });
+    }
+  }
+
+  /** A host joined, came back or was lost: restarts waiting for it go on. */
+  hostChanged(host: Host): void {
+    if (!host.connected) return;
+    for (const resolve of this.hostWaiters.get(host.name)?.splice(0) ?? []) resolve();
   }
 
   /**
-   * Availability was re-derived: creates whose parent went down for good end now, and the hang
-   * clocks of nodes silent by themselves start or stop.
+   * Availability was re-derived: the hang clock of each node silent by itself starts or stops.
+   * Not one whose host is away: the agent cannot be asked to kill it, and it is not hung.
    */
-  afterReassess(): void {
-    this.creation.afterReassess();
-    this.hangs.watch();
+  checkHangs(): void {
+    if (this.options.hangRestartMs === 0 || this.closed) return;
+    for (const node of this.nodes.values()) {
+      const silent = node.state.t === 'running' && this.core.hostConnected(node.host) && this.core.liveness.verdict(node.id) !== undefined;
+      if (!silent) this.clearHang(node.id);
+      else if (!this.hangTimers.has(node.id)) {
+        const timer = setTimeout(() => this.killHung(node), this.options.hangRestartMs);
+        timer.unref();
+        this.hangTimers.set(node.id, timer);
+      }
+    }
   }
 
   /** Stops every process (the control is closing). */
   async stopAll(): Promise<void> {
-    this.restarts.stop();
+    this.shutdown.abort();
+    for (const id of [...this.hangTimers.keys()]) this.clearHang(id);
+    for (const waiters of this.hostWaiters.values()) for (const resolve of waiters.splice(0)) resolve();
     const spares = this.pool.close();
-    this.hangs.clearAll();
     await Promise.all(
-      [...this.core.nodes.values()].map(async (node) => {
-        if (!node.ending) node.transition('stopping', 'the gateway is stopping');
-        node.awaitedLinks.clear();
-        const proc = node.process;
+      [...this.nodes.values()].map(async (node) => {
+        if (node.state.t === 'stopped') return;
+        const proc = node.ending ? null : node.process;
+        if (!node.ending) node.set({ t: 'stopping', why: 'the gateway is stopping', proc }, 'the gateway is stopping');
         if (proc !== null) await proc.stop();
-        node.transition('stopped', 'stopped');
+        if ((node.state as Life).t !== 'stopped') node.set({ t: 'stopped', why: 'stopped' }, 'stopped');
       }),
     );
     await spares;
   }
 
-  /** Gives the whole tree a new heartbeat interval (see NodeLinks.reheartbeat). */
-  reheartbeat(intervalMs: number, moveControl: (endpoint: string) => Promise<void>): Promise<void> {
-    return this.links.reheartbeat(intervalMs, moveControl);
+  private add(id: number, host: string, initial: Extract<Life, { t: 'starting' } | { t: 'restarting' }>): NodeHandle {
+    const node = new NodeHandle(id, host, initial, this.core.log, () => this.core.changed());
+    this.nodes.set(id, node);
+    return node;
   }
 
-  /** A host joined, came back or was lost: restarts waiting for it go on. */
-  hostChanged(host: Host): void {
-    this.restarts.hostChanged(host);
+  /** The loop of a serving node: each exit of its process brings a restart (or the end). */
+  private async supervise(node: NodeHandle, first: ComputingProcess): Promise<void> {
+    let proc: ComputingProcess | null = first;
+    while (proc !== null) {
+      const exit = await proc.exited;
+      if (node.process !== proc || node.ending || this.closed) return;
+      this.exited(node, proc, exit);
+      proc = node.state.t === 'restarting' ? await this.restart(node, false) : null;
+    }
+  }
+
+  private async restartThenSupervise(node: NodeHandle, restoring: boolean): Promise<void> {
+    const proc = await this.restart(node, restoring);
+    if (proc !== null) await this.supervise(node, proc);
+  }
+
+  /** Its serving process exited unasked: the node restarts, or stays down (`--restart never`). */
+  private exited(node: NodeHandle, proc: ComputingProcess, exit: Exit): void {
+    this.core.liveness.unwatch(node.id);
+    this.clearHang(node.id);
+    const reason = this.hung.get(node.id) ?? proc.fatal ?? describeExit(exit);
+    this.hung.delete(node.id);
+    // Requests through it are lost with it; its children's path must be made again.
+    this.core.lost(node.id);
+    for (const child of this.core.shape.children(node.id)) this.nodes.get(child)?.setLinked(false, `its parent ${node.id} exited`);
+    this.core.emit({
+      kind: 'exited',
+      id: node.id,
+      reason,
+      ...(exit.code !== null && { exitCode: exit.code }),
+      ...(exit.signal !== null && { signal: exit.signal }),
+    });
+    if (this.options.restart === 'never') node.set({ t: 'exited', reason, lastExit: exit }, reason);
+    else node.set({ t: 'restarting', reason, lastExit: exit, proc: null }, reason);
+  }
+
+  /**
+   * Restarts `node` from its log, after the backoff its policy says (the first restart at once),
+   * until a process serves it; gives it up (FAILED) when it keeps crashing. A node on another
+   * host waits for that host's agent, since its data is there. Null when it is given up, removed
+   * or the gateway stops.
+   */
+  private async restart(node: NodeHandle, restoring: boolean): Promise<ComputingProcess | null> {
+    let first = restoring;
+    const reasonNow = (): string => node.reason ?? 'unknown';
+    const setReason = (reason: string): void => {
+      const life = node.state;
+      if (life.t === 'restarting') node.set({ ...life, reason }, reason);
+    };
+    for (;;) {
+      if (node.ending || this.closed) return null;
+      if (!this.core.hostConnected(node.host)) {
+        setReason(`host ${node.host} is not connected`);
+        await this.hostBack(node.host);
+        continue;
+      }
+      if (!first) {
+        const decision = node.policy.next(monotonicMs());
+        if (!decision.restart) {
+          const reason = `given up: ${decision.reason}; last: ${reasonNow()}`;
+          const life = node.state;
+          node.set({ t: 'failed', reason, lastExit: life.t === 'restarting' ? life.lastExit : null }, reason);
+          this.core.emit({ kind: 'failed', id: node.id, reason });
+          return null;
+        }
+        if (decision.delayMs > 0) {
+          await sleep(decision.delayMs, undefined, { signal: this.shutdown.signal }).catch(() => undefined);
+          if (node.ending || this.closed) return null;
+        }
+      }
+      first = false;
+      try {
+        await this.start(node, false, Date.now() + this.options.startTimeoutMs);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.core.log.warn({ node: node.id, reason }, 'restart attempt failed');
+        setReason(reason);
+        continue;
+      }
+      const life = node.state;
+      if (life.t !== 'restarting' || life.proc === null || this.closed) {
+        // Removed (or the gateway is stopping) while this process started: it has no place.
+        node.process?.kill();
+        return null;
+      }
+      if (!restoring) node.restarts++;
+      const proc = life.proc;
+      node.set({ t: 'running', proc, linked: false }, restoring ? `restored as pid ${proc.pid}` : `restarted as pid ${proc.pid}`);
+      if (!restoring) this.core.emit({ kind: 'restarted', id: node.id, reason: `pid ${proc.pid}`, pid: proc.pid });
+      this.core.persist();
+      return proc;
+    }
+  }
+
+  /** Resolves once `name`'s agent is connected, or the gateway stops. */
+  private hostBack(name: string): Promise<void> {
+    if (this.closed || this.core.hostConnected(name)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.hostWaiters.get(name) ?? [];
+      waiters.push(resolve);
+      this.hostWaiters.set(name, waiters);
+    });
+  }
+
+  /**
+   * Takes a process for `node` and claims it; resolves once it is ready (its log replayed, its
+   * endpoint bound) and recorded in the node's state. On this host a process comes from the pool
+   * (a spare, else a new one; restarts first: they bring back data that is already
+   * acknowledged); on another host its agent starts it (no spares there). Rejects with ClaimError.
+   */
+  private async start(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
+    if (Date.now() >= deadline) throw new ClaimError('no time was left to start the process');
+    if (node.host !== this.options.hostName) return this.startRemote(node, fresh, deadline);
+    const proc = await this.pool.acquire(!fresh, deadline);
+    // Its create was abandoned, or the gateway is stopping, while it waited for a process.
+    if (node.ending || node.state.t === 'failed' || this.closed) {
+      this.pool.giveBack(proc);
+      throw new ClaimError('it was given up before its process started');
+    }
+    await this.claim(node, proc, fresh, deadline, this.core.dir.nodeEndpoint(node.id));
+  }
+
+  /** Starts `node`'s process on another host, through its agent. */
+  private async startRemote(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
+    const host = this.cluster?.agents.hosts.get(node.host);
+    if (host === undefined || this.cluster === undefined) throw new ClaimError(`host ${node.host} is unknown`);
+    if (!host.connected) throw new ClaimError(`host ${host.name} is not connected`);
+    const proc = this.cluster.agents.start(host, (line) => this.core.log.warn({ node: node.id, host: host.name, stderr: line }, 'computing process wrote to stderr'));
+    let timer: NodeJS.Timeout | undefined;
+    const loaded = await Promise.race([
+      proc.loaded,
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now()))))),
+    ]).finally(() => clearTimeout(timer));
+    if (!loaded) {
+      proc.kill();
+      throw new ClaimError(proc.why ?? `the process on host ${host.name} did not start in time`);
+    }
+    await this.claim(node, proc, fresh, deadline, `tcp://${host.advertise.includes(':') ? `[${host.advertise}]` : host.advertise}:*`);
+  }
+
+  /** Claims `proc` for `node` (listening at `listen`); resolves once it is ready. */
+  private async claim(node: NodeHandle, proc: ComputingProcess, fresh: boolean, deadline: number, listen: string): Promise<void> {
+    const remote = node.host !== this.options.hostName;
+    const life = node.state;
+    if (life.t === 'starting') node.set({ t: 'starting', proc }, `claiming pid ${proc.pid}`);
+    else if (life.t === 'restarting') node.set({ ...life, proc }, `claiming pid ${proc.pid}`);
+    else throw new ClaimError(`it is ${life.t}`);
+    proc.onStderrLine = (line) => this.core.log.warn({ node: node.id, stderr: line }, 'computing process wrote to stderr');
+    proc.onBadLine = (problem) => this.core.log.warn({ node: node.id, problem }, 'computing process wrote a bad control line');
+    const { liveness, storage } = this.core;
+    const livenessEndpoint = remote ? liveness.tcpEndpoint : liveness.endpoint;
+    try {
+      if (livenessEndpoint === undefined) throw new ClaimError(`no liveness endpoint for host ${node.host}`);
+      const ready = await proc.claim(
+        {
+          t: 'claim',
+          id: node.id,
+          listen,
+          log: storage.logPath(node.id),
+          fresh,
+          fsync: storage.fsync,
+          liveness: { ...liveness.config, endpoint: livenessEndpoint },
+          // A local node gets the keys here (its stdin is a private pipe); an agent adds its own copy.
+          ...(this.cluster !== undefined && !remote && { curve: this.cluster.keys, tcp: `tcp://${this.cluster.bindIp}:*` }),
+        },
+        Math.max(0, Math.min(this.options.startTimeoutMs, deadline - Date.now())),
+      );
+      proc.tcpEndpoint = ready.tcp ?? null;
+      proc.endpoint = remote ? (ready.tcp ?? listen) : listen;
+      if (ready.cutBytes > 0) this.core.log.warn({ node: node.id, cutBytes: ready.cutBytes }, 'cut a torn tail off the log');
+      this.core.log.debug({ node: node.id, keys: ready.keys }, 'log replayed');
+      node.keys = ready.keys;
+      liveness.watch(node.id, proc.pid);
+      proc.onBeat = (quiet) => liveness.beat(node.id, proc.pid, quiet);
+    } catch (error) {
+      proc.kill();
+      const now = node.state;
+      if ((now.t === 'starting' || now.t === 'restarting') && now.proc === proc) node.set({ ...now, proc: null }, 'its process could not be claimed');
+      throw error;
+    }
+  }
+
+  private clearHang(id: number): void {
+    const timer = this.hangTimers.get(id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.hangTimers.delete(id);
+  }
+
+  private killHung(node: NodeHandle): void {
+    this.hangTimers.delete(node.id);
+    const life = node.state;
+    if (life.t !== 'running' || this.core.liveness.verdict(node.id) === undefined) return;
+    const reason = `killed by the control: silent for ${this.options.hangRestartMs} ms (hung)`;
+    this.hung.set(node.id, reason);
+    this.core.log.warn({ node: node.id, hangRestartMs: this.options.hangRestartMs }, 'node hung: killing it to restart it');
+    life.proc.kill();
   }
 }

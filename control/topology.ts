@@ -1,9 +1,9 @@
 /**
- * @module The binary search tree of computing nodes, ordered by id: who is where. Pure shape;
- * a node's lifecycle lives in its NodeHandle, and the links a shape implies are sent by the
- * control (link-plan.ts).
+ * @module The binary search tree of computing nodes, ordered by id: who is where, and nothing
+ * else (a node's life is its NodeHandle's). The one owner of the current shape: changes are
+ * computed as values first (balance.ts), then taken here whole (`replace`).
  */
-import { nextHop } from '../computing/protocol/routing.js';
+import { nextHop } from '../link/routing.js';
 import type { Place, Shape } from './balance.js';
 
 export type { Place };

@@ -20,6 +20,8 @@ export interface GatewayArgs {
   tlsKey: string | undefined;
   restart: 'always' | 'never';
   hangRestartMs: number;
+  /** A blocked event loop is found within max(4T, this). */
+  blockedLoopMs: number;
   /** Keep logs and the tree here across runs; undefined: in the runtime dir, gone on exit. */
   dataDir: string | undefined;
   fsync: boolean;
@@ -45,6 +47,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key (env ARBOR_TLS_CERT, ARBOR_TLS_KEY)
   --restart always|never      restart a computing process that exits unasked, in place, from its log (env ARBOR_RESTART, default always)
   --hang-restart-ms N         kill and restart a node silent by itself for N ms; 0 = never (env ARBOR_HANG_RESTART_MS, default 30000)
+  --blocked-loop-ms N         with heartbeats on, a node whose event loop is blocked is found within max(4 x interval, N ms) (env ARBOR_BLOCKED_LOOP_MS, default 10000)
   --data-dir DIR              keep every node's log and the tree's shape in DIR across gateway runs (env ARBOR_DATA_DIR; default: gone on exit)
   --fsync                     sync the disk before acknowledging stores (group commit), surviving power loss too (env ARBOR_FSYNC=1)
   --balance avl|off           keep the tree AVL-balanced by live rotations, or the plain search tree (env ARBOR_BALANCE, default avl)
@@ -80,6 +83,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'tls-key': env.ARBOR_TLS_KEY,
     restart: env.ARBOR_RESTART ?? 'always',
     'hang-restart-ms': env.ARBOR_HANG_RESTART_MS ?? '30000',
+    'blocked-loop-ms': env.ARBOR_BLOCKED_LOOP_MS ?? '10000',
     'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
     balance: env.ARBOR_BALANCE ?? 'avl',
     'pool-size': env.ARBOR_POOL_SIZE ?? String(DEFAULT_POOL_SIZE),
@@ -126,6 +130,10 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const hangText = values['hang-restart-ms'] as string;
   const hangRestartMs = hangText === '0' ? 0 : positive(hangText, '--hang-restart-ms', 86_400_000);
   if (typeof hangRestartMs === 'string') return { problem: hangRestartMs.replace('from 1', 'from 0') };
+  // Each node beats every max(4T, N) / 3 while it has work: below a second that is many wakeups.
+  const blockedLoopMs = positive(values['blocked-loop-ms'] as string, '--blocked-loop-ms', 3_600_000);
+  if (typeof blockedLoopMs === 'string') return { problem: blockedLoopMs };
+  if (blockedLoopMs < 100) return { problem: `--blocked-loop-ms ${blockedLoopMs}: expected an integer from 100 to 3600000` };
   const poolText = values['pool-size'] as string;
   const poolSize = poolText === '0' ? 0 : positive(poolText, '--pool-size', 64);
   if (typeof poolSize === 'string') return { problem: poolSize.replace('from 1', 'from 0') };
@@ -158,6 +166,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       tlsKey,
       restart,
       hangRestartMs,
+      blockedLoopMs,
       dataDir,
       fsync,
       balance,

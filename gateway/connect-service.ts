@@ -28,10 +28,10 @@ function connectError({ code, details, reason }: Status): ConnectError {
   return new ConnectError(details, same, reason === '' ? undefined : { 'arbor-reason': reason });
 }
 
-/** The caller's timeout (header `connect-timeout-ms`) as the control's absolute deadline. */
+/** The caller's timeout (header `connect-timeout-ms`) as the control's absolute deadline, and its cancel. */
 function callOptions(context: HandlerContext): CallOptions {
   const ms = context.timeoutMs();
-  return ms === undefined ? {} : { deadline: Date.now() + ms };
+  return { signal: context.signal, ...(ms !== undefined && { deadline: Date.now() + ms }) };
 }
 
 export function connectArborService(ctx: GatewayContext): Partial<ArborServiceImpl> {

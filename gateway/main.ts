@@ -55,6 +55,7 @@ try {
     logger: log.child({ component: 'control' }),
     restart: args.restart,
     hangRestartMs: args.hangRestartMs,
+    liveness: { blockedLoopMs: args.blockedLoopMs },
     dataDir: args.dataDir,
     fsync: args.fsync,
     balance: args.balance,

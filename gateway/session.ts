@@ -13,6 +13,7 @@
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
+import { cancelled } from '../control/index.js';
 import { run } from './commands.js';
 import type { GatewayContext } from './context.js';
 import { eventMessage } from './event-message.js';
@@ -63,9 +64,12 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   };
 
   const stopEvents = control.subscribe((event) => reply({ tag: 0n, result: { $case: 'event', value: eventMessage(event) } }));
+  // Its commands end with the stream: a client that goes away leaves nothing waiting or in flight.
+  const gone = new AbortController();
 
   const abandon = (): void => {
     finished = true;
+    gone.abort(cancelled());
     stopEvents();
     unregister();
   };
@@ -95,7 +99,8 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     if (tag === 0n) return reply(refused(0n, 'tag must be non-zero'));
     inFlight++;
     const done = ctx.metrics.start(`Session/${command?.$case ?? 'none'}`);
-    run(control, command, {}).then(
+    // No deadline of its own: each command gets the control's request timeout.
+    run(control, command, { signal: gone.signal }).then(
       (result) => {
         done(status.OK);
         reply({ tag, result });

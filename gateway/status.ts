@@ -11,6 +11,8 @@ const CODES: Record<ErrorKind, status> = {
   'wrong-parent': status.FAILED_PRECONDITION,
   invalid: status.INVALID_ARGUMENT,
   exhausted: status.RESOURCE_EXHAUSTED,
+  cancelled: status.CANCELLED,
+  deadline: status.DEADLINE_EXCEEDED,
 };
 
 export interface Status {

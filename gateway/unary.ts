@@ -40,7 +40,9 @@ export function unary<Req, Res>(
   run: (req: Req, call: CallOptions) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
-    void runUnary(ctx, rpc, () => run(call.request, callOptions(call.getDeadline()))).then((outcome) => {
+    const { options, done } = callOptions(call);
+    void runUnary(ctx, rpc, () => run(call.request, options)).then((outcome) => {
+      done();
       if ('ok' in outcome) {
         callback(null, outcome.ok);
         return;

@@ -3,8 +3,8 @@
 // (when-changed.js), in one process (a nested `npm run` costs a third of a second each).
 import { whenChanged } from './when-changed.js';
 
-const SOURCES = ['proto', 'gateway', 'control', 'computing', 'agent', 'clients', 'lib', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
-const COMPILED = ['dist/proto', 'dist/gateway', 'dist/control', 'dist/computing', 'dist/agent', 'dist/clients', 'dist/lib'];
+const SOURCES = ['proto', 'gateway', 'control', 'computing', 'link', 'agent', 'clients', 'lib', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const COMPILED = ['dist/proto', 'dist/gateway', 'dist/control', 'dist/computing', 'dist/link', 'dist/agent', 'dist/clients', 'dist/lib'];
 
 whenChanged(
   'generate',

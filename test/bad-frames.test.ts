@@ -6,7 +6,7 @@
 import { dirname } from 'node:path';
 import { Dealer } from 'zeromq';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { encode, HEADER_BYTES } from '../computing/protocol/index.js';
+import { encode, HEADER_BYTES } from '../link/index.js';
 import { startGateway } from './helpers/gateway.js';
 import { isAlive, listenEndpointOf } from './helpers/processes.js';
 import { rpc } from './helpers/rpc.js';

@@ -13,7 +13,7 @@ import {
   parseToAgent,
   parseToNode,
   z85Decode,
-} from '../computing/protocol/index.js';
+} from '../link/index.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -59,16 +59,27 @@ describe('the cluster secret file', () => {
 
 describe('claim and ready: the fields of other hosts', () => {
   const curve = { publicKey: 'TkpHNE{2SsO><sy8u.R%9atL@6trapPw6f#B9Sat', secretKey: 'pa>gzzNwx741aAFNY2izb&d%7u6L4oz[5kAi^(0y' };
-  const claim = { t: 'claim', id: 20, listen: 'tcp://10.0.0.2:*', log: null, fresh: true, fsync: false, intervalMs: 0 } as const;
+  const claim = {
+    t: 'claim',
+    id: 20,
+    listen: 'tcp://10.0.0.2:*',
+    log: null,
+    fresh: true,
+    fsync: false,
+    liveness: { endpoint: 'tcp://10.0.0.1:5000', intervalMs: 0, blockedLoopMs: 10_000, restAfterMs: 1000 },
+  } as const;
 
   it('round-trips curve and tcp, and leaves them out when absent', () => {
     expect(parseToNode(controlLine({ ...claim, curve, tcp: 'tcp://10.0.0.1:*' }).trimEnd())).toEqual({ ...claim, curve, tcp: 'tcp://10.0.0.1:*' });
     expect(parseToNode(controlLine(claim).trimEnd())).toEqual(claim);
     expect(parseFromNode(controlLine({ t: 'ready', keys: 1, cutBytes: 0, tcp: 'tcp://10.0.0.2:4242' }).trimEnd())).toEqual({ t: 'ready', keys: 1, cutBytes: 0, tcp: 'tcp://10.0.0.2:4242' });
-    expect(parseFromNode('{"t":"bound","tcp":"tcp://10.0.0.2:4243"}')).toEqual({ t: 'bound', tcp: 'tcp://10.0.0.2:4243' });
+    expect(parseFromNode('{"t":"beat"}')).toEqual({ t: 'beat' });
+    expect(parseFromNode('{"t":"bound","tcp":"tcp://10.0.0.2:4243"}')).toMatch(/unknown message type/);
   });
 
-  it('refuses malformed keys and a non-tcp extra endpoint', () => {
+  it('refuses malformed keys, a non-tcp extra endpoint, and a claim without its liveness rules', () => {
+    expect(parseToNode(JSON.stringify({ ...claim, liveness: { endpoint: 'tcp://10.0.0.1:5000', intervalMs: -1, blockedLoopMs: 1, restAfterMs: 1 } }))).toMatch(/liveness/);
+    expect(parseToNode(JSON.stringify({ ...claim, liveness: undefined }))).toMatch(/liveness/);
     expect(parseToNode(JSON.stringify({ ...claim, curve: { publicKey: 'x', secretKey: 'y' } }))).toMatch(/curve must be/);
     expect(parseToNode(JSON.stringify({ ...claim, tcp: 'ipc:///tmp/x' }))).toMatch(/tcp must be/);
   });

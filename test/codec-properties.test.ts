@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, FailReason, type Message, ProtocolError, splitFrame } from '../computing/protocol/index.js';
+import { decode, encode, FailReason, type Message, ProtocolError, splitFrame } from '../link/index.js';
 
 const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 const corr = fc.integer({ min: 0, max: 2 ** 32 - 1 });
@@ -21,7 +21,6 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant('hello' as const), corr, node, pid: int32, keys: fc.nat() }),
   fc.record({ kind: fc.constant('value' as const), corr, node, found: fc.boolean(), added: fc.boolean(), value: int64 }),
   fc.record({ kind: fc.constant('fail' as const), corr, node, reason: fc.constantFrom(FailReason.NoRoute, FailReason.Undeliverable) }),
-  fc.record({ kind: fc.constant('heartbeat' as const), corr, node, down: fc.array(node, { maxLength: 300 }) }),
 );
 
 describe('wire codec properties', () => {

@@ -8,7 +8,7 @@ import {
   ProtocolError,
   recordNode,
   splitFrame,
-} from '../computing/protocol/index.js';
+} from '../link/index.js';
 
 const samples: Message[] = [
   { kind: 'store', corr: 1, node: 8, name: 'X', value: 16n },
@@ -21,8 +21,6 @@ const samples: Message[] = [
   { kind: 'value', corr: 6, node: 9, found: false, added: false, value: 0n },
   { kind: 'pong', corr: 7, node: 6 },
   { kind: 'fail', corr: 8, node: 21, reason: FailReason.NoRoute },
-  { kind: 'heartbeat', corr: 0, node: 11, down: [] },
-  { kind: 'heartbeat', corr: 0, node: 11, down: [13, 2147483647, 0] },
 ];
 
 describe('wire codec', () => {

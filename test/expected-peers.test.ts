@@ -3,7 +3,7 @@
  * that process; the answer per routing id is kept between frames and must follow every change.
  */
 import { describe, expect, it } from 'vitest';
-import { ExpectedPeers } from '../computing/protocol/peer-identity.js';
+import { ExpectedPeers } from '../link/peer-identity.js';
 
 describe('ExpectedPeers.expectedNode', () => {
   it('names the node of an expected process, and nobody for others or malformed ids', () => {

@@ -6,9 +6,9 @@
  * ends the pause. (Spares of the real program: self-healing and bench tests.)
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ComputingProcess } from '../control/computing-process.js';
-import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, LOAD_TIMEOUT_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../control/process-pool.js';
-import type { Logger } from '../control/logger.js';
+import type { ComputingProcess } from '../control/process.js';
+import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, LOAD_TIMEOUT_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../control/pool.js';
+import type { Logger } from '../lib/logger.js';
 
 interface FakeProcess {
   proc: ComputingProcess;

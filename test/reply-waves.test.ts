@@ -4,7 +4,7 @@
  * how long answers from below take (short on an idle tree, longer under load, capped).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { encode } from '../computing/protocol/index.js';
+import { encode } from '../link/index.js';
 import { ReplyWaves, WAVE_HOLD } from '../computing/reply-waves.js';
 
 const request = (corr: number, node = 7): Buffer => encode({ kind: 'load', corr, node, name: 'x' });

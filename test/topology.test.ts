@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextHop } from '../computing/protocol/index.js';
+import { nextHop } from '../link/index.js';
 import { Topology } from '../control/topology.js';
 
 function build(ids: number[]): Topology {

@@ -36,7 +36,25 @@ export interface HeartbeatCase {
   intervalMs: number;
 }
 
-export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number, cases: readonly HeartbeatCase[], opts: BenchOptions): Promise<Row[]> {
+/** One Heartbeat call: from and to which interval, how long it took to answer, and the `unavailable` events from it to the next (there must be none). */
+export interface Switch {
+  fromMs: number;
+  toMs: number;
+  ms: number;
+  unavailableEvents: number;
+}
+
+/**
+ * The CPU rows of `cases` (each after a switch to its interval), then a last switch to off; also
+ * every switch's time and the false events that followed it.
+ */
+export async function heartbeatCpu(
+  gateway: Gateway,
+  root: number,
+  nodes: number,
+  cases: readonly HeartbeatCase[],
+  opts: BenchOptions,
+): Promise<{ rows: Row[]; switches: Switch[] }> {
   const client = gateway.client();
   const watch = client.watch({});
   let unavailable = 0;
@@ -45,10 +63,22 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
   });
   watch.on('error', () => undefined);
   const rows: Row[] = [];
+  const switches: Switch[] = [];
+  let interval = (await heartbeat(client, 0)).intervalMs;
+  /** Switches to `toMs`; returns the record, its events counted by `done`. */
+  const switchTo = async (toMs: number): Promise<{ done: () => Switch }> => {
+    const before = unavailable;
+    const t0 = performance.now();
+    await heartbeat(client, toMs);
+    const took = performance.now() - t0;
+    const from = interval;
+    interval = toMs;
+    return { done: () => ({ fromMs: from, toMs, ms: took, unavailableEvents: unavailable - before }) };
+  };
   try {
     for (const c of cases) {
       const before = unavailable;
-      await heartbeat(client, c.intervalMs);
+      const switched = await switchTo(c.intervalMs);
       // The Pings run in the settling time, not in the CPU window: each one is a gRPC call and
       // a hop to the root, work that the idle figure must not carry.
       const pings = await pingFor(client, root, opts.switchPingMs);
@@ -58,6 +88,7 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
       const cpu = { ...split.children, total: split.gateway.total + split.children.total, gateway: split.gateway.total, processes: children.length };
       const ping = summarize(pings);
       const events = unavailable - before;
+      if (c.intervalMs !== switched.done().fromMs) switches.push(switched.done());
       rows.push({
         key: c.key,
         section: 'arbor',
@@ -78,12 +109,33 @@ export async function heartbeatCpu(gateway: Gateway, root: number, nodes: number
           unavailableEvents: events,
           pingP50Ms: ping.p50Ms,
           pingMaxMs: ping.maxMs,
+          switchMs: switched.done().ms,
         },
       });
     }
-    await heartbeat(client, 0);
+    // Off again, and long enough after it for a false event to show.
+    if (interval !== 0) {
+      const off = await switchTo(0);
+      await sleep(opts.switchPingMs);
+      switches.push(off.done());
+    }
   } finally {
     watch.cancel();
   }
-  return rows;
+  return { rows, switches };
+}
+
+/** The row of a set of switches: p50 of the time a Heartbeat call took to answer, every switch, and the false events after them. */
+export function switchRow(key: 'heartbeatSwitch' | 'scaleSwitch', nodes: number, switches: readonly Switch[]): Row {
+  const times = summarize(switches.map((s) => s.ms));
+  const events = switches.reduce((sum, s) => sum + s.unavailableEvents, 0);
+  const name = (msec: number): string => (msec === 0 ? 'off' : `${msec}`);
+  return {
+    key,
+    section: 'arbor',
+    value: ms(times.p50Ms),
+    p50Ms: times.p50Ms,
+    note: `${nodes} idle nodes: ${switches.map((s) => `${name(s.fromMs)} → ${name(s.toMs)} ${ms(s.ms)}`).join(', ')}; unavailable events after them: ${events}`,
+    figures: { p50Ms: times.p50Ms, maxMs: times.maxMs, switches: switches.length, unavailableEvents: events, nodes },
+  };
 }

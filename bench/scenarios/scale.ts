@@ -1,7 +1,8 @@
 /**
  * @module arbor at scale (`--nodes N`, default 400): building the tree one create at a time and
  * with 16 creates in flight, memory (PSS and USS from /proc/<pid>/smaps_rollup, in total and per
- * node), liveness CPU at 100 ms and 1,000 ms and with heartbeats off (heartbeat-cpu.ts),
+ * node), liveness CPU at 100 ms and 1,000 ms and with heartbeats off, and the time each switch of
+ * interval takes to answer with the false events after it (heartbeat-cpu.ts),
  * SIGSTOP detection at that size, and p50 of loads to the deepest node against the root.
  *
  * Ids are inserted in level order of a full tree (each create finds its parent placed; no
@@ -18,7 +19,7 @@ import type { Row } from '../rows.js';
 import { median, summarize } from '../stats.js';
 import { balancedOrder } from '../tree.js';
 import { unaryCall } from '../unary-call.js';
-import { heartbeatCpu } from './heartbeat-cpu.js';
+import { heartbeatCpu, switchRow } from './heartbeat-cpu.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
 
@@ -157,7 +158,7 @@ export async function scale(opts: BenchOptions, emit: (row: Row) => void): Promi
     const tree = await topology(client);
     emit(memoryRow(gateway, tree, opts.idleSettleMs));
     const root = tree.root as number;
-    for (const row of await heartbeatCpu(
+    const { rows, switches } = await heartbeatCpu(
       gateway,
       root,
       n,
@@ -167,9 +168,9 @@ export async function scale(opts: BenchOptions, emit: (row: Row) => void): Promi
         { key: 'scaleCpu1000', intervalMs: 1000 },
       ],
       opts,
-    )) {
-      emit(row);
-    }
+    );
+    for (const row of rows) emit(row);
+    emit(switchRow('scaleSwitch', n, switches));
     emit(await detection(gateway, tree, opts.detectionTrials));
     const deepest = tree.nodes.reduce((a, b) => (b.depth > a.depth ? b : a));
     const { near, far } = await alternatingLoads(client, root, deepest.id, opts);

@@ -1,5 +1,9 @@
 /**
- * @module Where the nodes' logs and the tree's shape live.
+ * @module Where things live on disk: the private runtime directory (the ipc endpoints), the
+ * nodes' logs, and the tree's shape.
+ *
+ * The runtime directory is created 0700 with a fresh name and removed on close: a restart after
+ * a crash never meets stale sockets, and no other user can reach an endpoint.
  *
  * With `--data-dir DIR` (created 0700): `DIR/nodes/<id>.wal` per node, `DIR/tree.json` (ids,
  * places, heartbeat interval, the pids last running), and `DIR/lock` naming the gateway that uses
@@ -8,10 +12,42 @@
  * acknowledged shape. Without a data dir the logs live in the private runtime directory: a node
  * crash loses nothing, and everything goes when the gateway exits.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '../lib/logger.js';
 import { syncDirectory } from '../lib/sync-directory.js';
 import { Topology, type Place } from './topology.js';
+
+/** The private directory holding the ipc endpoints of one control: 0700, removed on close. */
+export class RuntimeDir {
+  readonly path: string;
+
+  /** Creates a new, unique directory (so a restart after a crash never meets stale sockets). */
+  constructor(parent = tmpdir()) {
+    this.path = mkdtempSync(join(parent, 'arbor-'));
+    chmodSync(this.path, 0o700);
+  }
+
+  /** Where node `id` listens for its children (ids are short: far below the ~107-byte ipc path limit). */
+  nodeEndpoint(id: number): string {
+    return `ipc://${this.path}/${id}`;
+  }
+
+  /** Where the root connects. */
+  controlEndpoint(): string {
+    return `ipc://${this.path}/control`;
+  }
+
+  /** Where every node's liveness link connects. */
+  livenessEndpoint(): string {
+    return `ipc://${this.path}/live`;
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
 
 export interface SavedNode extends Place {
   /** The pid that last served it (a gateway started again waits for it to be gone). */
@@ -200,5 +236,67 @@ export class DataDir implements NodeStorage {
       rmSync(this.lockPath, { force: true });
     }
     throw new DataDirError(`cannot lock ${this.path}: another gateway keeps taking it`);
+  }
+}
+
+/** The parts of the live tree a save reads. */
+export interface TreeToSave {
+  shape: Topology;
+  heartbeatMs: number;
+  /** Kept: nodes not still being created (not acknowledged yet; only such nodes hang below them). */
+  kept(id: number): boolean;
+  /** The pid serving the node; null for a node on another host (that host's, not waited for here). */
+  pid(id: number): number | null;
+  /** The host of a node on another host (it restarts there), else undefined. */
+  remoteHost(id: number): string | undefined;
+}
+
+/** Saves the tree. A save that fails is logged, not thrown: the change it records has already been made. */
+export function persistTree(storage: NodeStorage, tree: TreeToSave, log: Logger): void {
+  const kept = (id: number | null): number | null => (id !== null && tree.kept(id) ? id : null);
+  try {
+    storage.saveTree({
+      heartbeatMs: tree.heartbeatMs,
+      root: kept(tree.shape.root),
+      nodes: tree.shape
+        .preorder()
+        .filter((place) => kept(place.id) !== null)
+        .map((place) => {
+          const host = tree.remoteHost(place.id);
+          return { ...place, left: kept(place.left), right: kept(place.right), pid: tree.pid(place.id), ...(host !== undefined && { host }) };
+        }),
+    });
+  } catch (error) {
+    log.error({ err: error }, 'cannot save the tree in the data dir');
+  }
+}
+
+/** How long a gateway started on a data dir waits for the processes of its previous run to end. */
+const OLD_PROCESS_GRACE_MS = 3000;
+
+/**
+ * A gateway started again on its data dir, after one that was killed: the old run's computing
+ * processes may still be alive and writing their logs. They end by themselves once they see
+ * their stdin close; this waits for them, so two processes never write one log. Stragglers are
+ * killed.
+ */
+export async function waitForOldProcesses(saved: SavedTree, log: Logger): Promise<void> {
+  const isOurs = (pid: number): boolean => {
+    try {
+      return existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('computing/main') && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const pids = saved.nodes.map((n) => n.pid).filter((pid): pid is number => pid !== null && isOurs(pid));
+  const until = Date.now() + OLD_PROCESS_GRACE_MS;
+  while (pids.some(isOurs) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const pid of pids.filter(isOurs)) {
+    log.warn({ pid }, 'a computing process of the previous gateway is still running: killing it');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { controlLine, type FromNode, parseFromNode, type ToNode } from '../computing/protocol/index.js';
+import { controlLine, type FromNode, parseFromNode, type ToNode } from '../link/index.js';
 import { eachLine, type Exit, SupervisedProcess } from '../lib/supervised-process.js';
 
 /** Grace between SIGTERM and SIGKILL when stopping. */
@@ -103,8 +103,14 @@ export class ComputingProcess {
   onStderrLine: (line: string) => void;
   onBadLine: (problem: string) => void;
 
-  /** Other hosts: a new heartbeat interval bound a new tcp endpoint. */
-  onBound: (tcp: string) => void = () => undefined;
+  /** Its beats and its quiet, the signs its event loop runs (link/liveness.ts). */
+  onBeat: (quiet: boolean) => void = () => undefined;
+  /**
+   * Where its children connect, once claimed: its ipc endpoint on this host, its tcp one on
+   * another; and its tcp endpoint for children on other hosts (other hosts only).
+   */
+  endpoint: string | null = null;
+  tcpEndpoint: string | null = null;
 
   private constructor(backend: ProcessBackend, onStderrLine: (line: string) => void, onBadLine: (problem: string) => void) {
     this.onStderrLine = onStderrLine;
@@ -122,9 +128,9 @@ export class ComputingProcess {
     this.proc.onStdout((line) => {
       const msg = parseFromNode(line);
       if (typeof msg === 'string') return this.onBadLine(msg);
-      if (msg.t === 'waiting') this.onLoaded?.();
+      if (msg.t === 'beat' || msg.t === 'quiet') this.onBeat(msg.t === 'quiet');
+      else if (msg.t === 'waiting') this.onLoaded?.();
       else if (msg.t === 'ready') this.onReady?.(msg);
-      else if (msg.t === 'bound') this.onBound(msg.tcp);
       else {
         this.fatalMessage = msg.message;
         this.lastWords = msg.message;

@@ -12,10 +12,8 @@
  */
 
 export const HEADER_BYTES = 11;
-/** The u16 length field's limit; a heartbeat listing many unreachable nodes is the largest record. */
+/** The u16 length field's limit (a store of the longest name is far below it). */
 export const MAX_RECORD_BYTES = 0xffff;
-/** How many ids one heartbeat can list. */
-export const MAX_DOWN_IDS = Math.floor((MAX_RECORD_BYTES - 11) / 4);
 
 export const Kind = {
   /** control → node: store `value` under `name`. Body: i64 value, name bytes. */
@@ -38,20 +36,9 @@ export const Kind = {
   Pong: 6,
   /** node → control: the request could not be delivered. Body: u8 reason. */
   Fail: 7,
-  /**
-   * node → parent, every beat period and at once on a change: "I am alive, and these nodes of
-   * my subtree are not" (the topmost silent ones). Body: i32 ids. Consumed by the parent. Its
-   * corr carries flags (BeatFlag).
-   */
-  Heartbeat: 8,
+  // 8 was a heartbeat relayed up the tree; liveness has its own link now (liveness.ts). Not reused.
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
-
-/** The flags of a heartbeat's corr field. */
-export const BeatFlag = {
-  /** The sender has nothing to do and beats no more until its JavaScript runs again (peer-watch.ts). */
-  Quiet: 1,
-} as const;
 
 export const FailReason = {
   /** The next hop towards the target is not connected. */
@@ -68,8 +55,7 @@ export type Message =
   | { kind: 'hello'; corr: number; node: number; pid: number; keys: number }
   | { kind: 'value'; corr: number; node: number; found: boolean; added: boolean; value: bigint }
   | { kind: 'pong'; corr: number; node: number }
-  | { kind: 'fail'; corr: number; node: number; reason: FailReason }
-  | { kind: 'heartbeat'; corr: number; node: number; down: number[] };
+  | { kind: 'fail'; corr: number; node: number; reason: FailReason };
 
 /** A frame or record that does not follow the format. Never thrown: returned, so a bad frame is dropped, not fatal. */
 export class ProtocolError extends Error {
@@ -126,12 +112,6 @@ export function encode(msg: Message): Buffer {
     case 'fail': {
       const buf = record(Kind.Fail, corr, node, 1);
       buf.writeUInt8(msg.reason, HEADER_BYTES);
-      return buf;
-    }
-    case 'heartbeat': {
-      const ids = msg.down.length > MAX_DOWN_IDS ? msg.down.slice(0, MAX_DOWN_IDS) : msg.down;
-      const buf = record(Kind.Heartbeat, corr, node, 4 * ids.length);
-      ids.forEach((id, i) => buf.writeInt32LE(id, HEADER_BYTES + 4 * i));
       return buf;
     }
   }
@@ -215,12 +195,6 @@ export function decode(rec: Buffer): Message | ProtocolError {
       const reason = rec[HEADER_BYTES] as number;
       if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable) return new ProtocolError('bad-body', `fail reason ${reason}`);
       return { kind: 'fail', corr, node, reason };
-    }
-    case Kind.Heartbeat: {
-      if ((rec.length - HEADER_BYTES) % 4 !== 0) return new ProtocolError('bad-body', `heartbeat record of ${rec.length} bytes`);
-      const down: number[] = [];
-      for (let at = HEADER_BYTES; at < rec.length; at += 4) down.push(rec.readInt32LE(at));
-      return { kind: 'heartbeat', corr, node, down };
     }
     default:
       return new ProtocolError('unknown-kind', `kind ${kind}`);

@@ -12,10 +12,10 @@
  * with a doubling backoff (until one loads again), so a broken node program cannot make the pool
  * spin; a start someone waits for is still tried at once, and fails with the reason.
  */
-import type { ComputingProcess } from './computing-process.js';
-import { ClaimError } from './computing-process.js';
-import type { Logger } from './logger.js';
-import { StartSlots } from './start-slots.js';
+import { availableParallelism } from 'node:os';
+import type { Logger } from '../lib/logger.js';
+import type { ComputingProcess } from './process.js';
+import { ClaimError } from './process.js';
 
 /** How long after a take the pool starts its replacement (about one create). */
 const REFILL_DELAY_MS = 100;
@@ -248,5 +248,36 @@ export class ProcessPool {
     }
     // Paused now: this only schedules the next try for when the pause ends.
     this.refill();
+  }
+}
+
+/** Starts in flight: enough to keep every core busy while one start waits on I/O. */
+export const DEFAULT_START_SLOTS = Math.max(2, 2 * availableParallelism());
+
+/**
+ * At most N computing processes starting at once, the rest queued in order. A process start is
+ * about 130 ms of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
+ * would make each start take seconds and every node late, and the gateway itself starved.
+ * Restarts go before new creates: they bring back data that is already acknowledged.
+ */
+export class StartSlots {
+  private busy = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly slots = DEFAULT_START_SLOTS) {}
+
+  /** Resolves when a start may begin; call the returned function when it is over. */
+  async acquire(urgent: boolean): Promise<() => void> {
+    if (this.busy >= this.slots) {
+      await new Promise<void>((resolve) => (urgent ? this.queue.unshift(resolve) : this.queue.push(resolve)));
+    } else this.busy++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.queue.shift();
+      if (next === undefined) this.busy--;
+      else next();
+    };
   }
 }

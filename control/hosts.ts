@@ -22,10 +22,10 @@ import {
   parseFromAgent,
   startZapHandler,
   type ToAgent,
-} from '../computing/protocol/index.js';
+} from '../link/index.js';
 import type { Exit } from '../lib/supervised-process.js';
-import { ComputingProcess, type ProcessBackend } from './computing-process.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../lib/logger.js';
+import { ComputingProcess, type ProcessBackend } from './process.js';
 
 const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 

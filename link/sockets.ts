@@ -1,9 +1,9 @@
 /**
- * @module The socket settings of every data link, in one place (see PITFALLS §1).
+ * @module The socket settings of every link, in one place (see PITFALLS §1).
  */
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
-import { zmtpHeartbeat } from './peer-watch.js';
+import type { LivenessTimings } from './liveness.js';
 
 /*
  * Required, not imported: an ESM import of this CommonJS package makes Node run its export lexer
@@ -21,42 +21,45 @@ type Router = Zmq.Router;
 const HIGH_WATER_MARK = 100_000;
 
 /**
- * A link never carries a message bigger than a batch (64 KiB) or one heartbeat (64 KiB);
- * libzmq drops the connection of a peer that sends more, before any of it reaches JS.
+ * A data link never carries a message bigger than a batch (64 KiB); libzmq drops the connection
+ * of a peer that sends more, before any of it reaches JS.
  */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
-/**
- * The downward side of a link: the control towards the root, a node towards its children.
- * `mandatory` + `sendTimeout: 0` turn a send to a gone or full peer into an immediate error
- * (so the request fails at once as unavailable) instead of a silent drop or a wait.
- * `linger: 0` so a process never hangs at exit on undeliverable messages. No `handover`: a
- * second connection with a routing id already connected is refused, so nobody can take over a
- * child's (or the root's) place by claiming its id.
- */
-export function downlinkSocket(): Router {
-  const router = new Router({
-    linger: 0,
-    mandatory: true,
-    sendTimeout: 0,
-    sendHighWaterMark: HIGH_WATER_MARK,
-    receiveHighWaterMark: HIGH_WATER_MARK,
-    maxMessageSize: MAX_MESSAGE_BYTES,
-  });
-  // ROUTER_NOTIFY (a libzmq draft option, built into zeromq.js's prebuilds; zeromq.js has no
-  // name for it): every connect and disconnect of a peer arrives as an empty message from its
-  // routing id. With libzmq's heartbeats cutting silent peers, that is liveness without a
-  // JavaScript wakeup per beat.
-  (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(ROUTER_NOTIFY, NOTIFY_CONNECT | NOTIFY_DISCONNECT);
-  return router;
-}
-
+/** zeromq.js has no name for ROUTER_NOTIFY (a libzmq draft option, built into its prebuilds). */
 const ROUTER_NOTIFY = 97;
 const NOTIFY_CONNECT = 1;
 const NOTIFY_DISCONNECT = 2;
 
+/** ROUTER_NOTIFY: every connect and disconnect of a peer arrives as an empty message from its routing id. */
+function notifyConnections(router: Router): Router {
+  (router as unknown as { setInt32Option(option: number, value: number): void }).setInt32Option(ROUTER_NOTIFY, NOTIFY_CONNECT | NOTIFY_DISCONNECT);
+  return router;
+}
+
 /**
- * The upward side of a link: a node towards its parent, identified by its routing id.
+ * The downward side of a data link: the control towards the root, a node towards its children.
+ * `mandatory` + `sendTimeout: 0` turn a send to a gone or full peer into an immediate error
+ * (so the request fails at once as unavailable) instead of a silent drop or a wait.
+ * `linger: 0` so a process never hangs at exit on undeliverable messages. No `handover`: a
+ * second connection with a routing id already connected is refused, so nobody can take over a
+ * child's (or the root's) place by claiming its id. No heartbeats: liveness has its own link.
+ */
+export function downlinkSocket(): Router {
+  return notifyConnections(
+    new Router({
+      linger: 0,
+      mandatory: true,
+      sendTimeout: 0,
+      sendHighWaterMark: HIGH_WATER_MARK,
+      receiveHighWaterMark: HIGH_WATER_MARK,
+      maxMessageSize: MAX_MESSAGE_BYTES,
+    }),
+  );
+}
+
+/**
+ * The upward side of a data link: a node towards its parent, identified by its routing id.
  * `sendTimeout: 0`: when the parent is gone for good, messages queue up to the high-water
  * mark and are then dropped at once, never blocking the writer.
  * Reconnects (libzmq's own, in its I/O thread) start after 20 ms and back off to 200 ms: a
@@ -76,6 +79,24 @@ export function uplinkSocket(): Dealer {
 }
 
 /**
+ * The control's end of the liveness links for one interval (liveness.ts): it pings every node
+ * and cuts one that does not answer. libzmq takes a listener's heartbeat options when it binds,
+ * so a new interval is a new one of these. Nothing but notifications is expected on it.
+ */
+export function livenessRouter(timings: LivenessTimings): Router {
+  return notifyConnections(new Router({ linger: 0, mandatory: true, sendTimeout: 0, maxMessageSize: 1024, ...timings.router }));
+}
+
+/**
+ * A node's liveness link: a new socket per interval, named by `routingId` (the node, its process
+ * and the socket: peer-identity.ts). It answers the control's pings (libzmq does, in its I/O
+ * thread), never sends a message, and reconnects by itself after a cut.
+ */
+export function livenessSocket(routingId: string, extra: Record<string, number | string | boolean> = {}): Dealer {
+  return new Dealer({ routingId, linger: 0, reconnectInterval: 20, reconnectMaxInterval: 200, maxMessageSize: 1024, ...extra });
+}
+
+/**
  * Sets options that apply to the connections made from now on (libzmq takes them when a
  * connection starts), which is what is meant here, so zeromq.js's warning that they do not take
  * effect at once is not passed on.
@@ -90,9 +111,4 @@ export function setForNextConnections(socket: Dealer | Router, options: Record<s
   } finally {
     process.emitWarning = emit;
   }
-}
-
-/** A ROUTER's ZMTP heartbeats for interval `intervalMs` (0: off), for the connections made from now on. */
-export function setZmtpHeartbeat(router: Router, intervalMs: number): void {
-  setForNextConnections(router, zmtpHeartbeat(intervalMs));
 }

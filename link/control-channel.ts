@@ -13,19 +13,27 @@
 import { type ClusterKeys, isZ85Key } from './curve.js';
 import type { PeerSpec } from './peer-identity.js';
 
+/** What a node needs to know of liveness: where its liveness link goes, and the rules (liveness.ts). */
+export interface LivenessClaim {
+  /** The control's liveness endpoint (ipc on this host, tcp with CURVE from another). */
+  endpoint: string;
+  intervalMs: number;
+  blockedLoopMs: number;
+  restAfterMs: number;
+}
+
 /** Control → process. */
 export type ToNode =
   /**
    * The first message: become node `id`. Open (or, with `fresh`, empty) the log at `log`,
-   * rebuild the dictionary from it, bind `listen` for children, then answer `ready`. `log`
-   * null: keep the dictionary in memory only (nothing would ever restart from a log).
-   * `intervalMs`: the heartbeat interval in force (its children's links are made with it).
-   * Other hosts (optional, absent on a single host): `curve`, the cluster's keys (tcp links use
-   * CURVE with them; they travel only on this channel, never in argv or the environment), and
-   * `tcp`, a tcp endpoint (`tcp://IP:*`) to bind as well, for children on other hosts; `ready`
-   * then names the port it got.
+   * rebuild the dictionary from it, bind `listen` for children, connect the liveness link, then
+   * answer `ready`. `log` null: keep the dictionary in memory only (nothing would ever restart
+   * from a log). Other hosts (optional, absent on a single host): `curve`, the cluster's keys
+   * (tcp links use CURVE with them; they travel only on this channel, never in argv or the
+   * environment), and `tcp`, a tcp endpoint (`tcp://IP:*`) to bind as well, for children on
+   * other hosts; `ready` then names the port it got.
    */
-  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; intervalMs: number; curve?: ClusterKeys; tcp?: string }
+  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; liveness: LivenessClaim; curve?: ClusterKeys; tcp?: string }
   /**
    * Where the node sits now: its parent's endpoint and its two children (null: none). The
    * node connects its uplink to `parent` (moving it when the endpoint changed; a parent whose
@@ -34,13 +42,8 @@ export type ToNode =
    * so the control knows which link it answers.
    */
   | { t: 'link'; epoch: number; parent: string; left: PeerSpec | null; right: PeerSpec | null }
-  /**
-   * A new heartbeat interval (0: off), sent top-down: connect the uplink to `parent` (the
-   * parent's new endpoint), bind a new endpoint `listen` with the new ZMTP heartbeat settings
-   * (libzmq takes them when it binds; the control moves the children to it next), then say
-   * hello up the tree with `epoch`.
-   */
-  | { t: 'interval'; intervalMs: number; epoch: number; listen: string; parent: string };
+  /** A new heartbeat interval (0: off): move the liveness link to `endpoint` (the control's listener for it), and beat at its period. */
+  | { t: 'interval'; intervalMs: number; endpoint: string };
 
 /** Process → control. */
 export type FromNode =
@@ -48,8 +51,10 @@ export type FromNode =
   | { t: 'waiting' }
   /** Claimed: the log is replayed (`keys` names, `cutBytes` of a torn tail cut off) and `listen` is bound. */
   | { t: 'ready'; keys: number; cutBytes: number; tcp?: string }
-  /** A new heartbeat interval bound a new tcp endpoint (other hosts): children elsewhere connect there. */
-  | { t: 'bound'; tcp: string }
+  /** Its event loop runs (every beat period while it has work; see liveness.ts). */
+  | { t: 'beat' }
+  /** It has nothing to do and beats no more until its JavaScript runs again, which first sends a beat. */
+  | { t: 'quiet' }
   /** The process cannot serve (e.g. its log is corrupt) and exits; `message` says why. */
   | { t: 'fatal'; message: string };
 
@@ -63,6 +68,13 @@ const isChild = (v: unknown): v is PeerSpec | null =>
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 4096;
 const isKeys = (v: unknown): v is ClusterKeys => typeof v === 'object' && v !== null && isZ85Key((v as ClusterKeys).publicKey) && isZ85Key((v as ClusterKeys).secretKey);
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isLiveness = (v: unknown): v is LivenessClaim =>
+  typeof v === 'object' &&
+  v !== null &&
+  isText((v as LivenessClaim).endpoint) &&
+  isU32((v as LivenessClaim).intervalMs) &&
+  isU32((v as LivenessClaim).blockedLoopMs) &&
+  isU32((v as LivenessClaim).restAfterMs);
 
 /** One JSON object, or the problem in words (the agent link's messages are read the same way). */
 export function parseJsonObject(text: string): Record<string, unknown> | string {
@@ -87,8 +99,8 @@ export function parseToNode(line: string): ToNode | string {
   if (typeof m === 'string') return m;
   switch (m.t) {
     case 'claim':
-      if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean' || !isU32(m.intervalMs)) {
-        return 'claim: expected id, listen, log, fresh, fsync, intervalMs';
+      if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean' || !isLiveness(m.liveness)) {
+        return 'claim: expected id, listen, log, fresh, fsync, liveness {endpoint, intervalMs, blockedLoopMs, restAfterMs}';
       }
       if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
       if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
@@ -99,7 +111,7 @@ export function parseToNode(line: string): ToNode | string {
         log: m.log,
         fresh: m.fresh,
         fsync: m.fsync,
-        intervalMs: m.intervalMs,
+        liveness: { endpoint: m.liveness.endpoint, intervalMs: m.liveness.intervalMs, blockedLoopMs: m.liveness.blockedLoopMs, restAfterMs: m.liveness.restAfterMs },
         ...(isKeys(m.curve) && { curve: { publicKey: m.curve.publicKey, secretKey: m.curve.secretKey } }),
         ...(typeof m.tcp === 'string' && { tcp: m.tcp }),
       };
@@ -111,8 +123,8 @@ export function parseToNode(line: string): ToNode | string {
       return { t: 'link', epoch: m.epoch, parent: m.parent, left: spec(m.left), right: spec(m.right) };
     }
     case 'interval':
-      if (!isU32(m.intervalMs) || !isU32(m.epoch) || !isText(m.listen) || !isText(m.parent)) return 'interval: expected intervalMs, epoch, listen, parent';
-      return { t: 'interval', intervalMs: m.intervalMs, epoch: m.epoch, listen: m.listen, parent: m.parent };
+      if (!isU32(m.intervalMs) || !isText(m.endpoint)) return 'interval: expected intervalMs, endpoint';
+      return { t: 'interval', intervalMs: m.intervalMs, endpoint: m.endpoint };
     default:
       return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
   }
@@ -128,9 +140,10 @@ export function parseFromNode(line: string): FromNode | string {
     case 'ready':
       if (!isU32(m.keys) || !isU32(m.cutBytes) || !(m.tcp === undefined || isText(m.tcp))) return 'ready: expected keys, cutBytes';
       return { t: 'ready', keys: m.keys, cutBytes: m.cutBytes, ...(typeof m.tcp === 'string' && { tcp: m.tcp }) };
-    case 'bound':
-      if (!isText(m.tcp)) return 'bound: expected tcp';
-      return { t: 'bound', tcp: m.tcp };
+    case 'beat':
+      return { t: 'beat' };
+    case 'quiet':
+      return { t: 'quiet' };
     case 'fatal':
       if (typeof m.message !== 'string') return 'fatal: expected message';
       return { t: 'fatal', message: m.message.slice(0, 1000) };

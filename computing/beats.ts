@@ -1,0 +1,144 @@
+/**
+ * @module How a node shows that it is alive (the rules are link/liveness.ts): its liveness link
+ * to the control, which carries only libzmq's heartbeats (the control pings, libzmq answers),
+ * and a beat of its JavaScript on the control channel every beat period while it has work.
+ *
+ * Quiet: a node with nothing to do for `restAfterMs` says so and stops beating. An async hook,
+ * enabled only while it is quiet, writes a beat before the next callback of any kind (a frame, a
+ * control message, a timer, a signal): an event loop can only block inside a callback, and none
+ * can start without a beat first, so a blocked loop is still found 2 to 3 beat periods later.
+ * An idle tree runs no JavaScript at all: only libzmq's pings go on.
+ */
+import { createHook } from 'node:async_hooks';
+import type { Dealer } from 'zeromq';
+import { type ClusterKeys, curveClientOptions, type LivenessClaim, livenessSocket, type LivenessTimings, livenessTimings, monotonicMs, nodeRoutingId } from '../link/index.js';
+
+export class Beats {
+  private socket: Dealer | null = null;
+  /** Liveness links made so far: each gets its own routing id. */
+  private generation = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** We said we are quiet; the alarm beats before anything else runs. */
+  private quiet = false;
+  private readonly alarm = new WakeAlarm(() => this.wakeUp());
+  private lastWorkAt = monotonicMs();
+  private stopped = false;
+
+  constructor(
+    private readonly id: number,
+    private config: LivenessClaim,
+    /** Nothing is on its way in the node (no send queued, no reply awaited). */
+    private readonly idle: () => boolean,
+    /** Writes a message on the control channel (synchronous: stdout is a pipe). */
+    private readonly tell: (msg: { t: 'beat' } | { t: 'quiet' }) => void,
+    /** Other hosts: the cluster's keys, for a tcp liveness endpoint. */
+    private readonly curve?: ClusterKeys,
+  ) {}
+
+  /** Opens the liveness link and starts beating (for the interval of the claim). */
+  start(): void {
+    this.setInterval(this.config.intervalMs, this.config.endpoint);
+  }
+
+  /** A new heartbeat interval: the liveness link moves to the control's listener for it, and beats go at its period. */
+  setInterval(intervalMs: number, endpoint: string): void {
+    if (this.stopped) return;
+    this.config = { ...this.config, intervalMs, endpoint };
+    const timings = livenessTimings(this.config);
+    const before = this.socket;
+    this.socket = livenessSocket(nodeRoutingId(this.id, process.pid, this.generation++), this.tcpOptions(timings));
+    this.socket.connect(endpoint);
+    // The old link goes at once: the control sent us the new interval, expects the switch, and
+    // counts us connected while either link is (each has its own routing id).
+    before?.close();
+    this.worked();
+    this.quiet = false;
+    this.alarm.disarm();
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = timings.beatMs > 0 ? setInterval(this.beatTick, timings.beatMs) : null;
+    if (timings.beatMs > 0) this.tell({ t: 'beat' });
+  }
+
+  /** We had work: no rest for `restAfterMs`. */
+  worked(): void {
+    this.lastWorkAt = monotonicMs();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.alarm.disarm();
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.socket?.close();
+    this.socket = null;
+  }
+
+  private readonly beatTick = (): void => {
+    if (this.mayRest()) this.rest();
+    else this.tell({ t: 'beat' });
+  };
+
+  private mayRest(): boolean {
+    return !this.quiet && monotonicMs() - this.lastWorkAt >= this.config.restAfterMs && this.idle();
+  }
+
+  /** Tells the control we are quiet and stops beating; the alarm rings before any callback runs. */
+  private rest(): void {
+    this.tell({ t: 'quiet' });
+    this.quiet = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.alarm.arm();
+  }
+
+  /** Something is about to run while we are quiet: a beat first, then beats resume. */
+  private wakeUp(): void {
+    if (!this.quiet || this.stopped) return;
+    this.quiet = false;
+    this.worked();
+    this.tell({ t: 'beat' });
+    const { beatMs } = livenessTimings(this.config);
+    if (beatMs > 0) this.timer = setInterval(this.beatTick, beatMs);
+  }
+
+  /** Towards another host: CURVE, and pings of its own (see LivenessTimings.tcpNode). */
+  private tcpOptions(timings: LivenessTimings): Record<string, number | string | boolean> {
+    if (!this.config.endpoint.startsWith('tcp://')) return {};
+    return { ...(this.curve !== undefined && curveClientOptions(this.curve)), ...timings.tcpNode };
+  }
+}
+
+/**
+ * One call of `onWake` before the next callback of any kind runs in this process. An async hook
+ * is the one place that sees every callback, the failpoint's signal handler included; it is
+ * enabled only while armed, so a working node pays nothing for it.
+ */
+class WakeAlarm {
+  private armed = false;
+  private readonly hook = createHook({ before: () => this.ring() });
+
+  constructor(private readonly onWake: () => void) {}
+
+  arm(): void {
+    if (this.armed) return;
+    this.armed = true;
+    this.hook.enable();
+  }
+
+  disarm(): void {
+    if (!this.armed) return;
+    this.armed = false;
+    this.hook.disable();
+  }
+
+  private ring(): void {
+    if (!this.armed) return;
+    this.disarm();
+    // A hook that throws ends the process: report, and let the callback run.
+    try {
+      this.onWake();
+    } catch (error) {
+      process.stderr.write(`arbor-node: wake alarm failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * @module The liveness rules, derived from one configuration and shared by the control (which
+ * judges) and the computing process (which is judged), so both sides always agree on the timings.
+ *
+ * Two signals, each as cheap as it can be:
+ *
+ * - **Stopped or gone**: each node has a *liveness link* of its own, a DEALER connected straight
+ *   to the control's liveness ROUTER, apart from the data path. The ROUTER pings every node
+ *   every T (ZMTP PING/PONG, in libzmq's I/O threads: no JavaScript runs per beat on either
+ *   side) and cuts one that answers nothing for `heartbeatTimeout` after a ping; ROUTER_NOTIFY
+ *   turns the cut into one message. A cut that reconnects within `graceMs` is no outage (the
+ *   control was the one frozen, or the node was switching intervals). A stopped node is cut
+ *   T + 2.5T after its last answer at the latest and judged T/2 later: 3T to 4T after it
+ *   stopped; a dead one at once (the OS tells the control).
+ *   Why the listener pings, not each node (a node's PINGs carrying a TTL, so that a new interval
+ *   would need no new listener): libzmq arms the TTL only when a PING arrives, and any message
+ *   cancels it until the next PING, so a node stopped after connecting and before its first
+ *   PING is never cut (measured: 3 of 3 such stops went undetected; bench/README.md).
+ * - **Event loop blocked** (the process runs, so libzmq still answers): the node's JavaScript
+ *   writes a beat on its control channel every B = max(4T, blockedLoopMs) / 3 and the control
+ *   checks every B; a node not heard for 2B is down, so a blocked loop is found 2B to 3B after
+ *   it blocked: within max(4T, blockedLoopMs). A node with nothing to do for `restAfterMs` says
+ *   it is quiet and beats no more until its JavaScript runs again (computing/beats.ts): an idle
+ *   tree runs no JavaScript at all.
+ *
+ * A new interval: the control binds one new liveness ROUTER with the new settings (libzmq takes
+ * a listener's heartbeat options when it binds), and each node gets one message and moves its
+ * liveness link there. Nothing on the data path moves.
+ */
+
+/** A node is down after this many intervals without a sign of life (the assignment's rule). */
+export const MISSED_INTERVALS = 4;
+
+export interface LivenessConfig {
+  /** T, the heartbeat interval in ms (0: off). */
+  intervalMs: number;
+  /** The least time a blocked event loop may go unnoticed: it is found within max(4T, this). */
+  blockedLoopMs: number;
+  /** A node with nothing to do for this long goes quiet (no JavaScript runs until work comes). */
+  restAfterMs: number;
+}
+
+export const DEFAULT_LIVENESS: Readonly<LivenessConfig> = { intervalMs: 0, blockedLoopMs: 10_000, restAfterMs: 1000 };
+
+export interface LivenessTimings {
+  /** The control's liveness ROUTER for this interval: pings every T, cuts a node silent this long after a ping. */
+  router: { heartbeatInterval: number; heartbeatTimeout: number };
+  /**
+   * A node's liveness DEALER towards another host (tcp): it pings as well, so that a connection
+   * the control cut while the network was down is found and made again once it is back (on this
+   * host a cut is always seen at both ends).
+   */
+  tcpNode: { heartbeatInterval: number; heartbeatTimeout: number };
+  /** A cut liveness link that is connected again within this is no outage. */
+  graceMs: number;
+  /** B: the JavaScript beat of a node, and the control's check of those beats (0: off). */
+  beatMs: number;
+  /** A node connected but not heard for this long is down (its event loop is blocked). */
+  silentAfterMs: number;
+  /** How long a process has to connect its liveness link after its claim or a new interval. */
+  connectGraceMs: number;
+}
+
+/** A node on another host pings the control at least this far apart (its pings only find dead connections). */
+const TCP_NODE_MIN_INTERVAL_MS = 1000;
+
+/** Every timing of `config`. */
+export function livenessTimings(config: LivenessConfig): LivenessTimings {
+  const t = config.intervalMs;
+  if (t === 0) {
+    return {
+      router: { heartbeatInterval: 0, heartbeatTimeout: 0 },
+      tcpNode: { heartbeatInterval: 0, heartbeatTimeout: 0 },
+      graceMs: 0,
+      beatMs: 0,
+      silentAfterMs: 0,
+      connectGraceMs: 0,
+    };
+  }
+  const verdictMs = MISSED_INTERVALS * t;
+  const graceMs = t / 2;
+  const beatMs = Math.max(verdictMs, config.blockedLoopMs) / 3;
+  const tcpInterval = Math.max(t, TCP_NODE_MIN_INTERVAL_MS);
+  return {
+    // The cut comes at most T + timeout after the stop, the verdict a grace later: within 4T.
+    router: { heartbeatInterval: t, heartbeatTimeout: Math.round(verdictMs - t - graceMs) },
+    tcpNode: { heartbeatInterval: tcpInterval, heartbeatTimeout: 3 * tcpInterval },
+    graceMs,
+    beatMs,
+    silentAfterMs: 2 * beatMs,
+    connectGraceMs: Math.max(2000, verdictMs),
+  };
+}
+
+/** Why a node was found down, in the words events and errors use. */
+export function silenceReason(config: LivenessConfig): string {
+  return `not heard from for ${MISSED_INTERVALS} x ${config.intervalMs} ms`;
+}
+
+export function blockedReason(config: LivenessConfig): string {
+  return `its event loop did not run for ${Math.round(livenessTimings(config).silentAfterMs)} ms`;
+}
