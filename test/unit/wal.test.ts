@@ -1,0 +1,146 @@
+/**
+ * A node's log on a real file: appends survive a reopen, a torn tail is cut and the log goes on
+ * from there, corruption is refused, `fresh` empties, compaction keeps the dictionary and
+ * shrinks the file, and durability waiters run only once their stores are on the disk.
+ */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { COMPACT_MIN_BYTES, type Opened, WalError, WriteAheadLog } from '../../computing/wal.js';
+import { WAL_MAGIC } from '../../computing/wal-format.js';
+
+function tempLog(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'arbor-wal-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, '8.wal');
+}
+
+const fatal = (error: WalError): never => {
+  throw error;
+};
+
+function open(path: string, fresh = false): Opened {
+  const opened = WriteAheadLog.open(path, { fresh }, fatal);
+  onTestFinished(() => {
+    try {
+      opened.log.close();
+    } catch {
+      // closed by the test
+    }
+  });
+  return opened;
+}
+
+function put({ log, entries }: Opened, name: string, value: bigint): void {
+  log.append(name, value, !entries.has(name));
+  entries.set(name, value);
+}
+
+describe('write-ahead log file', () => {
+  it('what was flushed is there after a reopen; what was not flushed is not', () => {
+    const path = tempLog();
+    const first = open(path);
+    put(first, 'X', 16n);
+    put(first, 'Y', -1n);
+    first.log.flush();
+    put(first, 'Z', 3n); // appended, never flushed: not acknowledged
+    first.log.close();
+    const again = open(path);
+    expect(again.entries).toEqual(new Map([['X', 16n], ['Y', -1n]]));
+    expect(again.cutBytes).toBe(0);
+  });
+
+  it('a torn tail is cut on open and the log goes on from the last whole record', () => {
+    const path = tempLog();
+    const first = open(path);
+    put(first, 'A', 1n);
+    first.log.flush();
+    put(first, 'B', 2n);
+    first.log.flush();
+    first.log.close();
+    const size = statSync(path).size;
+    truncateSync(path, size - 3); // the kernel kept only part of the last write
+    const again = open(path);
+    expect(again.entries).toEqual(new Map([['A', 1n]]));
+    expect(again.cutBytes).toBe(size - 3 - (WAL_MAGIC.length + 18));
+    put(again, 'C', 3n);
+    again.log.flush();
+    again.log.close();
+    expect(open(path).entries).toEqual(new Map([['A', 1n], ['C', 3n]]));
+  });
+
+  it('refuses a log damaged before its tail, naming the file and the place', () => {
+    const path = tempLog();
+    const first = open(path);
+    for (let i = 0; i < 50; i++) put(first, `k${i}`, BigInt(i));
+    first.log.flush();
+    first.log.close();
+    const bytes = readFileSync(path);
+    bytes[WAL_MAGIC.length + 12] = (bytes[WAL_MAGIC.length + 12] as number) ^ 0xff;
+    writeFileSync(path, bytes);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(WalError);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(/corrupt: a record with a bad checksum.*at byte 8; refusing to start/);
+    // Never read as empty: the file is left as it was, for someone to look at.
+    expect(readFileSync(path)).toEqual(bytes);
+  });
+
+  it('a file that is not a log is refused too', () => {
+    const path = tempLog();
+    writeFileSync(path, 'hello, world\n');
+    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(/not an arbor log/);
+  });
+
+  it('fresh starts from an empty log, whatever was there', () => {
+    const path = tempLog();
+    const first = open(path);
+    put(first, 'old', 1n);
+    first.log.flush();
+    first.log.close();
+    appendFileSync(path, 'garbage');
+    expect(open(path, true).entries).toEqual(new Map());
+  });
+
+  it('compaction keeps the dictionary and shrinks the file once it is mostly overwritten values', () => {
+    const path = tempLog();
+    const opened = open(path);
+    let peak = 0;
+    let compactions = 0;
+    let before = 0;
+    for (let round = 0; round < 3000; round++) {
+      for (let k = 0; k < 20; k++) put(opened, `key${k}`, BigInt(round * 100 + k));
+      opened.log.flush();
+      const size = statSync(path).size;
+      if (size < before) compactions++;
+      before = size;
+      peak = Math.max(peak, size);
+    }
+    // 3000 rounds write 1.3 MB; the file never grows past the threshold by more than one flush.
+    expect(compactions).toBe(1);
+    expect(peak).toBeLessThanOrEqual(COMPACT_MIN_BYTES + 20 * 30);
+    expect(statSync(path).size).toBeLessThan(COMPACT_MIN_BYTES / 2);
+    opened.log.close();
+    const again = open(path);
+    expect(again.entries).toEqual(new Map(Array.from({ length: 20 }, (_, k) => [`key${k}`, BigInt(2999 * 100 + k)])));
+    expect(again.cutBytes).toBe(0);
+  });
+
+  it('durability waiters run after the sync, in order, and at once when nothing is pending', async () => {
+    const path = tempLog();
+    const opened = open(path);
+    await new Promise<void>((resolve) => opened.log.whenDurable(resolve)); // the new file's header
+    const order: string[] = [];
+    opened.log.whenDurable(() => order.push('idle'));
+    expect(order).toEqual(['idle']);
+    put(opened, 'a', 1n);
+    opened.log.flush();
+    expect(opened.log.unsynced).toBe(true);
+    opened.log.whenDurable(() => order.push('first'));
+    put(opened, 'b', 2n);
+    opened.log.flush(); // arrives while the first sync is in flight: goes with the next one
+    opened.log.whenDurable(() => order.push('second'));
+    expect(order).toEqual(['idle']);
+    await expect.poll(() => order, { timeout: 5000 }).toEqual(['idle', 'first', 'second']);
+    expect(opened.log.unsynced).toBe(false);
+  });
+});
