@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (dist/bench/paths.js → ../../). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const GATEWAY_MAIN = `${REPO}dist/bundle/gateway.js`;
+/**
+ * The gateway the scenarios drive: this build's, or another build's bundle named by
+ * ARBOR_BENCH_GATEWAY (the same scenarios measure a baseline build in the same session; the
+ * nodes are that build's, found beside its gateway).
+ */
+export const GATEWAY_MAIN = process.env.ARBOR_BENCH_GATEWAY ?? `${REPO}dist/bundle/gateway.js`;
 export const CLI_MAIN = `${REPO}dist/bundle/arbor.js`;
 export const START_MAIN = `${REPO}dist/bundle/start.js`;
 /** Built entry points of the benchmark's own helper processes. */

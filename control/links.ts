@@ -152,13 +152,12 @@ export class Links {
   /** Node `id` was just attached as a leaf: restore the AVL rule above it. Resolves once the tree is balanced again. */
   afterInsert(id: number): Promise<void> {
     if (this.balance === 'off') return Promise.resolve();
-    return this.enqueue(async () => {
-      const before = this.core.shape.snapshot();
-      const place = before.places.get(id);
-      if (place === undefined) return;
-      const after = rebalanceFrom(before, place.parent, this.counted);
-      if (after !== before) await this.relink(before, after, [], `rebalance after inserting ${id}`);
-    });
+    return this.enqueue(() =>
+      this.relink(`rebalance after inserting ${id}`, [], (shape) => {
+        const place = shape.places.get(id);
+        return place === undefined ? shape : rebalanceFrom(shape, place.parent, this.counted);
+      }),
+    );
   }
 
   /** A remove is queued or running: a create waits for it, as it would have had it been typed after. */
@@ -189,11 +188,16 @@ export class Links {
       // Creates before it in the script finish first: nothing is mid-creation while it runs.
       await this.noneStarting();
       const node = this.core.node(id);
-      const before = this.core.shape.snapshot();
-      if (node === undefined || !before.places.has(id)) throw nodeNotFound(id);
-      const { shape: cut, fixFrom } = removeNode(before, id);
-      const after = this.balance === 'avl' ? rebalanceFrom(cut, fixFrom, this.counted) : cut;
-      await this.relink(before, after, [id], `remove ${id}`, () => this.core.stopForRemove(node));
+      if (node === undefined || !this.core.shape.has(id)) throw nodeNotFound(id);
+      await this.relink(
+        `remove ${id}`,
+        [id],
+        (shape) => {
+          const { shape: cut, fixFrom } = removeNode(shape, id);
+          return this.balance === 'avl' ? rebalanceFrom(cut, fixFrom, this.counted) : cut;
+        },
+        () => this.core.stopForRemove(node),
+      );
       this.core.forget(id);
       this.core.emit({ kind: 'removed', id, reason: 'removed: its process stopped, its log deleted' });
       this.core.persist();
@@ -265,18 +269,40 @@ export class Links {
     return run;
   }
 
-  /** The steps of the module comment; `between` runs after the drain, before the new links. */
-  private async relink(before: Shape, after: Shape, removed: number[], what: string, between?: () => Promise<void>): Promise<void> {
+  /**
+   * The steps of the module comment, for the change `plan` makes to a shape; `between` runs
+   * after the drain, before the new links. The plan is computed again on the shape as it is once
+   * the drain is over (a create may have placed a new leaf meanwhile), and whatever more it moves
+   * is held and drained as well, so that the shape taken is the plan of the shape it replaces.
+   */
+  private async relink(what: string, removed: number[], plan: (shape: Shape) => Shape, between?: () => Promise<void>): Promise<void> {
     const { requests, shape } = this.core;
-    const held = affectedByRelink(before, after, removed);
-    const changes = linkChanges(before, after);
     const began = performance.now();
-    requests.hold(held);
+    const held = new Set<number>();
+    const holdMore = (ids: Iterable<number>): void => {
+      const more = [...ids].filter((id) => !held.has(id));
+      requests.hold(more);
+      for (const id of more) held.add(id);
+    };
     try {
+      let before = shape.snapshot();
+      holdMore(affectedByRelink(before, plan(before), removed));
       await Promise.all([requests.drained(held), this.createsSettled()]);
-      const drainedAt = performance.now();
       await between?.();
+      let after: Shape;
+      for (;;) {
+        before = shape.snapshot();
+        after = plan(before);
+        const moved = affectedByRelink(before, after, removed);
+        if ([...moved].every((id) => held.has(id))) break;
+        holdMore(moved);
+        await Promise.all([requests.drained(held), this.createsSettled()]);
+      }
+      const drainedAt = performance.now();
+      if (after === before) return;
+      // From the last plan to here nothing yields: the shape taken is the plan of the shape it replaces.
       shape.replace(after);
+      const changes = linkChanges(before, after);
       const answers: Promise<void>[] = [];
       for (const change of changes) {
         const node = this.core.node(change.id);

@@ -115,6 +115,32 @@ describe('balanced tree', () => {
     expect(log.events.filter((e) => e.kind === 'unavailable').map((e) => [e.id, e.reason])).toEqual([]);
   });
 
+  it('a create that comes while a rotation drains is carried by it, not lost: the rotation takes the shape as it is then', async () => {
+    // A long request timeout: a request stuck in a frozen node of the rotated subtree keeps the drain waiting.
+    const gw = await startGateway(['--request-timeout-ms', '3000']);
+    const api = rpc(gw.client());
+    // 4 (2 (1, 3), 6 (5, 8 (7, 9))): 10 under 9 makes 6 lean right, and a left rotation at 6 moves
+    // its whole subtree. 5 is in it, but on no path of 10 or 11.
+    for (const id of [4, 2, 6, 1, 3, 5, 8, 7, 9]) await api.create({ id });
+    const frozen = (await api.topology()).nodes.find((n) => n.id === 5)?.pid as number;
+    process.kill(frozen, 'SIGSTOP');
+    onTestFinished(() => process.kill(frozen, 'SIGCONT'));
+    const stuck = api.exec({ id: 5, name: 'k' }).catch((e: unknown) => e);
+    const ten = api.create({ id: 10 });
+    // 10 is linked, and its create waits for the rotation, which waits for 5's request to end.
+    await expect.poll(async () => (await api.topology()).nodes.find((n) => n.id === 10)?.state, { timeout: 10_000, interval: 20 }).toBe(NodeState.NODE_STATE_RUNNING);
+    // 11 goes under 10 meanwhile (its parent is held: it waits), before the rotation is done.
+    const eleven = api.create({ id: 11 });
+    expect(await stuck).toMatchObject({ code: status.UNAVAILABLE });
+    expect(await ten).toMatchObject({ id: 10 });
+    expect(await eleven).toMatchObject({ id: 11 });
+    process.kill(frozen, 'SIGCONT');
+    const topology = await api.topology();
+    expect(topology.nodes.map((n) => n.id).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expectAvl(topology);
+    for (const id of [5, 10, 11]) expect(await api.exec({ id, name: 'k', value: BigInt(id) })).toMatchObject({ value: BigInt(id) });
+  });
+
   it('remove: a leaf, an inner node, the root; relinked nodes keep their pids and data; a removed id is gone, then new', async () => {
     const gw = await startGateway();
     const api = rpc(gw.client());
