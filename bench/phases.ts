@@ -73,7 +73,7 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'heartbeat floor (bare processes, ZMTP heartbeats)',
-    keys: ['bareMemory', 'floor100', 'floor1000', 'floorBeat1000', 'scaleFloor100', 'scaleFloor1000'],
+    keys: ['bareMemory', 'scaleFloorMove', 'floor100', 'floor1000', 'floorBeat1000', 'scaleFloor100', 'scaleFloor1000'],
     run: async (opts, emit) => {
       const tree = 2 ** opts.treeLevels - 1;
       const cases = [
@@ -83,7 +83,7 @@ export const PHASES: readonly Phase[] = [
         { key: 'scaleFloor100', processes: opts.scaleNodes, intervalMs: 100 },
         { key: 'scaleFloor1000', processes: opts.scaleNodes, intervalMs: 1000 },
       ] as const;
-      (await zmtpFloor(opts, cases, 'bareMemory')).forEach(emit);
+      (await zmtpFloor(opts, cases, 'bareMemory', 'scaleFloorMove')).forEach(emit);
     },
   },
   {

@@ -232,6 +232,20 @@ const CHECKS: Check[] = [
     },
   },
   {
+    // The slowest switch (off -> 100 ms: idle nodes, no pings) against the same number of bare
+    // idle processes reconnecting to a new ROUTER: what arbor adds to the move itself.
+    key: 'scaleSwitchVsMove',
+    at: 'most',
+    bound: 1.25,
+    show: (v) => `${v.toFixed(2)} ×`,
+    value: (f) => {
+      const slowest = f('scaleSwitch', 'maxMs');
+      const move = f('scaleFloorMove', 'ms');
+      const detail = both(slowest, move, ms);
+      return { value: ratioOf(slowest, move), detail: detail === undefined ? undefined : `${detail} (${f('scaleFloorMove', 'processes') ?? '?'} bare processes)` };
+    },
+  },
+  {
     key: 'scaleSwitchEvents',
     at: 'most',
     bound: 0,

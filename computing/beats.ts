@@ -1,22 +1,22 @@
 /**
  * @module How a node shows that it is alive (the rules are link/liveness.ts): its liveness link
- * to the control, which carries only libzmq's heartbeats (the control pings, libzmq answers),
- * and a beat of its JavaScript on the control channel every beat period while it has work.
+ * to the control, which carries only libzmq's heartbeats (the control pings, libzmq answers, in
+ * its I/O thread), and a beat of its JavaScript on the control channel every blockedLoopMs / 3
+ * while it has work. Neither depends on the heartbeat interval: for a new one the control
+ * rebinds its end and libzmq reconnects the link by itself; this code is not involved.
  *
  * Quiet: a node with nothing to do for `restAfterMs` says so and stops beating. An async hook,
  * enabled only while it is quiet, writes a beat before the next callback of any kind (a frame, a
  * control message, a timer, a signal): an event loop can only block inside a callback, and none
- * can start without a beat first, so a blocked loop is still found 2 to 3 beat periods later.
+ * can start without a beat first, so a blocked loop is still found 2 to 3 check periods later.
  * An idle tree runs no JavaScript at all: only libzmq's pings go on.
  */
 import { createHook } from 'node:async_hooks';
 import type { Dealer } from 'zeromq';
-import { type ClusterKeys, curveClientOptions, type LivenessClaim, livenessSocket, type LivenessTimings, livenessTimings, monotonicMs, nodeRoutingId } from '../link/index.js';
+import { type ClusterKeys, curveClientOptions, type LivenessClaim, livenessSocket, monotonicMs, nodeBeatMs, nodeRoutingId, TCP_NODE_PINGS } from '../link/index.js';
 
 export class Beats {
   private socket: Dealer | null = null;
-  /** Liveness links made so far: each gets its own routing id. */
-  private generation = 0;
   private timer: NodeJS.Timeout | null = null;
   /** We said we are quiet; the alarm beats before anything else runs. */
   private quiet = false;
@@ -26,7 +26,7 @@ export class Beats {
 
   constructor(
     private readonly id: number,
-    private config: LivenessClaim,
+    private readonly config: LivenessClaim,
     /** Nothing is on its way in the node (no send queued, no reply awaited). */
     private readonly idle: () => boolean,
     /** Writes a message on the control channel (synchronous: stdout is a pipe). */
@@ -35,28 +35,15 @@ export class Beats {
     private readonly curve?: ClusterKeys,
   ) {}
 
-  /** Opens the liveness link and starts beating (for the interval of the claim). */
+  /** Connects the liveness link (for the process's life: it reconnects by itself) and starts beating. */
   start(): void {
-    this.setInterval(this.config.intervalMs, this.config.endpoint);
-  }
-
-  /** A new heartbeat interval: the liveness link moves to the control's listener for it, and beats go at its period. */
-  setInterval(intervalMs: number, endpoint: string): void {
-    if (this.stopped) return;
-    this.config = { ...this.config, intervalMs, endpoint };
-    const timings = livenessTimings(this.config);
-    const before = this.socket;
-    this.socket = livenessSocket(nodeRoutingId(this.id, process.pid, this.generation++), this.tcpOptions(timings));
+    const { endpoint } = this.config;
+    // Towards another host: CURVE, and pings of its own (see TCP_NODE_PINGS).
+    const tcp = endpoint.startsWith('tcp://') ? { ...(this.curve !== undefined && curveClientOptions(this.curve)), ...TCP_NODE_PINGS } : {};
+    this.socket = livenessSocket(nodeRoutingId(this.id, process.pid, 0), tcp);
     this.socket.connect(endpoint);
-    // The old link goes at once: the control sent us the new interval, expects the switch, and
-    // counts us connected while either link is (each has its own routing id).
-    before?.close();
-    this.worked();
-    this.quiet = false;
-    this.alarm.disarm();
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = timings.beatMs > 0 ? setInterval(this.beatTick, timings.beatMs) : null;
-    if (timings.beatMs > 0) this.tell({ t: 'beat' });
+    this.beatFromNow();
+    this.tell({ t: 'beat' });
   }
 
   /** We had work: no rest for `restAfterMs`. */
@@ -71,6 +58,11 @@ export class Beats {
     this.timer = null;
     this.socket?.close();
     this.socket = null;
+  }
+
+  private beatFromNow(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = setInterval(this.beatTick, nodeBeatMs(this.config));
   }
 
   private readonly beatTick = (): void => {
@@ -97,14 +89,7 @@ export class Beats {
     this.quiet = false;
     this.worked();
     this.tell({ t: 'beat' });
-    const { beatMs } = livenessTimings(this.config);
-    if (beatMs > 0) this.timer = setInterval(this.beatTick, beatMs);
-  }
-
-  /** Towards another host: CURVE, and pings of its own (see LivenessTimings.tcpNode). */
-  private tcpOptions(timings: LivenessTimings): Record<string, number | string | boolean> {
-    if (!this.config.endpoint.startsWith('tcp://')) return {};
-    return { ...(this.curve !== undefined && curveClientOptions(this.curve)), ...timings.tcpNode };
+    this.beatFromNow();
   }
 }
 

@@ -61,11 +61,10 @@ export class ComputingNode {
     return this.forwarding.run();
   }
 
-  /** A message of the control channel after the claim. */
+  /** A message of the control channel after the claim (a link: where the node sits now). */
   control(msg: Exclude<ToNode, { t: 'claim' }>): void {
     this.beats.worked();
-    if (msg.t === 'link') this.forwarding.link(msg, this.dictionary.size);
-    else this.beats.setInterval(msg.intervalMs, msg.endpoint);
+    this.forwarding.link(msg, this.dictionary.size);
   }
 
   stop(): void {

@@ -64,7 +64,8 @@ export class Control {
   private readonly availability: Availability;
   private readonly requests: Requests;
   private readonly listeners = new Set<EventListener>();
-  private closed = false;
+  /** The one shutdown of the control: commands, links, backoffs and waits all end with it. */
+  private readonly shutdown = new AbortController();
   private settleQueued = false;
   private settledWaiter: (() => void) | undefined;
   /** Heartbeat changes, one at a time. */
@@ -100,6 +101,7 @@ export class Control {
       reach: (id) => this.availability.reach(id),
       whyDown: (id) => this.availability.whyDown(id),
       send: (record) => rootLink.send(record),
+      stopping: this.shutdown.signal,
     });
     this.supervisor = new Supervisor(
       {
@@ -114,6 +116,7 @@ export class Control {
         persist: () => this.persist(),
         busy: () => this.requests.busy || this.links.removing,
         hostConnected: (name) => this.hostConnected(name),
+        stopping: this.shutdown.signal,
       },
       {
         computingEntry: options.computingEntry ?? defaultComputingEntry(),
@@ -142,6 +145,7 @@ export class Control {
         stopForRemove: (handle) => this.supervisor.stopForRemove(handle),
         forget: (id) => this.supervisor.forget(id),
         log: this.log,
+        stopping: this.shutdown.signal,
       },
       options.balance ?? 'avl',
       { ...LINK_TIMINGS, startMs: this.startTimeoutMs },
@@ -176,7 +180,7 @@ export class Control {
     let rootLink: RootLink | undefined;
     try {
       if (cluster !== undefined) agents = await Agents.open(cluster.listen, cluster.keys, log, (host) => made.control?.hostChanged(host), options.hostName ?? 'local');
-      liveness = await Liveness.open(dir.livenessEndpoint(), config, log, () => made.control?.changed(), cluster === undefined || ip === undefined ? undefined : { keys: cluster.keys, ip });
+      liveness = await Liveness.open(dir.livenessPath(), config, log, () => made.control?.changed(), cluster === undefined || ip === undefined ? undefined : { keys: cluster.keys, ip });
       rootLink = await RootLink.open(
         dir.controlEndpoint(),
         {
@@ -213,6 +217,10 @@ export class Control {
    */
   startPool(): void {
     this.supervisor.pool.refill();
+  }
+
+  private get closed(): boolean {
+    return this.shutdown.signal.aborted;
   }
 
   /** Requests in flight inside the tree (for tests and metrics). */
@@ -357,31 +365,32 @@ export class Control {
   /**
    * Sets the system-wide heartbeat interval (0: off); nodes created later get it too. The
    * caller validated the range. With heartbeats off, only an exit makes a node unavailable.
-   * One message to each node (it opens a new liveness link with the new settings; nothing on the
-   * data path moves); resolves once every node has switched, or the time for that is up.
+   * The control rebinds its end of the liveness links with the new settings and every node's
+   * link reconnects by itself (nothing runs in the nodes, nothing on the data path moves);
+   * resolves once every node has reconnected, or the time for that is up.
    */
   setHeartbeat(intervalMs: number): Promise<void> {
     const run = this.heartbeats.then(async () => {
       // The same interval again changes nothing.
       if (intervalMs === this.heartbeatInterval || this.closed) return;
       const began = performance.now();
-      const { moved } = await this.liveness.changeInterval(intervalMs);
-      this.supervisor.newInterval(intervalMs);
+      await this.liveness.changeInterval(intervalMs);
+      // Saved and shown once in force (the judging switches only after the new listener is bound).
       this.persist();
       this.changed();
-      await moved;
       this.log.info({ intervalMs, nodes: this.shape.size, totalMs: Math.round(performance.now() - began) }, 'heartbeat interval in force');
     });
     this.heartbeats = run.catch(() => undefined);
     return run;
   }
 
-  /** Stops every computing process, closes the links and removes the runtime directory. */
+  /**
+   * Stops: every command waiting or in flight fails `unavailable` ("the gateway is stopping"),
+   * every computing process is stopped, the links close and the runtime directory is removed.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    this.links.close();
-    this.requests.close();
+    this.shutdown.abort();
     await this.supervisor.stopAll();
     await this.agents?.close();
     await this.rootLink.close();

@@ -46,6 +46,8 @@ export interface LinksCore {
   /** Forgets a removed node (its handle and its log). */
   forget(id: number): void;
   log: Logger;
+  /** The control's shutdown: no more linking, and what waits for a hello is let go. */
+  stopping: AbortSignal;
 }
 
 export interface LinkTimings {
@@ -80,7 +82,9 @@ export class Links {
     private readonly core: LinksCore,
     readonly balance: 'avl' | 'off',
     private readonly timings: LinkTimings = LINK_TIMINGS,
-  ) {}
+  ) {
+    core.stopping.addEventListener('abort', () => this.close(), { once: true });
+  }
 
   /** A node counts for balance once its process is attached (see balance.ts). */
   private readonly counted: Counted = (id) => this.core.node(id)?.state.t !== 'starting';
@@ -211,7 +215,7 @@ export class Links {
   }
 
   /** No more linking (the control is closing): what waits for a hello is let go. */
-  close(): void {
+  private close(): void {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     for (const waiting of this.awaited.values()) for (const resolve of waiting.values()) resolve();

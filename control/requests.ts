@@ -60,6 +60,8 @@ export interface RequestsCore {
   whyDown(id: number): string | undefined;
   /** Sends a request record to the root. */
   send(record: Buffer): void;
+  /** The control's shutdown: every command, waiting or in flight, ends with it (`unavailable`). */
+  stopping: AbortSignal;
 }
 
 const MAX_CORR = 0xffff_ffff;
@@ -86,7 +88,9 @@ export class Requests {
   constructor(
     private readonly core: RequestsCore,
     private readonly clock: () => number = () => performance.now(),
-  ) {}
+  ) {
+    core.stopping.addEventListener('abort', () => this.close(), { once: true });
+  }
 
   /** Requests in the tree now. */
   get inFlight(): number {
@@ -182,7 +186,7 @@ export class Requests {
   }
 
   /** Fails every command, waiting or in flight (the control is closing); later ones fail at once. */
-  close(): void {
+  private close(): void {
     this.closed = true;
     for (const entry of [...this.entries.values()]) this.end(entry, stopping(entry.target));
     if (this.timer !== null) clearTimeout(this.timer);

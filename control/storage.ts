@@ -39,9 +39,9 @@ export class RuntimeDir {
     return `ipc://${this.path}/control`;
   }
 
-  /** Where every node's liveness link connects. */
-  livenessEndpoint(): string {
-    return `ipc://${this.path}/live`;
+  /** Where every node's liveness link connects: a link to the control's current listener (control/liveness.ts). */
+  livenessPath(): string {
+    return `${this.path}/live`;
   }
 
   remove(): void {

@@ -64,6 +64,8 @@ export interface SupervisorCore {
   busy(): boolean;
   /** Whether the agent of host `name` is connected (this host always is). */
   hostConnected(name: string): boolean;
+  /** The control's shutdown: every loop, backoff and wait ends with it. */
+  stopping: AbortSignal;
 }
 
 export class Supervisor {
@@ -75,7 +77,6 @@ export class Supervisor {
   private readonly hung = new Map<number, string>();
   /** Restarts waiting for their host's agent to join again. */
   private readonly hostWaiters = new Map<string, (() => void)[]>();
-  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly core: SupervisorCore,
@@ -94,7 +95,7 @@ export class Supervisor {
   }
 
   private get closed(): boolean {
-    return this.shutdown.signal.aborted;
+    return this.core.stopping.aborted;
   }
 
   get(id: number): NodeHandle | undefined {
@@ -159,15 +160,6 @@ export class Supervisor {
     this.core.storage.removeLog(id);
   }
 
-  /** Tells every process claimed for a node the heartbeat interval in force, and where its liveness link goes now. */
-  newInterval(intervalMs: number): void {
-    const { liveness } = this.core;
-    for (const node of this.nodes.values()) {
-      const endpoint = node.host === this.options.hostName ? liveness.endpoint : liveness.tcpEndpoint;
-      if (endpoint !== undefined) node.process?.send({ t: 'interval', intervalMs, endpoint });
-    }
-  }
-
   /** A host joined, came back or was lost: restarts waiting for it go on. */
   hostChanged(host: Host): void {
     if (!host.connected) return;
@@ -191,9 +183,8 @@ export class Supervisor {
     }
   }
 
-  /** Stops every process (the control is closing). */
+  /** Stops every process (the control is closing: its shutdown signal has been aborted). */
   async stopAll(): Promise<void> {
-    this.shutdown.abort();
     for (const id of [...this.hangTimers.keys()]) this.clearHang(id);
     for (const waiters of this.hostWaiters.values()) for (const resolve of waiters.splice(0)) resolve();
     const spares = this.pool.close();
@@ -281,7 +272,7 @@ export class Supervisor {
           return null;
         }
         if (decision.delayMs > 0) {
-          await sleep(decision.delayMs, undefined, { signal: this.shutdown.signal }).catch(() => undefined);
+          await sleep(decision.delayMs, undefined, { signal: this.core.stopping }).catch(() => undefined);
           if (node.ending || this.closed) return null;
         }
       }
@@ -376,7 +367,7 @@ export class Supervisor {
           log: storage.logPath(node.id),
           fresh,
           fsync: storage.fsync,
-          liveness: { ...liveness.config, endpoint: livenessEndpoint },
+          liveness: { endpoint: livenessEndpoint, blockedLoopMs: liveness.config.blockedLoopMs, restAfterMs: liveness.config.restAfterMs },
           // A local node gets the keys here (its stdin is a private pipe); an agent adds its own copy.
           ...(this.cluster !== undefined && !remote && { curve: this.cluster.keys, tcp: `tcp://${this.cluster.bindIp}:*` }),
         },
@@ -387,7 +378,7 @@ export class Supervisor {
       if (ready.cutBytes > 0) this.core.log.warn({ node: node.id, cutBytes: ready.cutBytes }, 'cut a torn tail off the log');
       this.core.log.debug({ node: node.id, keys: ready.keys }, 'log replayed');
       node.keys = ready.keys;
-      liveness.watch(node.id, proc.pid);
+      liveness.watch(node.id, proc.pid, !remote);
       proc.onBeat = (quiet) => liveness.beat(node.id, proc.pid, quiet);
     } catch (error) {
       proc.kill();

@@ -13,11 +13,14 @@
 import { type ClusterKeys, isZ85Key } from './curve.js';
 import type { PeerSpec } from './peer-identity.js';
 
-/** What a node needs to know of liveness: where its liveness link goes, and the rules (liveness.ts). */
+/**
+ * What a node needs to know of liveness (liveness.ts): where its liveness link goes (ipc on this
+ * host, tcp with CURVE from another; it reconnects there by itself when the control rebinds it
+ * for a new interval), how often to beat while busy, and when to go quiet. Not the interval:
+ * the control's pings carry it.
+ */
 export interface LivenessClaim {
-  /** The control's liveness endpoint (ipc on this host, tcp with CURVE from another). */
   endpoint: string;
-  intervalMs: number;
   blockedLoopMs: number;
   restAfterMs: number;
 }
@@ -41,9 +44,7 @@ export type ToNode =
    * only from these children, then says hello up the tree with `epoch` as its correlation id,
    * so the control knows which link it answers.
    */
-  | { t: 'link'; epoch: number; parent: string; left: PeerSpec | null; right: PeerSpec | null }
-  /** A new heartbeat interval (0: off): move the liveness link to `endpoint` (the control's listener for it), and beat at its period. */
-  | { t: 'interval'; intervalMs: number; endpoint: string };
+  | { t: 'link'; epoch: number; parent: string; left: PeerSpec | null; right: PeerSpec | null };
 
 /** Process → control. */
 export type FromNode =
@@ -72,8 +73,8 @@ const isLiveness = (v: unknown): v is LivenessClaim =>
   typeof v === 'object' &&
   v !== null &&
   isText((v as LivenessClaim).endpoint) &&
-  isU32((v as LivenessClaim).intervalMs) &&
   isU32((v as LivenessClaim).blockedLoopMs) &&
+  (v as LivenessClaim).blockedLoopMs > 0 &&
   isU32((v as LivenessClaim).restAfterMs);
 
 /** One JSON object, or the problem in words (the agent link's messages are read the same way). */
@@ -100,7 +101,7 @@ export function parseToNode(line: string): ToNode | string {
   switch (m.t) {
     case 'claim':
       if (!isId(m.id) || !isText(m.listen) || !(m.log === null || isText(m.log)) || typeof m.fresh !== 'boolean' || typeof m.fsync !== 'boolean' || !isLiveness(m.liveness)) {
-        return 'claim: expected id, listen, log, fresh, fsync, liveness {endpoint, intervalMs, blockedLoopMs, restAfterMs}';
+        return 'claim: expected id, listen, log, fresh, fsync, liveness {endpoint, blockedLoopMs, restAfterMs}';
       }
       if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
       if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
@@ -111,7 +112,7 @@ export function parseToNode(line: string): ToNode | string {
         log: m.log,
         fresh: m.fresh,
         fsync: m.fsync,
-        liveness: { endpoint: m.liveness.endpoint, intervalMs: m.liveness.intervalMs, blockedLoopMs: m.liveness.blockedLoopMs, restAfterMs: m.liveness.restAfterMs },
+        liveness: { endpoint: m.liveness.endpoint, blockedLoopMs: m.liveness.blockedLoopMs, restAfterMs: m.liveness.restAfterMs },
         ...(isKeys(m.curve) && { curve: { publicKey: m.curve.publicKey, secretKey: m.curve.secretKey } }),
         ...(typeof m.tcp === 'string' && { tcp: m.tcp }),
       };
@@ -122,9 +123,6 @@ export function parseToNode(line: string): ToNode | string {
       const spec = (c: PeerSpec | null): PeerSpec | null => (c === null ? null : { id: c.id, pid: c.pid });
       return { t: 'link', epoch: m.epoch, parent: m.parent, left: spec(m.left), right: spec(m.right) };
     }
-    case 'interval':
-      if (!isU32(m.intervalMs) || !isText(m.endpoint)) return 'interval: expected intervalMs, endpoint';
-      return { t: 'interval', intervalMs: m.intervalMs, endpoint: m.endpoint };
     default:
       return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
   }

@@ -17,15 +17,17 @@
  *   cancels it until the next PING, so a node stopped after connecting and before its first
  *   PING is never cut (measured: 3 of 3 such stops went undetected; bench/README.md).
  * - **Event loop blocked** (the process runs, so libzmq still answers): the node's JavaScript
- *   writes a beat on its control channel every B = max(4T, blockedLoopMs) / 3 and the control
- *   checks every B; a node not heard for 2B is down, so a blocked loop is found 2B to 3B after
- *   it blocked: within max(4T, blockedLoopMs). A node with nothing to do for `restAfterMs` says
- *   it is quiet and beats no more until its JavaScript runs again (computing/beats.ts): an idle
- *   tree runs no JavaScript at all.
+ *   writes a beat on its control channel every blockedLoopMs / 3 while it has work (whatever T
+ *   is, so a new interval needs nothing from the node), and the control checks every
+ *   B = max(4T, blockedLoopMs) / 3; a node not heard for 2B is down, so a blocked loop is found
+ *   2B to 3B after it blocked: within max(4T, blockedLoopMs). A node with nothing to do for
+ *   `restAfterMs` says it is quiet and beats no more until its JavaScript runs again
+ *   (computing/beats.ts): an idle tree runs no JavaScript at all.
  *
  * A new interval: the control binds one new liveness ROUTER with the new settings (libzmq takes
- * a listener's heartbeat options when it binds), and each node gets one message and moves its
- * liveness link there. Nothing on the data path moves.
+ * a listener's heartbeat options when it binds), points the one path nodes connect to at it and
+ * closes the old one; each node's libzmq reconnects by itself (control/liveness.ts). No node's
+ * JavaScript runs and nothing on the data path moves.
  */
 
 /** A node is down after this many intervals without a sign of life (the assignment's rule). */
@@ -45,15 +47,9 @@ export const DEFAULT_LIVENESS: Readonly<LivenessConfig> = { intervalMs: 0, block
 export interface LivenessTimings {
   /** The control's liveness ROUTER for this interval: pings every T, cuts a node silent this long after a ping. */
   router: { heartbeatInterval: number; heartbeatTimeout: number };
-  /**
-   * A node's liveness DEALER towards another host (tcp): it pings as well, so that a connection
-   * the control cut while the network was down is found and made again once it is back (on this
-   * host a cut is always seen at both ends).
-   */
-  tcpNode: { heartbeatInterval: number; heartbeatTimeout: number };
   /** A cut liveness link that is connected again within this is no outage. */
   graceMs: number;
-  /** B: the JavaScript beat of a node, and the control's check of those beats (0: off). */
+  /** B: the control's check of the nodes' beats (0: off). */
   beatMs: number;
   /** A node connected but not heard for this long is down (its event loop is blocked). */
   silentAfterMs: number;
@@ -61,8 +57,17 @@ export interface LivenessTimings {
   connectGraceMs: number;
 }
 
-/** A node on another host pings the control at least this far apart (its pings only find dead connections). */
-const TCP_NODE_MIN_INTERVAL_MS = 1000;
+/**
+ * A node's liveness DEALER towards another host (tcp) pings as well, whatever the interval, so
+ * that a connection the control cut while the network was down is found and made again once it
+ * is back (on one host a cut is always seen at both ends).
+ */
+export const TCP_NODE_PINGS = { heartbeatInterval: 1000, heartbeatTimeout: 3000 } as const;
+
+/** A node's JavaScript beats this often while it has work (the control's check period is never shorter). */
+export function nodeBeatMs(config: Pick<LivenessConfig, 'blockedLoopMs'>): number {
+  return config.blockedLoopMs / 3;
+}
 
 /** Every timing of `config`. */
 export function livenessTimings(config: LivenessConfig): LivenessTimings {
@@ -70,7 +75,6 @@ export function livenessTimings(config: LivenessConfig): LivenessTimings {
   if (t === 0) {
     return {
       router: { heartbeatInterval: 0, heartbeatTimeout: 0 },
-      tcpNode: { heartbeatInterval: 0, heartbeatTimeout: 0 },
       graceMs: 0,
       beatMs: 0,
       silentAfterMs: 0,
@@ -80,11 +84,9 @@ export function livenessTimings(config: LivenessConfig): LivenessTimings {
   const verdictMs = MISSED_INTERVALS * t;
   const graceMs = t / 2;
   const beatMs = Math.max(verdictMs, config.blockedLoopMs) / 3;
-  const tcpInterval = Math.max(t, TCP_NODE_MIN_INTERVAL_MS);
   return {
     // The cut comes at most T + timeout after the stop, the verdict a grace later: within 4T.
     router: { heartbeatInterval: t, heartbeatTimeout: Math.round(verdictMs - t - graceMs) },
-    tcpNode: { heartbeatInterval: tcpInterval, heartbeatTimeout: 3 * tcpInterval },
     graceMs,
     beatMs,
     silentAfterMs: 2 * beatMs,

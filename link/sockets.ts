@@ -81,16 +81,22 @@ export function uplinkSocket(): Dealer {
 /**
  * The control's end of the liveness links for one interval (liveness.ts): it pings every node
  * and cuts one that does not answer. libzmq takes a listener's heartbeat options when it binds,
- * so a new interval is a new one of these. Nothing but notifications is expected on it.
+ * so a new interval with other pings is a new one of these. Nothing but notifications is expected on it.
  */
-export function livenessRouter(timings: LivenessTimings): Router {
-  return notifyConnections(new Router({ linger: 0, mandatory: true, sendTimeout: 0, maxMessageSize: 1024, ...timings.router }));
+export function livenessRouter(pings: LivenessTimings['router']): Router {
+  // Every node reconnects at once when a new one takes over: libzmq's default backlog of 100
+  // turned most of 400 such connects away, each then retried after a backoff.
+  // handover: a node that reconnects before the ROUTER has dropped its old connection (the
+  // node was starved of CPU, the control was slow to read) takes its routing id at once; without
+  // it libzmq keeps the new connection nameless, and the node looks cut while it is connected.
+  return notifyConnections(new Router({ linger: 0, mandatory: true, handover: true, sendTimeout: 0, maxMessageSize: 1024, backlog: 1024, ...pings }));
 }
 
 /**
- * A node's liveness link: a new socket per interval, named by `routingId` (the node, its process
- * and the socket: peer-identity.ts). It answers the control's pings (libzmq does, in its I/O
- * thread), never sends a message, and reconnects by itself after a cut.
+ * A node's liveness link, named by `routingId` (the node, its process: peer-identity.ts). It
+ * answers the control's pings (libzmq does, in its I/O thread), never sends a message, and
+ * reconnects by itself after a cut, or when the control rebinds its end for a new interval
+ * (after 20 ms, backing off to 200 ms while nothing listens).
  */
 export function livenessSocket(routingId: string, extra: Record<string, number | string | boolean> = {}): Dealer {
   return new Dealer({ routingId, linger: 0, reconnectInterval: 20, reconnectMaxInterval: 200, maxMessageSize: 1024, ...extra });

@@ -17,7 +17,9 @@ import type * as Zmq from 'zeromq';
 const { Dealer } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 const endpoint = process.argv[2] as string;
-let dealer = new Dealer({ linger: 0 });
+/** Reconnecting as arbor's liveness link does (link/sockets.ts), for the move baseline. */
+const RECONNECT = { reconnectInterval: 20, reconnectMaxInterval: 200 } as const;
+let dealer = new Dealer({ linger: 0, ...RECONNECT });
 dealer.connect(endpoint);
 await dealer.send(String(process.pid));
 
@@ -36,7 +38,7 @@ beatEvery(Number(process.argv[3] ?? 0));
  */
 function zmtp(ms: number): void {
   dealer.close();
-  dealer = new Dealer({ linger: 0, heartbeatInterval: ms, heartbeatTimeout: 3 * ms });
+  dealer = new Dealer({ linger: 0, heartbeatInterval: ms, heartbeatTimeout: 3 * ms, ...RECONNECT });
   dealer.connect(endpoint);
 }
 

@@ -4,12 +4,13 @@
  * I/O threads, no JavaScript per beat) at 100 ms and at 1,000 ms: CPU of the processes that
  * heartbeat and of this receiver over a window, percent of one core, after the same settling
  * time arbor gets. Also the memory of such a process (PSS and USS) with N of them running, the
- * fair match for arbor's N nodes (PSS splits the shared pages among the processes that map them).
+ * fair match for arbor's N nodes (PSS splits the shared pages among the processes that map them),
+ * and the time for all of them, idle, to reconnect to a new ROUTER (the floor of a heartbeat switch).
  *
  * The processes start once, for the largest N; a smaller N is measured with only that many
  * heartbeating (the others idle without timers, and are not counted).
  */
-import { mb, percent } from '../format.js';
+import { mb, ms, percent } from '../format.js';
 import type { Tracked } from '../children.js';
 import type { BenchOptions } from '../options.js';
 import { memoryShares, threadCpuOver } from '../procfs.js';
@@ -31,7 +32,7 @@ export interface FloorCase {
   jsBeatMs?: number;
 }
 
-export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[], memoryKey: RowKey): Promise<Row[]> {
+export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[], memoryKey: RowKey, moveKey: RowKey): Promise<Row[]> {
   const count = Math.max(...cases.map((c) => c.processes));
   const router = await BareRouter.bind('floor');
   const children: Tracked[] = [];
@@ -54,6 +55,16 @@ export async function zmtpFloor(opts: BenchOptions, cases: readonly FloorCase[],
       value: `PSS ${mb(pss)}`,
       note: `median of ${shares.length} bare processes running together, one DEALER connected each, after ${opts.idleSettleMs} ms idle; USS ${mb(uss)}`,
       figures: { pssBytes: pss, ussBytes: uss, processes: shares.length },
+    });
+    // Idle as long as arbor's tree before its first heartbeat switch, and no pings yet: every
+    // process reconnects to a new ROUTER at once (arbor's off -> 100 ms does this, nothing more).
+    const moveMs = await router.move(children.length, 60_000);
+    rows.push({
+      key: moveKey,
+      section: 'baselines',
+      value: ms(moveMs),
+      note: `${children.length} bare processes, idle ${opts.idleSettleMs} ms without pings, all reconnected to a new ROUTER at the same ipc path after the old one closed`,
+      figures: { ms: moveMs, processes: children.length, idleMs: opts.idleSettleMs },
     });
     for (const c of cases) {
       const beating = children.slice(0, c.processes);

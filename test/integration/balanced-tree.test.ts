@@ -124,7 +124,7 @@ describe('balanced tree', () => {
     for (const id of [4, 2, 6, 1, 3, 5, 8, 7, 9]) await api.create({ id });
     const frozen = (await api.topology()).nodes.find((n) => n.id === 5)?.pid as number;
     process.kill(frozen, 'SIGSTOP');
-    onTestFinished(() => process.kill(frozen, 'SIGCONT'));
+    onTestFinished(() => void process.kill(frozen, 'SIGCONT'));
     const stuck = api.exec({ id: 5, name: 'k' }).catch((e: unknown) => e);
     const ten = api.create({ id: 10 });
     // 10 is linked, and its create waits for the rotation, which waits for 5's request to end.

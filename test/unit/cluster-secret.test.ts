@@ -66,7 +66,7 @@ describe('claim and ready: the fields of other hosts', () => {
     log: null,
     fresh: true,
     fsync: false,
-    liveness: { endpoint: 'tcp://10.0.0.1:5000', intervalMs: 0, blockedLoopMs: 10_000, restAfterMs: 1000 },
+    liveness: { endpoint: 'tcp://10.0.0.1:5000', blockedLoopMs: 10_000, restAfterMs: 1000 },
   } as const;
 
   it('round-trips curve and tcp, and leaves them out when absent', () => {
@@ -78,7 +78,7 @@ describe('claim and ready: the fields of other hosts', () => {
   });
 
   it('refuses malformed keys, a non-tcp extra endpoint, and a claim without its liveness rules', () => {
-    expect(parseToNode(JSON.stringify({ ...claim, liveness: { endpoint: 'tcp://10.0.0.1:5000', intervalMs: -1, blockedLoopMs: 1, restAfterMs: 1 } }))).toMatch(/liveness/);
+    expect(parseToNode(JSON.stringify({ ...claim, liveness: { endpoint: 'tcp://10.0.0.1:5000', blockedLoopMs: -1, restAfterMs: 1 } }))).toMatch(/liveness/);
     expect(parseToNode(JSON.stringify({ ...claim, liveness: undefined }))).toMatch(/liveness/);
     expect(parseToNode(JSON.stringify({ ...claim, curve: { publicKey: 'x', secretKey: 'y' } }))).toMatch(/curve must be/);
     expect(parseToNode(JSON.stringify({ ...claim, tcp: 'ipc:///tmp/x' }))).toMatch(/tcp must be/);

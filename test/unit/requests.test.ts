@@ -33,6 +33,7 @@ describe('Requests', () => {
   let reach: Map<number, Reach>;
   let sent: Message[];
   let requests: Requests;
+  let shutdown: AbortController;
   const call = (ms = 1000, extra: Partial<Call> = {}): Call => ({ ownMs: ms, ...extra });
   const load = (id: number) => (corr: number) => encode({ kind: 'load', corr, node: id, name: 'k' });
   const answer = (msg: Message) => requests.settle({ kind: 'value', corr: msg.corr, node: msg.node, found: true, added: false, value: BigInt(msg.corr) });
@@ -42,17 +43,19 @@ describe('Requests', () => {
     vi.setSystemTime(0);
     reach = new Map();
     sent = [];
+    shutdown = new AbortController();
     requests = new Requests(
       {
         reach: (id) => reach.get(id) ?? 'ok',
         whyDown: (id) => (reach.get(id) instanceof ArborError ? 'it is down' : undefined),
         send: (record) => sent.push(decode(record) as Message),
+        stopping: shutdown.signal,
       },
       () => Date.now(),
     );
   });
   afterEach(() => {
-    requests.close();
+    shutdown.abort();
     vi.useRealTimers();
   });
 
@@ -177,7 +180,7 @@ describe('Requests', () => {
     await held;
   });
 
-  it('failWhere ends matching requests in flight at once; close ends everything, and later calls fail at once', async () => {
+  it('failWhere ends matching requests in flight at once; the control\'s shutdown ends everything, and later calls fail at once', async () => {
     const outcome = (p: Promise<unknown>) => p.then(() => 'answered', (e: unknown) => e);
     const a = outcome(requests.request(1, call(), load(1)));
     const b = outcome(requests.request(2, call(), load(2)));
@@ -185,7 +188,7 @@ describe('Requests', () => {
     const c = outcome(requests.request(4, call(), load(4)));
     requests.failWhere((target) => (target === 1 ? nodeUnavailable(1, 'lost') : undefined));
     expect(await a).toMatchObject({ reason: 'lost' });
-    requests.close();
+    shutdown.abort();
     expect(await b).toMatchObject({ kind: 'unavailable', reason: 'the gateway is stopping' });
     expect(await c).toMatchObject({ kind: 'unavailable', reason: 'the gateway is stopping' });
     await expect(requests.request(2, call(), load(2))).rejects.toMatchObject({ reason: 'the gateway is stopping' });
@@ -195,7 +198,8 @@ describe('Requests', () => {
   it('every command ends exactly once, whatever happens to it and in whatever order', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom('reply', 'fail', 'cancel', 'expire', 'down', 'wait')), { maxLength: 40 }), async (steps) => {
-        const local = new Requests({ reach: (id) => reach.get(id) ?? 'ok', whyDown: () => undefined, send: (record) => sent.push(decode(record) as Message) }, () => Date.now());
+        const stop = new AbortController();
+        const local = new Requests({ reach: (id) => reach.get(id) ?? 'ok', whyDown: () => undefined, send: (record) => sent.push(decode(record) as Message), stopping: stop.signal }, () => Date.now());
         reach.clear();
         sent = [];
         const ended: number[] = [];
@@ -214,7 +218,7 @@ describe('Requests', () => {
           return p;
         });
         await vi.advanceTimersByTimeAsync(10);
-        local.close();
+        stop.abort();
         await Promise.all(all);
         expect(ended.sort((x, y) => x - y)).toEqual(steps.map((_, i) => i));
         expect(local.busy).toBe(false);
