@@ -359,7 +359,12 @@ interface Listener {
   /** Its pings (libzmq takes them when it binds). */
   readonly pings: LivenessTimings['router'];
   reading: Promise<void>;
+  /** Second looks at links found connected (see RECHECK_MS). */
+  readonly rechecks: Set<NodeJS.Timeout>;
 }
+
+/** When a link found connected just after a notification is asked again (ms after it). */
+const RECHECK_MS = [20, 200, 1000];
 
 /** How long a new listener tries to take the tcp port its predecessor just released. */
 const TCP_REBIND_TRIES = 100;
@@ -387,7 +392,12 @@ export class Liveness extends LivenessJudge {
     private readonly log: Logger,
     onChange: (id: number) => void,
   ) {
-    super(config, onChange);
+    const self: { liveness?: Liveness } = {};
+    super(config, (id) => {
+      log.debug({ node: id, verdict: self.liveness?.verdict(id) ?? null }, 'liveness verdict');
+      onChange(id);
+    });
+    self.liveness = this;
     this.onSwitchLate = (ids) => log.warn({ nodes: ids.slice(0, 20), count: ids.length }, 'a new heartbeat interval: these nodes had not reconnected when its time was up');
   }
 
@@ -436,7 +446,10 @@ export class Liveness extends LivenessJudge {
 
   async close(): Promise<void> {
     this.stop();
-    for (const listener of this.listeners) listener.router.close();
+    for (const listener of this.listeners) {
+      for (const timer of listener.rechecks) clearTimeout(timer);
+      listener.router.close();
+    }
     await Promise.all(this.listeners.map((l) => l.reading));
     rmSync(this.linkPath, { force: true });
   }
@@ -464,7 +477,7 @@ export class Liveness extends LivenessJudge {
     rmSync(fresh, { force: true });
     symlinkSync(basename(path), fresh);
     renameSync(fresh, this.linkPath);
-    const listener: Listener = { generation, router, path, tcp: bound, links: new Set(), pings, reading: Promise.resolve() };
+    const listener: Listener = { generation, router, path, tcp: bound, links: new Set(), pings, reading: Promise.resolve(), rechecks: new Set() };
     listener.reading = this.read(listener);
     this.listeners.push(listener);
     return listener;
@@ -488,6 +501,7 @@ export class Liveness extends LivenessJudge {
     const at = this.listeners.indexOf(listener);
     if (at === -1) return;
     this.listeners.splice(at, 1);
+    for (const timer of listener.rechecks) clearTimeout(timer);
     listener.router.close();
     rmSync(listener.path, { force: true });
     for (const rid of listener.links) this.linkSeen(rid, listener.generation, false);
@@ -514,10 +528,34 @@ export class Liveness extends LivenessJudge {
       // A notification does not say whether it is a connect or a disconnect, and one can be
       // missing (a handover closes the old connection without one): ask the ROUTER instead.
       const connected = await isRoutable(listener.router, rid);
-      this.linkSeen(peer, listener.generation, connected);
-      if (connected) listener.links.add(peer);
-      else listener.links.delete(peer);
+      this.log.debug({ peer, listener: listener.generation, connected }, 'liveness link');
+      this.learned(listener, peer, connected);
+      // A disconnect's notification is queued before its connection is torn down, in libzmq's
+      // I/O thread: a probe right after it can still find the connection (seen on a loaded host,
+      // where that thread was descheduled in between). So a link found connected is asked again.
+      if (connected) for (const ms of RECHECK_MS) this.recheckLater(listener, rid, ms);
     }
+  }
+
+  private learned(listener: Listener, peer: string, connected: boolean): void {
+    this.linkSeen(peer, listener.generation, connected);
+    if (connected) listener.links.add(peer);
+    else listener.links.delete(peer);
+  }
+
+  private recheckLater(listener: Listener, rid: Buffer, ms: number): void {
+    const timer = setTimeout(() => {
+      listener.rechecks.delete(timer);
+      const peer = rid.toString('latin1');
+      if (!this.listeners.includes(listener) || !listener.links.has(peer)) return;
+      void isRoutable(listener.router, rid).then((connected) => {
+        if (connected || !this.listeners.includes(listener) || !listener.links.has(peer)) return;
+        this.log.debug({ peer, listener: listener.generation }, 'liveness link gone (found on a second look)');
+        this.learned(listener, peer, false);
+      });
+    }, ms);
+    timer.unref();
+    listener.rechecks.add(timer);
   }
 
   private drop(kind: string): void {
