@@ -1,10 +1,16 @@
 /**
- * @module A node's integer dictionary and its write-ahead log (wal.ts): every store goes to the
- * log before its reply leaves (the uplink calls `flush` before each send), and with `fsync` a
- * reply that depends on a store waits until the disk has it (group commit: `DiskGate`).
+ * @module A node's integer dictionary and its write-ahead log (wal.ts): the stores of a request
+ * frame are written with one append before any answer of that frame leaves (`commit`), and with
+ * `fsync` a reply that depends on a store waits until the disk has it (group commit: `DiskGate`).
+ *
+ * A store is applied to the dictionary when it is served, so later requests of the same frame
+ * see it, and the frame's answers from its first store on are held until the frame is read and
+ * its stores written (`endFrame`). If the disk refuses the append, the stores are taken back and
+ * the held requests answered again, stores failing `disk full` and loads from the dictionary as
+ * it was: no answer ever shows a value the log does not hold.
  */
-import { decode, encode, ProtocolError } from '../link/index.js';
-import type { StoreLog } from './wal.js';
+import { decode, encode, FailReason, ProtocolError } from '../link/index.js';
+import type { DiskFullError, StoreLog } from './wal.js';
 
 /** How a request was answered: at once, or once the disk has what the answer depends on. */
 export interface Answer {
@@ -12,7 +18,24 @@ export interface Answer {
   waitsForDisk: boolean;
 }
 
+/** An answer held until its frame's stores are written, with the request it answers. */
+export interface HeldAnswer {
+  request: Buffer;
+  answer: Answer;
+}
+
+/** The end of a frame: the answers it held, to give now, and whether the disk refused its stores. */
+export interface FrameEnd {
+  held: HeldAnswer[];
+  full?: DiskFullError;
+}
+
 export class Dictionary {
+  /** Stores of the frame being read, oldest first: the name and its value before (undefined: none). */
+  private uncommitted: [string, bigint | undefined][] = [];
+  /** Answers of the frame being read from its first store on. */
+  private held: HeldAnswer[] = [];
+
   constructor(
     private readonly entries: Map<string, bigint>,
     private readonly log: StoreLog,
@@ -26,15 +49,54 @@ export class Dictionary {
   }
 
   /**
-   * Serves one request record for this node (store, load or ping); a ProtocolError for a body
-   * that does not decode. `frameWaits`: an earlier reply of the same frame waits for the disk.
+   * Serves one request record of the frame being read (store, load or ping): its answer, or null
+   * when it is held until `endFrame` (a store of the frame is not written yet); a ProtocolError for
+   * a body that does not decode. `frameWaits`: an earlier reply of the same frame waits for the disk.
    */
-  serve(rec: Buffer, id: number, frameWaits: boolean): Answer | ProtocolError {
+  serve(rec: Buffer, id: number, frameWaits: boolean): Answer | ProtocolError | null {
+    const answer = this.answer(rec, id, frameWaits, false);
+    if (answer instanceof ProtocolError || this.uncommitted.length === 0) return answer;
+    this.held.push({ request: rec, answer });
+    return null;
+  }
+
+  /**
+   * The frame is read: its stores are written with one append, before any of its answers leaves,
+   * and the answers it held are returned. When the disk has no room, the stores are taken back
+   * out of the dictionary (newest first) and the held requests answered again: stores fail `disk
+   * full`, loads see the dictionary as it was. Throws (WalError) only when the log cannot go on.
+   */
+  endFrame(id: number, frameWaits: boolean): FrameEnd {
+    if (this.uncommitted.length === 0) return { held: [] };
+    const stores = this.uncommitted;
+    const held = this.held;
+    this.uncommitted = [];
+    this.held = [];
+    const full = this.log.flush();
+    if (full === undefined) return { held };
+    for (let i = stores.length - 1; i >= 0; i--) {
+      const [name, before] = stores[i] as [string, bigint | undefined];
+      if (before === undefined) this.entries.delete(name);
+      else this.entries.set(name, before);
+    }
+    const again: HeldAnswer[] = [];
+    for (const { request } of held) {
+      const answer = this.answer(request, id, frameWaits, true);
+      if (!(answer instanceof ProtocolError)) again.push({ request, answer });
+    }
+    return { held: again, full };
+  }
+
+  /** `refuseStores`: the disk has no room, so a store fails (`disk full`) and changes nothing. */
+  private answer(rec: Buffer, id: number, frameWaits: boolean, refuseStores: boolean): Answer | ProtocolError {
     const msg = decode(rec);
     if (msg instanceof ProtocolError) return msg;
     switch (msg.kind) {
       case 'store': {
-        const isNew = !this.entries.has(msg.name);
+        if (refuseStores) return { reply: encode({ kind: 'fail', corr: msg.corr, node: id, reason: FailReason.DiskFull }), waitsForDisk: false };
+        const before = this.entries.get(msg.name);
+        const isNew = before === undefined;
+        this.uncommitted.push([msg.name, before]);
         this.entries.set(msg.name, msg.value);
         this.log.append(msg.name, msg.value, isNew);
         return { reply: encode({ kind: 'value', corr: msg.corr, node: id, found: true, added: isNew, value: msg.value }), waitsForDisk: this.fsync };
@@ -50,11 +112,6 @@ export class Dictionary {
       default:
         return new ProtocolError('unknown-kind', `${msg.kind} is not a request`);
     }
-  }
-
-  /** Hands every store so far to the OS (before any reply leaves). Throws when the disk refuses. */
-  flush(): void {
-    this.log.flush();
   }
 
   /** Calls `done` once everything stored so far is on the disk. */

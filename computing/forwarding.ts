@@ -37,19 +37,24 @@ const isReply = (kind: number): boolean => kind === Kind.Value || kind === Kind.
 
 type Link = Extract<ToNode, { t: 'link' }>;
 
+/**
+ * How the node answers a request of the frame being read: `now` (the reply joins the frame's
+ * wave), or `later` when the answer waits (it goes up with the wave once given to `late`). Both
+ * only until the frame is read (`frameRead` returns).
+ */
+export interface Answering {
+  now(reply: Buffer): void;
+  later(request: Buffer): void;
+}
+
 /** How the node answers, and what the forwarding tells it. */
 export interface ForwardingHandlers {
-  /**
-   * A request for this node, read from the parent: answer it with `reply` (it joins the frame's
-   * wave), or with `later` when the answer waits (it goes up with the wave once given to `late`).
-   */
-  serve(request: Buffer, reply: (answer: Buffer) => void, later: (request: Buffer) => void): void;
-  /** A frame from the parent is read (every request of it served or passed on). */
-  frameRead(): void;
+  /** A request for this node, read from the parent. */
+  serve(request: Buffer, answer: Answering): void;
+  /** A frame from the parent is read (every request of it served or passed on); its answers may still be given. */
+  frameRead(answer: Answering): void;
   /** Something arrived (a frame, a child came or went): the node is not idle. */
   worked(): void;
-  /** Runs before anything leaves on the uplink (a node writes its log there). */
-  beforeSend(): void;
   drop(kind: string, count?: number): void;
 }
 
@@ -76,7 +81,7 @@ export class Forwarding {
     router: Router,
     private readonly handlers: ForwardingHandlers,
   ) {
-    this.up = new LinkWriter(uplink, (_peer, records) => handlers.drop('uplink-send-failed', records.length), () => handlers.beforeSend());
+    this.up = new LinkWriter(uplink, (_peer, records) => handlers.drop('uplink-send-failed', records.length));
     this.down = new Downlink(
       {
         fromChild: (child, frame) => this.fromChildFrame(child, frame),
@@ -179,7 +184,7 @@ export class Forwarding {
       this.handlers.worked();
       this.waves.begin();
       const error = splitFrame(frame, this.fromParent);
-      this.handlers.frameRead();
+      this.handlers.frameRead(this.answering);
       this.waves.end();
       if (error) this.handlers.drop(`uplink ${error.problem}`);
     }
@@ -196,15 +201,17 @@ export class Forwarding {
     if (error) this.handlers.drop(`downlink ${error.problem}`);
   }
 
-  private readonly reply = (answer: Buffer): void => this.waves.reply(answer);
-  private readonly defer = (request: Buffer): void => this.waves.forwarded(request);
+  private readonly answering: Answering = {
+    now: (reply) => this.waves.reply(reply),
+    later: (request) => this.waves.forwarded(request),
+  };
 
   private readonly fromParent = (rec: Buffer): void => {
     const kind = recordKind(rec);
     if (!isRequest(kind)) return this.handlers.drop('uplink non-request');
     const target = recordNode(rec);
     const hop = nextHop(this.id, target);
-    if (hop === 'self') return this.handlers.serve(rec, this.reply, this.defer);
+    if (hop === 'self') return this.handlers.serve(rec, this.answering);
     const child = hop === 'left' ? this.left : this.right;
     if (child === null || !this.down.send(child.id, rec)) return this.waves.reply(this.fail(rec, FailReason.NoRoute));
     this.waves.forwarded(rec);

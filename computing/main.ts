@@ -8,7 +8,8 @@
  * link runtime only; no gRPC, no logger.
  *
  * Exit codes: 0 when stopped (SIGTERM, or the control channel closed), 3 when it cannot serve
- * (corrupt log, failed write, endpoint refused), after a `fatal` message saying why.
+ * (corrupt log, a log write it cannot step back from, endpoint refused), after a `fatal` message
+ * saying why. A full disk is not fatal: the node serves on read-only (node.ts).
  */
 import { createInterface } from 'node:readline';
 import { controlLine, downlinkSocket, type FromNode, parseToNode, startZapHandler, type ToNode, uplinkSocket } from '../link/index.js';
@@ -63,7 +64,12 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
   enter({ t: 'claiming', id: msg.id });
   let opened: { entries: Map<string, bigint>; cutBytes: number; log: StoreLog } = { entries: new Map(), cutBytes: 0, log: NO_LOG };
   try {
-    if (msg.log !== null) opened = WriteAheadLog.open(msg.log, { fresh: msg.fresh }, fatal);
+    if (msg.log !== null) {
+      const path = msg.log;
+      const log = WriteAheadLog.open(path, { fresh: msg.fresh }, { fatal, warn: (message) => process.stderr.write(`arbor-node ${msg.id}: ${message}\n`) });
+      if (log.cutBytes > 0) process.stderr.write(`arbor-node ${msg.id}: cut a torn tail of ${log.cutBytes} bytes off log ${path} (${log.torn}); kept in ${path}.torn\n`);
+      opened = log;
+    }
   } catch (error) {
     fatal(error);
   }

@@ -2,13 +2,19 @@
  * @module One computing node, once claimed: its place in the data path (forwarding.ts), its
  * dictionary and log (dictionary.ts), and its signs of life (beats.ts), wired together. It
  * serves requests for its own id, forwards the rest one hop down, and relays replies up.
+ *
+ * The answers of a request frame from its first store on are held until the frame is read and
+ * its stores written in one append: so no answer leaves before the store it depends on is in
+ * the log. When the disk is full the node stays up read-only: that frame's stores fail `disk
+ * full`, loads and forwarding go on, and every later frame with stores tries the disk again, so
+ * stores succeed by themselves once there is room (a store is the probe; no timer).
  */
 import type { Dealer, Router } from 'zeromq';
 import { type ClusterKeys, type LivenessClaim, ProtocolError, type ToNode } from '../link/index.js';
 import { Beats } from './beats.js';
-import { Dictionary, DiskGate } from './dictionary.js';
-import { Forwarding } from './forwarding.js';
-import type { StoreLog } from './wal.js';
+import { type Answer, Dictionary, DiskGate, type FrameEnd } from './dictionary.js';
+import { type Answering, Forwarding } from './forwarding.js';
+import type { DiskFullError, StoreLog } from './wal.js';
 
 export interface NodeSetup {
   id: number;
@@ -27,6 +33,8 @@ export class ComputingNode {
   private readonly beats: Beats;
   /** Dropped input by kind of problem; each kind is reported once on stderr. */
   readonly dropped = new Map<string, number>();
+  /** The last append found the disk full (said once on stderr, and once when stores work again). */
+  private diskFull = false;
 
   constructor(
     setup: NodeSetup,
@@ -40,11 +48,9 @@ export class ComputingNode {
     this.dictionary = new Dictionary(setup.entries, setup.log, setup.fsync);
     this.gate = new DiskGate(this.dictionary);
     this.forwarding = new Forwarding(setup.id, uplink, router, {
-      serve: (request, reply, later) => this.serve(request, reply, later),
-      frameRead: () => this.gate.frameRead((reply) => this.forwarding.late(reply)),
+      serve: (request, answer) => this.serve(request, answer),
+      frameRead: (answer) => this.frameRead(answer),
       worked: () => this.beats.worked(),
-      // The log is written before anything leaves upwards: no reply overtakes its store.
-      beforeSend: () => this.writeLog(),
       drop: (kind, count) => this.drop(kind, count),
     });
     this.beats = new Beats(setup.id, setup.liveness, () => this.forwarding.idle && this.gate.pending === 0, tell, setup.curve);
@@ -68,7 +74,6 @@ export class ComputingNode {
   }
 
   stop(): void {
-    this.writeLog();
     this.beats.stop();
     this.forwarding.stop();
   }
@@ -78,20 +83,39 @@ export class ComputingNode {
     this.dictionary.close();
   }
 
-  private serve(request: Buffer, reply: (answer: Buffer) => void, later: (request: Buffer) => void): void {
-    const answer = this.dictionary.serve(request, this.id, this.gate.holding);
-    if (answer instanceof ProtocolError) return this.drop(`request ${answer.problem}`);
-    if (!answer.waitsForDisk) return reply(answer.reply);
-    later(request);
-    this.gate.hold(answer.reply);
+  private serve(request: Buffer, answer: Answering): void {
+    const served = this.dictionary.serve(request, this.id, this.gate.holding);
+    if (served instanceof ProtocolError) return this.drop(`request ${served.problem}`);
+    if (served !== null) this.give(request, served, answer);
   }
 
-  private writeLog(): void {
+  /** The frame is read: its stores are written (or refused), then the answers it held go. */
+  private frameRead(answer: Answering): void {
+    let end: FrameEnd;
     try {
-      this.dictionary.flush();
+      end = this.dictionary.endFrame(this.id, this.gate.holding);
     } catch (failure) {
-      this.onFatal(failure as Error);
+      return this.onFatal(failure as Error);
     }
+    // Only a frame with stores holds answers: it tells whether the disk takes them now.
+    if (end.held.length > 0) this.noteDisk(end.full);
+    for (const held of end.held) this.give(held.request, held.answer, answer);
+    this.gate.frameRead((reply) => this.forwarding.late(reply));
+  }
+
+  /** Says on stderr when the disk fills up and when stores work again (once each way). */
+  private noteDisk(full: DiskFullError | undefined): void {
+    if ((full !== undefined) === this.diskFull) return;
+    this.diskFull = full !== undefined;
+    process.stderr.write(
+      full !== undefined ? `arbor-node ${this.id}: disk full, stores fail until there is room (loads go on): ${full.message}\n` : `arbor-node ${this.id}: the disk takes stores again\n`,
+    );
+  }
+
+  private give(request: Buffer, served: Answer, answer: Answering): void {
+    if (!served.waitsForDisk) return answer.now(served.reply);
+    answer.later(request);
+    this.gate.hold(served.reply);
   }
 
   private drop(kind: string, count = 1): void {

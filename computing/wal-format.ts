@@ -7,11 +7,15 @@
  *
  * little-endian. A snapshot (compaction) is a log of one put per live name.
  *
- * Reading tells a torn tail from corruption (etcd's WAL makes the same distinction): a process
- * killed mid-write, or a file cut short, leaves an incomplete or mismatching *last* record (at
- * most one record's bytes, or zeros), which is cut off; a bad record with more data after it
- * means the file was damaged, and reading on, or cutting there, would silently drop
- * acknowledged values, so the log is refused instead.
+ * Reading tells a torn tail from corruption. Only what one interrupted append can leave is cut:
+ * the first bad record must be the log's last one, cut short by the end of the file or ending in
+ * zeros (the file grew but the data never came), with nothing but zeros after it, and no valid
+ * record may start anywhere after its first byte. Anything else (a record with a bad checksum
+ * and its own last byte written, a length that does not fit what follows, a valid record after
+ * the bad one) is damage: reading on, or cutting there, would silently drop acknowledged values,
+ * so the log is refused instead. etcd's WAL draws the same line (a bad record is torn only if it
+ * runs past the end or holds a zeroed sector), and LevelDB's log reader treats only a record cut
+ * by the end of the file as the writer's death.
  */
 import { crc32c } from './crc32c.js';
 
@@ -48,13 +52,53 @@ export interface ScannedLog {
   problem?: { kind: 'torn' | 'corrupt'; what: string };
 }
 
-const allZero = (buf: Buffer, from: number): boolean => {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
-  return true;
-};
-
 function isNameByte(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/**
+ * A valid record at `at`: where it ends; else what is wrong with it, whether its checksum held
+ * (then it was written whole), and whether the file ends before it does.
+ */
+type RecordAt = number | BadRecord;
+interface BadRecord {
+  what: string;
+  checksummed?: boolean;
+  cutShort?: boolean;
+}
+
+function recordAt(buf: Buffer, at: number): RecordAt {
+  const left = buf.length - at;
+  if (left < RECORD_HEADER_BYTES) return { what: `a partial record header of ${left} bytes`, cutShort: true };
+  const len = buf.readUInt32LE(at);
+  if (len < MIN_PAYLOAD || len > MAX_PAYLOAD) return { what: `a record length of ${len}` };
+  const end = at + RECORD_HEADER_BYTES + len;
+  if (end > buf.length) return { what: `a record of ${RECORD_HEADER_BYTES + len} bytes with ${left} left in the file`, cutShort: true };
+  if (crc32c(buf, at + RECORD_HEADER_BYTES, end) !== buf.readUInt32LE(at + 4)) return { what: 'a record with a bad checksum' };
+  const p = at + RECORD_HEADER_BYTES;
+  if (buf[p] !== PUT) return { what: `a record of unknown type ${buf[p]}`, checksummed: true };
+  for (let i = p + 9; i < end; i++) if (!isNameByte(buf[i] as number)) return { what: 'a name byte outside [A-Za-z0-9]', checksummed: true };
+  return end;
+}
+
+/**
+ * Whether `rest` (from a bad record to the end of the file) is what one interrupted append can
+ * leave: the first bytes of one record, then nothing or zeros. `written` is how many bytes come
+ * before the zeros (the last non-zero byte and all before it were written, so they must fit a
+ * record's prefix); a whole record always ends in a name byte, never zero, so a record whose
+ * last byte is there was not interrupted.
+ */
+function couldBeInterrupted(rest: Buffer, written: number): boolean {
+  // The length field as far as it is in the file (the tear may have zeroed its upper bytes).
+  let len = 0;
+  for (let i = Math.min(4, rest.length) - 1; i >= 0; i--) len = len * 256 + (rest[i] as number);
+  if (len > MAX_PAYLOAD) return false;
+  // Too small a length is a tear only inside the length field itself.
+  if (len < MIN_PAYLOAD) return written <= 3;
+  if (written >= RECORD_HEADER_BYTES + len) return false;
+  if (written > RECORD_HEADER_BYTES && rest[RECORD_HEADER_BYTES] !== PUT) return false;
+  for (let i = RECORD_HEADER_BYTES + 9; i < written; i++) if (!isNameByte(rest[i] as number)) return false;
+  return true;
 }
 
 /** Reads a whole log file's bytes. An empty buffer is an empty, valid log (a new file). */
@@ -71,26 +115,33 @@ export function scanLog(buf: Buffer): ScannedLog {
     return { entries, validBytes: 0, problem: { kind: 'corrupt', what: 'not an arbor log (bad header)' } };
   }
   let at = WAL_MAGIC.length;
-  const torn = (what: string): ScannedLog => ({ entries, validBytes: at, problem: { kind: 'torn', what } });
-  const corrupt = (what: string): ScannedLog => ({ entries, validBytes: at, problem: { kind: 'corrupt', what: `${what} at byte ${at}` } });
   while (at < buf.length) {
-    const left = buf.length - at;
-    if (allZero(buf, at)) return torn(`${left} zero bytes`);
-    if (left < RECORD_HEADER_BYTES) return torn(`a partial record header of ${left} bytes`);
-    const len = buf.readUInt32LE(at);
-    if (len < MIN_PAYLOAD || len > MAX_PAYLOAD) return corrupt(`a record length of ${len}`);
-    const end = at + RECORD_HEADER_BYTES + len;
-    // A plausible length ends within one record's bytes, so only the last record can run past the end.
-    if (end > buf.length) return torn(`a partial record (${left} of ${RECORD_HEADER_BYTES + len} bytes)`);
-    const crc = buf.readUInt32LE(at + 4);
-    if (crc32c(buf, at + RECORD_HEADER_BYTES, end) !== crc) {
-      return end === buf.length ? torn('a last record with a bad checksum') : corrupt('a record with a bad checksum, followed by more data,');
-    }
+    const end = recordAt(buf, at);
+    if (typeof end !== 'number') return { entries, validBytes: at, problem: badTail(buf, at, end) };
     const p = at + RECORD_HEADER_BYTES;
-    if (buf[p] !== PUT) return corrupt(`a record of unknown type ${buf[p]}`);
-    for (let i = p + 9; i < end; i++) if (!isNameByte(buf[i] as number)) return corrupt('a name byte outside [A-Za-z0-9]');
     entries.set(buf.toString('latin1', p + 9, end), buf.readBigInt64LE(p + 1));
     at = end;
   }
   return { entries, validBytes: at };
+}
+
+/** The first bad record is at `at`: a torn tail if one interrupted append explains it, else corruption. */
+function badTail(buf: Buffer, at: number, bad: BadRecord): { kind: 'torn' | 'corrupt'; what: string } {
+  const rest = buf.subarray(at);
+  let written = rest.length;
+  while (written > 0 && rest[written - 1] === 0) written--;
+  const corrupt = (why: string): { kind: 'corrupt'; what: string } => ({ kind: 'corrupt', what: `${bad.what} at byte ${at}${why}` });
+  if (written === 0) return { kind: 'torn', what: `${rest.length} zero bytes` };
+  if (bad.checksummed === true) return corrupt('');
+  if (!couldBeInterrupted(rest, written)) {
+    return corrupt(written > MAX_RECORD_BYTES ? ', with more data after it' : ', not what an interrupted write leaves');
+  }
+  // Nothing valid may follow: a record that parses further on means the bad one was damaged in
+  // place (a changed length can make a record seem to run past the end). `written` is under one
+  // record, so this looks at a few hundred offsets at most.
+  for (let o = at + 1; o < at + written; o++) {
+    if (typeof recordAt(buf, o) === 'number') return corrupt(`, with a valid record after it at byte ${o}`);
+  }
+  const zeros = rest.length - written;
+  return { kind: 'torn', what: bad.cutShort === true || zeros === 0 ? bad.what : `${bad.what}, ending in ${zeros} zero bytes` };
 }

@@ -20,7 +20,7 @@
  * single-threaded and every link is FIFO, so commands to one node run in call order. A command
  * for a node being created, moved, re-linked or restarted waits for it, and only for it.
  */
-import { DEFAULT_LIVENESS, encode, type LivenessConfig, type Message, type PeerSpec } from '../link/index.js';
+import { DEFAULT_LIVENESS, encode, FailReason, type LivenessConfig, type Message, type PeerSpec } from '../link/index.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import {
   type CallOptions,
@@ -36,7 +36,7 @@ import {
 } from './api.js';
 import { Availability } from './availability.js';
 import { maxAvlDepth } from './balance.js';
-import { ArborError, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
+import { ArborError, diskFull, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
 import { Agents, type Host } from './hosts.js';
 import { LINK_TIMINGS, Links } from './links.js';
 import { Liveness } from './liveness.js';
@@ -408,10 +408,11 @@ export class Control {
     return { id: root, pid: proc === null ? null : proc.pid };
   }
 
-  /** A reply came up the tree: it settles its request (`fail`: the tree could not deliver it). */
+  /** A reply came up the tree: it settles its request (`fail`: the tree could not deliver it, or the node could not log a store). */
   private reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' }>): void {
-    if (msg.kind === 'fail') this.requests.fail(msg.corr, nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
-    else if (!this.requests.settle(msg)) this.rootLink.drop(`late ${msg.kind}`);
+    if (msg.kind === 'fail') {
+      this.requests.fail(msg.corr, msg.reason === FailReason.DiskFull ? diskFull(msg.node) : nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
+    } else if (!this.requests.settle(msg)) this.rootLink.drop(`late ${msg.kind}`);
   }
 
   private hello(msg: Extract<Message, { kind: 'hello' }>): void {

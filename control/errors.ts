@@ -25,6 +25,8 @@ export const nodeUnavailable = (id: number, reason?: string): ArborError => new 
 export const parentUnavailable = (parent: number, reason?: string): ArborError => new ArborError('unavailable', `Parent ${parent} is unavailable`, reason);
 export const wrongParent = (id: number, placement: number | null, parent: number): ArborError =>
   new ArborError('wrong-parent', `Node ${id} belongs under ${placement ?? 'control'}, not under ${parent}`);
+/** A store the node could not log: its disk has no room (it serves loads on, and stores again once there is room). */
+export const diskFull = (id: number): ArborError => new ArborError('exhausted', `Node ${id} is read-only`, 'disk full');
 export const invalidArgument = (problem: string): ArborError => new ArborError('invalid', problem);
 /** The caller's deadline passed (its own, not the control's request timeout: that is `unavailable`). */
 export const deadlineExceeded = (): ArborError => new ArborError('deadline', 'deadline exceeded');

@@ -34,7 +34,7 @@ export const Kind = {
   Value: 5,
   /** node → control: answer to a ping. No body. */
   Pong: 6,
-  /** node → control: the request could not be delivered. Body: u8 reason. */
+  /** node → control: the request could not be delivered, or (DiskFull) not carried out. Body: u8 reason. */
   Fail: 7,
   // 8 was a heartbeat relayed up the tree; liveness has its own link now (liveness.ts). Not reused.
 } as const;
@@ -45,6 +45,8 @@ export const FailReason = {
   NoRoute: 1,
   /** The next hop refused the message (gone, or its queue is full). */
   Undeliverable: 2,
+  /** The target could not store: its disk has no room for the log's append (it still serves loads). */
+  DiskFull: 3,
 } as const;
 export type FailReason = (typeof FailReason)[keyof typeof FailReason];
 
@@ -193,7 +195,7 @@ export function decode(rec: Buffer): Message | ProtocolError {
       const bad = expectBody(rec, 1, 'fail');
       if (bad) return bad;
       const reason = rec[HEADER_BYTES] as number;
-      if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable) return new ProtocolError('bad-body', `fail reason ${reason}`);
+      if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable && reason !== FailReason.DiskFull) return new ProtocolError('bad-body', `fail reason ${reason}`);
       return { kind: 'fail', corr, node, reason };
     }
     default:

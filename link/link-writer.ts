@@ -26,15 +26,9 @@ export class LinkWriter {
   private scheduled = false;
   private readonly peerIds = new Map<string, Buffer>();
 
-  /**
-   * @param beforeSend runs before every send: a node writes its log there, so a reply never
-   *   leaves before the store it acknowledges is written (and every store of a turn shares one
-   *   write)
-   */
   constructor(
     private readonly socket: Dealer | Router,
     private readonly onUndeliverable: Undeliverable,
-    private readonly beforeSend: () => void = () => undefined,
   ) {}
 
   /** Queues one record for `peer`; never mutate `record` afterwards (zeromq may send it zero-copy). */
@@ -81,7 +75,6 @@ export class LinkWriter {
     this.flushing = true;
     try {
       while (this.queues.size > 0) {
-        this.beforeSend();
         const queues = this.queues;
         this.queues = this.spare;
         this.spare = queues;

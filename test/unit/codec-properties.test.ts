@@ -20,7 +20,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant('pong' as const), corr, node }),
   fc.record({ kind: fc.constant('hello' as const), corr, node, pid: int32, keys: fc.nat() }),
   fc.record({ kind: fc.constant('value' as const), corr, node, found: fc.boolean(), added: fc.boolean(), value: int64 }),
-  fc.record({ kind: fc.constant('fail' as const), corr, node, reason: fc.constantFrom(FailReason.NoRoute, FailReason.Undeliverable) }),
+  fc.record({ kind: fc.constant('fail' as const), corr, node, reason: fc.constantFrom(FailReason.NoRoute, FailReason.Undeliverable, FailReason.DiskFull) }),
 );
 
 describe('wire codec properties', () => {

@@ -21,6 +21,7 @@ const samples: Message[] = [
   { kind: 'value', corr: 6, node: 9, found: false, added: false, value: 0n },
   { kind: 'pong', corr: 7, node: 6 },
   { kind: 'fail', corr: 8, node: 21, reason: FailReason.NoRoute },
+  { kind: 'fail', corr: 9, node: 4, reason: FailReason.DiskFull },
 ];
 
 describe('wire codec', () => {

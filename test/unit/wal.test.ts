@@ -1,14 +1,15 @@
 /**
- * A node's log on a real file: appends survive a reopen, a torn tail is cut and the log goes on
- * from there, corruption is refused, `fresh` empties, compaction keeps the dictionary and
- * shrinks the file, and durability waiters run only once their stores are on the disk.
+ * A node's log on a real file: appends survive a reopen, a torn tail is cut (its bytes kept in
+ * `<log>.torn`) and the log goes on from there, corruption is refused and left as it was,
+ * `fresh` empties, compaction keeps the dictionary and shrinks the file (and a compacted log is
+ * read by the same rules), and durability waiters run only once their stores are on the disk.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMPACT_MIN_BYTES, type Opened, WalError, WriteAheadLog } from '../../computing/wal.js';
-import { WAL_MAGIC } from '../../computing/wal-format.js';
+import { putRecord, WAL_MAGIC } from '../../computing/wal-format.js';
 
 function tempLog(): string {
   const dir = mkdtempSync(join(tmpdir(), 'arbor-wal-'));
@@ -16,12 +17,15 @@ function tempLog(): string {
   return join(dir, '8.wal');
 }
 
-const fatal = (error: WalError): never => {
-  throw error;
+const events = {
+  fatal: (error: WalError): never => {
+    throw error;
+  },
+  warn: (): void => undefined,
 };
 
 function open(path: string, fresh = false): Opened {
-  const opened = WriteAheadLog.open(path, { fresh }, fatal);
+  const opened = WriteAheadLog.open(path, { fresh }, events);
   onTestFinished(() => {
     try {
       opened.log.close();
@@ -51,7 +55,7 @@ describe('write-ahead log file', () => {
     expect(again.cutBytes).toBe(0);
   });
 
-  it('a torn tail is cut on open and the log goes on from the last whole record', () => {
+  it('a torn tail is cut on open, its bytes kept in <log>.torn, and the log goes on from the last whole record', () => {
     const path = tempLog();
     const first = open(path);
     put(first, 'A', 1n);
@@ -59,15 +63,35 @@ describe('write-ahead log file', () => {
     put(first, 'B', 2n);
     first.log.flush();
     first.log.close();
-    const size = statSync(path).size;
-    truncateSync(path, size - 3); // the kernel kept only part of the last write
+    const whole = readFileSync(path);
+    truncateSync(path, whole.length - 3); // the kernel kept only part of the last write
     const again = open(path);
     expect(again.entries).toEqual(new Map([['A', 1n]]));
-    expect(again.cutBytes).toBe(size - 3 - (WAL_MAGIC.length + 18));
+    const cut = whole.length - 3 - (WAL_MAGIC.length + 18);
+    expect(again.cutBytes).toBe(cut);
+    expect(again.torn).toMatch(/^a record of 18 bytes with 15 left in the file$/);
+    expect(readFileSync(`${path}.torn`)).toEqual(whole.subarray(WAL_MAGIC.length + 18, whole.length - 3));
     put(again, 'C', 3n);
     again.log.flush();
     again.log.close();
-    expect(open(path).entries).toEqual(new Map([['A', 1n], ['C', 3n]]));
+    // A second tear is added to what was kept before, never replacing it.
+    appendFileSync(path, Buffer.alloc(7));
+    const third = open(path);
+    expect(third.entries).toEqual(new Map([['A', 1n], ['C', 3n]]));
+    expect(third.cutBytes).toBe(7);
+    expect(readFileSync(`${path}.torn`)).toEqual(Buffer.concat([whole.subarray(WAL_MAGIC.length + 18, whole.length - 3), Buffer.alloc(7)]));
+  });
+
+  it('a whole log needs no torn file, and a new log gets its header with its first append', () => {
+    const path = tempLog();
+    const first = open(path);
+    expect(statSync(path).size).toBe(0);
+    put(first, 'A', 1n);
+    first.log.flush();
+    first.log.close();
+    expect(readFileSync(path)).toEqual(Buffer.concat([WAL_MAGIC, putRecord('A', 1n)]));
+    expect(open(path).cutBytes).toBe(0);
+    expect(existsSync(`${path}.torn`)).toBe(false);
   });
 
   it('refuses a log damaged before its tail, naming the file and the place', () => {
@@ -79,16 +103,32 @@ describe('write-ahead log file', () => {
     const bytes = readFileSync(path);
     bytes[WAL_MAGIC.length + 12] = (bytes[WAL_MAGIC.length + 12] as number) ^ 0xff;
     writeFileSync(path, bytes);
-    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(WalError);
-    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(/corrupt: a record with a bad checksum.*at byte 8; refusing to start/);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(WalError);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(/corrupt: a record with a bad checksum at byte 8, with more data after it; refusing to start/);
     // Never read as empty: the file is left as it was, for someone to look at.
     expect(readFileSync(path)).toEqual(bytes);
+    expect(existsSync(`${path}.torn`)).toBe(false);
+  });
+
+  it('one length byte of the second-to-last record changed: refused, nothing cut', () => {
+    const path = tempLog();
+    const first = open(path);
+    for (let i = 0; i < 5; i++) put(first, `k${i}`, BigInt(i));
+    first.log.flush();
+    first.log.close();
+    const bytes = readFileSync(path);
+    const secondToLast = WAL_MAGIC.length + 3 * 19;
+    bytes[secondToLast] = 40; // 19 → 40: it would run past the end of the file
+    writeFileSync(path, bytes);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(`at byte ${secondToLast}, not what an interrupted write leaves; refusing to start`);
+    expect(readFileSync(path)).toEqual(bytes);
+    expect(existsSync(`${path}.torn`)).toBe(false);
   });
 
   it('a file that is not a log is refused too', () => {
     const path = tempLog();
     writeFileSync(path, 'hello, world\n');
-    expect(() => WriteAheadLog.open(path, { fresh: false }, fatal)).toThrow(/not an arbor log/);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(/not an arbor log/);
   });
 
   it('fresh starts from an empty log, whatever was there', () => {
@@ -123,6 +163,12 @@ describe('write-ahead log file', () => {
     const again = open(path);
     expect(again.entries).toEqual(new Map(Array.from({ length: 20 }, (_, k) => [`key${k}`, BigInt(2999 * 100 + k)])));
     expect(again.cutBytes).toBe(0);
+    again.log.close();
+    // The snapshot is read by the same rules: a changed length before its last record is refused.
+    const bytes = readFileSync(path);
+    bytes[WAL_MAGIC.length] = 200;
+    writeFileSync(path, bytes);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(/is corrupt: a record with a bad checksum at byte 8, with more data after it/);
   });
 
   it('durability waiters run after the sync, in order, and at once when nothing is pending', async () => {
