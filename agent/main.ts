@@ -38,6 +38,7 @@ import {
   parseToNode,
 } from '../link/index.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
+import { versionLine } from '../lib/version.js';
 
 const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
@@ -47,7 +48,8 @@ const USAGE = `usage: arbor-agent --join HOST:PORT --cluster-secret FILE --name 
   --name NAME              this host's name in the cluster (create <id> on NAME)
   --advertise IP           the address nodes here bind and others reach them at (default: the address this host reaches the gateway from)
   --data-dir DIR           where this host's nodes keep their logs (default: $TMPDIR/arbor-agent-NAME, 0700)
-  --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)`;
+  --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)
+  --version                print the version (and Node's)`;
 
 interface AgentArgs {
   join: string;
@@ -269,6 +271,10 @@ class Agent {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.slice(2).includes('--version')) {
+    process.stdout.write(`${versionLine('arbor-agent')}\n`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2), process.env);
   if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);

@@ -36,20 +36,20 @@ export class UsageError extends Error {
 
 /** The `--help` text of `arbor`. */
 export const USAGE_TEXT = [
-  'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE]',
+  'Usage: arbor [-t|--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE]',
   '',
   'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, tree, status,',
   'help, quit) from stdin, interactively on a terminal, else as a script sent all at once, and',
   'prints one line per reply. Type "help" at the prompt for the commands.',
   '',
   'Options:',
-  `  --target host:port   the gateway (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
+  `  -t, --target ADDR    the gateway's host:port (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
   '  --format seed|mai    reply lines as in the lab report (seed, the default) or the course (mai)',
   '  --ordered            print replies in input order instead of as they arrive',
   '  --json               print one JSON object per reply (JSON Lines)',
   '  --tls-ca FILE        connect with TLS, trusting the CA certificate in FILE (PEM; env ARBOR_TLS_CA)',
   '  --help               print this text',
-  '  --version            print the version',
+  "  --version            print the version (and Node's)",
   '',
   'Environment:',
   '  ARBOR_TARGET         the gateway, when --target is not given',
@@ -93,6 +93,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     };
     switch (flag) {
       case '--target':
+      case '-t':
         target = checkTarget(value(), '--target');
         break;
       case '--tls-ca':
