@@ -4,7 +4,7 @@
  * `arbor` and runs against a real gateway: create, store, load of 2^63-1, a NOT_FOUND as
  * `'not-found'`, an abort as `'cancelled'`, 10,000 commands on one session, a watch that sees a
  * SIGSTOPped node. Importing the library must not load zeromq (nor pino, the gateway's logger),
- * and its types must type-check in a TypeScript program. Its programs run with `npx --no arbor -t`.
+ * and its types must type-check in a TypeScript program. Its programs run with `npx arbor -t`.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,9 +87,13 @@ describe('the arbor package, installed from its tarball into an empty project', 
     expect(fact('break')).toMatchObject({ id: 80, kind: 'created' });
     expect(program.stderr()).toBe('');
 
-    /* The programs come with it: `npx --no arbor -t HOST:PORT <command>` (npm no longer takes the option for its own). */
-    const npx = await run('npx', ['--no', 'arbor', '-t', gateway.address, 'exec', '50', 'max'], { cwd: project, timeout: 60_000 });
-    expect(npx.stdout).toBe("Ok: 50 'max' 9223372036854775807\n");
+    /* The programs come with it, and npx passes the options after the program's name on to it.
+       (Not after `npx --no arbor`: npx reads `--no` as taking a value, `arbor`, and keeps what follows
+       as its own options; `npx --no -- arbor` is the form that never downloads.) */
+    for (const npxArgs of [['arbor'], ['--no', '--', 'arbor']]) {
+      const npx = await run('npx', [...npxArgs, '-t', gateway.address, 'exec', '50', 'max'], { cwd: project, timeout: 60_000 });
+      expect(npx.stdout).toBe("Ok: 50 'max' 9223372036854775807\n");
+    }
   });
 
   it('type-checks a TypeScript program that uses it (types from package.json exports)', { timeout: 180_000 }, async () => {
