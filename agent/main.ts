@@ -5,21 +5,26 @@
  *               [--data-dir DIR] [--orphan-grace-ms N]
  *
  * It connects to the gateway's cluster endpoint (a DEALER, CURVE client with the cluster's keys;
- * see computing/protocol/agent-link.ts), joins as host NAME, and starts computing processes when
+ * see link/agent-link.ts), joins as host NAME, and starts computing processes when
  * the control asks. It is their OS parent and relays each one's control channel over the link;
  * to each claim it adds what only this host knows: the cluster's keys (read from FILE here, so
  * the secret key never travels) and where the node's log lives (DIR). Nodes bind tcp on the
  * advertised address (port chosen by the OS), never on all interfaces.
+ *
+ * DIR is private: made 0700 when missing, refused (exit 2) when another user owns it or group or
+ * others can write into it (lib/private-dir.ts); by default it is in this user's state directory
+ * (agent/data-dir.ts). The nodes get an environment with none of the agent's secrets in it
+ * (lib/child-env.ts). A gateway that refuses the agent's key makes it exit 2, saying so
+ * (agent/handshake-refusals.ts), rather than retry for ever.
  *
  * While the gateway cannot be reached the processes keep running for the orphan grace, then are
  * stopped. When the agent dies, its processes see their stdin close and exit (no orphans).
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type * as Zmq from 'zeromq';
@@ -37,8 +42,12 @@ import {
   parseToAgent,
   parseToNode,
 } from '../link/index.js';
+import { childEnvironment } from '../lib/child-env.js';
+import { ensurePrivateDir, PrivateDirError } from '../lib/private-dir.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
 import { versionLine } from '../lib/version.js';
+import { defaultDataDir } from './data-dir.js';
+import { REFUSAL_LIMIT, refusalsAfter } from './handshake-refusals.js';
 
 const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
@@ -47,9 +56,14 @@ const USAGE = `usage: arbor-agent --join HOST:PORT --cluster-secret FILE --name 
   --cluster-secret FILE    the cluster's key file, copied from the gateway's host (env ARBOR_CLUSTER_SECRET)
   --name NAME              this host's name in the cluster (create <id> on NAME)
   --advertise IP           the address nodes here bind and others reach them at (default: the address this host reaches the gateway from)
-  --data-dir DIR           where this host's nodes keep their logs (default: $TMPDIR/arbor-agent-NAME, 0700)
+  --data-dir DIR           where this host's nodes keep their logs (default: $XDG_STATE_HOME/arbor-agent/NAME,
+                           else ~/.local/state/arbor-agent/NAME); made 0700 when missing, refused when another
+                           user owns it or group or others can write into it
   --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)
-  --version                print the version (and Node's)`;
+  --version                print the version (and Node's)
+exit status 2: bad arguments, an unusable secret file or data dir, the gateway refused the join, or the
+  gateway refused this agent's key: ${REFUSAL_LIMIT} failed CURVE handshakes in a row (another cluster's secret file),
+  or one that libzmq does not retry`;
 
 interface AgentArgs {
   join: string;
@@ -120,7 +134,8 @@ class Agent {
   private orphanTimer: NodeJS.Timeout | null = null;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
-  private refusedLoggedAt = 0;
+  /** Failed CURVE handshakes in a row (agent/handshake-refusals.ts). */
+  private refusals = 0;
   /** The gateway process we joined (its boot id). */
   private gateway: string | undefined;
 
@@ -203,7 +218,8 @@ class Agent {
   }
 
   private spawn(proc: number): void {
-    const child = SupervisedProcess.spawn(process.execPath, [this.entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // No secret of ours in its environment (lib/child-env.ts): it gets the keys on its control channel.
+    const child = SupervisedProcess.spawn(process.execPath, [this.entry], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnvironment(process.env) });
     this.procs.set(proc, child);
     this.send({ t: 'spawned', proc, pid: child.pid });
     const current = (): boolean => this.procs.get(proc) === child;
@@ -244,11 +260,19 @@ class Agent {
         } else if (event.type === 'handshake' && this.joined) {
           // libzmq reconnected: say who we are again (the gateway maps the new connection to us).
           this.joinNow();
-        } else if (event.type === 'handshake:error:auth' || event.type === 'handshake:error:protocol') {
-          // libzmq retries by itself; say so once a minute, not at every attempt.
-          if (Date.now() - this.refusedLoggedAt >= 60_000) {
-            this.refusedLoggedAt = Date.now();
-            log('error', 'the gateway refused the handshake (is the cluster secret the same file as the gateway\'s?); retrying', { event: event.type });
+        }
+        this.refusals = refusalsAfter(this.refusals, event.type);
+        if (event.type.startsWith('handshake:error:') && !this.stopping) {
+          log('warn', 'a CURVE handshake with the gateway failed', { event: event.type, refusals: this.refusals, limit: REFUSAL_LIMIT });
+          if (this.refusals >= REFUSAL_LIMIT) {
+            const secret = resolve(this.args.secret);
+            log('error', 'the gateway refused this agent\'s key: stopping', { join: this.args.join, secret, refusals: this.refusals });
+            process.stderr.write(
+              `arbor-agent: the gateway at ${this.args.join} refused this agent's key (${this.refusals} failed CURVE handshakes, last ${event.type}): ` +
+                `${secret} is not that gateway's cluster secret; copy the gateway's --cluster-secret file to this host\n`,
+            );
+            await this.stop(2);
+            return;
           }
         }
       }
@@ -291,10 +315,15 @@ async function main(): Promise<void> {
     process.stderr.write(`arbor-agent: ${error instanceof ClusterSecretError ? error.message : String(error)}\n`);
     process.exit(2);
   }
+  const dataDir = resolve(args.dataDir ?? defaultDataDir(args.name, process.env, homedir()));
+  try {
+    ensurePrivateDir(dataDir);
+  } catch (error) {
+    process.stderr.write(`arbor-agent: refusing the data dir: ${error instanceof PrivateDirError ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
   const [host, port] = [args.join.slice(0, args.join.lastIndexOf(':')), Number(args.join.slice(args.join.lastIndexOf(':') + 1))];
   const advertise = args.advertise ?? (await localAddressTowards(host, port));
-  const dataDir = args.dataDir ?? join(tmpdir(), `arbor-agent-${args.name}`);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const agent = new Agent(args, keys, advertise, dataDir, computingEntry());
   process.on('SIGTERM', () => void agent.stop(0));
   process.on('SIGINT', () => void agent.stop(0));

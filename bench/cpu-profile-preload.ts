@@ -4,7 +4,8 @@
  * or tree building. The first SIGUSR2 starts it; the second (or the process's exit) stops it and
  * writes `<pid>.cpuprofile` to ARBOR_BENCH_PROFILE_DIR.
  *
- * Child processes inherit NODE_OPTIONS, so a gateway's computing processes load this too; only
+ * Computing processes get NODE_OPTIONS, ARBOR_BENCH_PROFILE_DIR and ARBOR_BENCH_PROFILE_WHO
+ * (lib/child-env.ts allow-lists them), so a gateway's computing processes load this too; only
  * those listed take part: ARBOR_BENCH_PROFILE_WHO is a comma-separated list of "gateway" and
  * node ids (a profiler in every one of 31 processes would swamp two cores). The others are
  * untouched (no SIGUSR2 handler).

@@ -19,7 +19,7 @@ export interface GatewayOptions {
   args?: readonly string[];
   /** Node flags for the gateway process itself (e.g. --cpu-prof). */
   execArgv?: readonly string[];
-  /** Extra environment (e.g. NODE_OPTIONS, which the computing processes inherit too). */
+  /** Extra environment (e.g. NODE_OPTIONS, which the computing processes get too: it is on the allow-list of lib/child-env.ts). */
   env?: Readonly<Record<string, string>>;
 }
 

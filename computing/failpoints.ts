@@ -1,6 +1,6 @@
 /**
- * @module Fault injection for tests, off unless the environment asks for it (the control's
- * environment reaches every node it starts).
+ * @module Fault injection for tests, off unless the environment asks for it (the variable is on
+ * the allow-list of lib/child-env.ts, so the control's value reaches every node it starts).
  *
  * `ARBOR_FAILPOINT_BLOCK_MS=<ms>`: SIGUSR2 blocks this process's event loop for that long, busy
  * rather than stopped, so libzmq's I/O thread still answers pings: the one fault that only the

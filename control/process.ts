@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { controlLine, type FromNode, parseFromNode, type ToNode } from '../link/index.js';
+import { childEnvironment } from '../lib/child-env.js';
 import { eachLine, type Exit, SupervisedProcess } from '../lib/supervised-process.js';
 
 /** Grace between SIGTERM and SIGKILL when stopping. */
@@ -55,11 +56,15 @@ export interface ProcessBackend {
   onStderr(onLine: (line: string) => void): void;
 }
 
-/** A computing process that is our own child. */
+/**
+ * A computing process that is our own child. Its environment is the allow-list of
+ * lib/child-env.ts: the gateway's holds secrets (ARBOR_TOKEN, the paths of the cluster secret
+ * and the TLS key) that a node never needs.
+ */
 class LocalBackend implements ProcessBackend {
   private readonly proc: SupervisedProcess;
   constructor(entry: string, execArgv: readonly string[]) {
-    this.proc = SupervisedProcess.spawn(process.execPath, [...execArgv, entry], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = SupervisedProcess.spawn(process.execPath, [...execArgv, entry], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnvironment(process.env) });
   }
   get pid(): number {
     return this.proc.pid;

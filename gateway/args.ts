@@ -4,6 +4,7 @@
 import { DEFAULT_MAX_NODES, DEFAULT_POOL_SIZE, LOG_LEVELS, type LogLevel } from '../control/index.js';
 import { splitHostPort } from './address.js';
 import { DEFAULT_WATCH_BUFFER } from './limits.js';
+import { type AllowedHosts, parseAllowedHosts } from './web-guard.js';
 
 export interface GatewayArgs {
   listen: string;
@@ -13,6 +14,8 @@ export interface GatewayArgs {
   metricsListen: string | undefined;
   /** Where to serve the web view (page and its Connect API); off when undefined. */
   httpListen: string | undefined;
+  /** Hosts the web view answers besides its own names (localhost, 127.0.0.1, [::1], the listen address); 'all': no Host check. */
+  httpAllowedHosts: AllowedHosts;
   maxNodes: number;
   watchBuffer: number;
   /** Paths of the PEM certificate and key; TLS is on when both are set. */
@@ -41,6 +44,9 @@ export const USAGE = `usage: arbor-gateway [options]
   --log-level LEVEL           ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
   --metrics-listen host:port  serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
   --http-listen host:port     serve the web view (a page drawing the live tree, with a console) here (env ARBOR_HTTP_LISTEN; off by default; port 0 picks a free port)
+  --http-allowed-hosts LIST   more Host names the web view answers, comma-separated: name (any port), name:port, .domain (and names under it), or all
+                              (no Host check); by default only localhost, 127.0.0.1, [::1] and the --http-listen host, on its port; other hosts get 403
+                              (env ARBOR_HTTP_ALLOWED_HOSTS)
   --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES; default sized from this machine: ${DEFAULT_MAX_NODES})
   --pool-size N               spare computing processes kept started ahead, counted against --max-nodes; 0 = none (env ARBOR_POOL_SIZE, default ${DEFAULT_POOL_SIZE})
   --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
@@ -78,6 +84,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'log-level': env.ARBOR_LOG_LEVEL ?? 'info',
     'metrics-listen': env.ARBOR_METRICS_LISTEN,
     'http-listen': env.ARBOR_HTTP_LISTEN === '' ? undefined : env.ARBOR_HTTP_LISTEN,
+    'http-allowed-hosts': env.ARBOR_HTTP_ALLOWED_HOSTS ?? '',
     'max-nodes': env.ARBOR_MAX_NODES ?? String(DEFAULT_MAX_NODES),
     'watch-buffer': String(DEFAULT_WATCH_BUFFER),
     'tls-cert': env.ARBOR_TLS_CERT,
@@ -119,6 +126,9 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (metricsListen !== undefined && !ADDRESS.test(metricsListen)) return { problem: `--metrics-listen ${metricsListen}: expected host:port` };
   const httpListen = values['http-listen'];
   if (httpListen !== undefined && !ADDRESS.test(httpListen)) return { problem: `--http-listen ${httpListen}: expected host:port` };
+  const allowedHosts = parseAllowedHosts(values['http-allowed-hosts'] as string);
+  if ('problem' in allowedHosts) return { problem: allowedHosts.problem };
+  const httpAllowedHosts = allowedHosts.allowed;
   const maxNodes = positive(values['max-nodes'] as string, '--max-nodes', 100_000);
   if (typeof maxNodes === 'string') return { problem: maxNodes };
   const watchBuffer = positive(values['watch-buffer'] as string, '--watch-buffer', 1_000_000);
@@ -161,6 +171,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       logLevel,
       metricsListen,
       httpListen,
+      httpAllowedHosts,
       maxNodes,
       watchBuffer,
       tlsCert,

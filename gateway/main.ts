@@ -99,7 +99,7 @@ if (!isLoopback(args.listen) && tls === undefined) {
 let webServer: WebServer | undefined;
 if (args.httpListen !== undefined) {
   try {
-    webServer = await serveWeb(served.ctx, args.httpListen, { token, tls });
+    webServer = await serveWeb(served.ctx, args.httpListen, { token, tls, allowedHosts: args.httpAllowedHosts });
   } catch (error) {
     process.stderr.write(`arbor-gateway: cannot listen on ${args.httpListen} (--http-listen): ${error instanceof Error ? error.message : String(error)}\n`);
     await shutdown(served, DRAIN_MS);

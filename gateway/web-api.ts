@@ -7,14 +7,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { ArborService } from '../proto/gen-es/arbor/v1/arbor_pb.js';
-import { expectedHeader, matches, TOKEN_REFUSED } from './auth.js';
+import { expectedToken, matches, TOKEN_REFUSED } from './auth.js';
 import { connectArborService } from './connect-service.js';
 import type { GatewayContext } from './context.js';
 
 export type WebApi = (req: IncomingMessage, res: ServerResponse) => void;
 
 function tokenInterceptor(token: string): Interceptor {
-  const expected = expectedHeader(token);
+  const expected = expectedToken(token);
   return (next) => (req) => {
     if (!matches(req.header.get('authorization') ?? undefined, expected)) throw new ConnectError(TOKEN_REFUSED, Code.Unauthenticated);
     return next(req);

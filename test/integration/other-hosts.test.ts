@@ -281,7 +281,7 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
     expect((await rpc(gateway.client()).create({ id: 1, host: 'evil' }).catch((e: { details: string }) => e.details)) as string).toContain('Host evil is unknown');
   });
 
-  it('an agent with another secret file never joins and the failed handshake is logged; a node port refuses strangers too', async () => {
+  it('an agent with another secret file never joins, the failed handshake is logged on both sides and the agent exits 2; a node port refuses strangers too', async () => {
     const { gateway, ns, cluster, agentIp, dir } = await twoHosts();
     const api = rpc(gateway.client());
     await api.create({ id: 8 });
@@ -309,8 +309,14 @@ describe.skipIf(!PERMITTED)('other hosts (network namespaces)', { timeout: 60_00
       await impostor.stop(2000);
     });
     let out = '';
+    let err = '';
     impostor.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    impostor.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
     await expect.poll(() => gateway.stderr(), { timeout: 8000 }).toContain('a CURVE handshake failed at the cluster endpoint');
+    // It hears of the refusal too, says so naming its file, and gives up (exit 2) rather than retry for ever.
+    await expect.poll(() => impostor.exit, { timeout: 10_000, message: 'the impostor agent to exit' }).toEqual({ code: 2, signal: null });
+    expect(err).toContain(`arbor-agent: the gateway at ${cluster} refused this agent's key`);
+    expect(err).toContain(`${otherSecret} is not that gateway's cluster secret`);
     expect(out).toBe('');
     expect(Object.fromEntries((await api.topology()).nodes.map((n) => [n.id, n.host]))).toEqual({ 8: 'local', 20: 'b' });
   });

@@ -59,6 +59,15 @@ describe('security', () => {
     await expect(ping(withToken('wrong'))).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     // The right token passes the check: the call reaches the core (node 1 does not exist).
     await expect(ping(withToken('s3cret-token'))).rejects.toMatchObject({ code: status.NOT_FOUND });
+    // The scheme's name is case-insensitive (RFC 7235 section 2.1); the token is not.
+    for (const scheme of ['bearer', 'BEARER']) {
+      const md = new Metadata();
+      md.set('authorization', `${scheme} s3cret-token`);
+      await expect(ping(md)).rejects.toMatchObject({ code: status.NOT_FOUND });
+    }
+    const upper = new Metadata();
+    upper.set('authorization', 'bearer S3CRET-TOKEN');
+    await expect(ping(upper)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
   });
 
   it('refuses creates beyond --max-nodes with RESOURCE_EXHAUSTED', async () => {

@@ -213,7 +213,7 @@ describe('web view over HTTP: headers and bad input', () => {
 
   it('sends the CSP on every response and answers bad input with a clear 4xx', async () => {
     const { gateway, url } = await webGateway();
-    const csp = "default-src 'self'";
+    const csp = "default-src 'self'; frame-ancestors 'none'";
     for (const path of ['', 'app.js', 'style.css', 'missing']) {
       const res = await fetch(`${url}${path}`);
       expect(res.headers.get('content-security-policy')).toBe(csp);
