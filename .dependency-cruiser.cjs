@@ -1,6 +1,6 @@
 /**
  * The layers' dependency rules (`npm run lint` runs them): dependencies point one way.
- *   proto ← clients;  proto ← gateway → control → link ← computing;  link ← agent;  lib ← anyone
+ *   proto ← clients/lib ← clients;  proto ← gateway → control → link ← computing;  link ← agent;  lib ← anyone
  * link/ is the runtime the control, the computing process and the agent share (wire codec,
  * routing rule, liveness rules, control channel, sockets). Tests and the benchmark may use anything.
  */
@@ -72,6 +72,14 @@ module.exports = {
       to: { path: '^(control|gateway|computing|link)/' },
     },
     {
+      name: 'library-is-lean',
+      severity: 'error',
+      comment:
+        "The client library (`import { ArborClient } from 'arbor'`) loads the generated API code and grpc-js only: nothing of the console, the gateway, ZeroMQ or the logger.",
+      from: { path: '^clients/lib/' },
+      to: { dependencyTypesNot: ['core'], pathNot: '^(clients/lib|proto)/|^node_modules/@grpc/grpc-js/' },
+    },
+    {
       name: 'proto-is-a-leaf',
       severity: 'error',
       comment: 'The API depends on nothing of ours.',
@@ -88,7 +96,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|proto/gen|proto/gen-es)/' },
+    exclude: { path: '^(dist|proto/gen|proto/gen-es)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
   },

@@ -45,6 +45,7 @@ import {
 import { childEnvironment } from '../lib/child-env.js';
 import { ensurePrivateDir, PrivateDirError } from '../lib/private-dir.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
+import { versionLine } from '../lib/version.js';
 import { defaultDataDir } from './data-dir.js';
 import { REFUSAL_LIMIT, refusalsAfter } from './handshake-refusals.js';
 
@@ -59,6 +60,7 @@ const USAGE = `usage: arbor-agent --join HOST:PORT --cluster-secret FILE --name 
                            else ~/.local/state/arbor-agent/NAME); made 0700 when missing, refused when another
                            user owns it or group or others can write into it
   --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)
+  --version                print the version (and Node's)
 exit status 2: bad arguments, an unusable secret file or data dir, the gateway refused the join, or the
   gateway refused this agent's key: ${REFUSAL_LIMIT} failed CURVE handshakes in a row (another cluster's secret file),
   or one that libzmq does not retry`;
@@ -293,6 +295,10 @@ class Agent {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.slice(2).includes('--version')) {
+    process.stdout.write(`${versionLine('arbor-agent')}\n`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2), process.env);
   if (args === 'help') {
     process.stdout.write(`${USAGE}\n`);

@@ -27,6 +27,8 @@ export interface CliOptions {
   /** Sent as `authorization: Bearer <token>` on every call (env `ARBOR_TOKEN` only, never a flag,
       so it does not show in `ps`). */
   token?: string;
+  /** One-shot: the one command line to run (the arguments after the options), instead of reading stdin. */
+  command?: string;
 }
 
 /** A usage error: the message (one line, without the program name). Exit code 2. */
@@ -36,20 +38,22 @@ export class UsageError extends Error {
 
 /** The `--help` text of `arbor`. */
 export const USAGE_TEXT = [
-  'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE]',
+  'Usage: arbor [-t|--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE] [<command> [args...]]',
   '',
   'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, tree, status,',
   'help, quit) from stdin, interactively on a terminal, else as a script sent all at once, and',
   'prints one line per reply. Type "help" at the prompt for the commands.',
+  'With a command after the options (arbor -t HOST:PORT exec 50 a 42), it runs that one command,',
+  'prints its reply as a script would, and exits; stdin is not read.',
   '',
   'Options:',
-  `  --target host:port   the gateway (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
+  `  -t, --target ADDR    the gateway's host:port (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
   '  --format seed|mai    reply lines as in the lab report (seed, the default) or the course (mai)',
   '  --ordered            print replies in input order instead of as they arrive',
   '  --json               print one JSON object per reply (JSON Lines)',
   '  --tls-ca FILE        connect with TLS, trusting the CA certificate in FILE (PEM; env ARBOR_TLS_CA)',
   '  --help               print this text',
-  '  --version            print the version',
+  "  --version            print the version (and Node's)",
   '',
   'Environment:',
   '  ARBOR_TARGET         the gateway, when --target is not given',
@@ -63,14 +67,17 @@ export const USAGE_TEXT = [
 ].join('\n');
 
 /**
- * Reads the command line. `--help` and `--version` win over everything else, so they work even
- * next to a mistake.
+ * Reads the command line: options, then (one-shot) a command and its arguments. `--help` and
+ * `--version` among the options win over everything else, so they work even next to a mistake;
+ * after the command word everything belongs to the command (`tree --json`, `exec 1 a -5`).
  *
- * @throws UsageError for an unknown option, a missing or bad value, or a positional argument
+ * @throws UsageError for an unknown option or a missing or bad value
  */
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
-  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
-  if (argv.includes('--version')) return { kind: 'version' };
+  const commandAt = firstCommandWord(argv);
+  const optionArgs = argv.slice(0, commandAt);
+  if (optionArgs.includes('--help') || optionArgs.includes('-h')) return { kind: 'help' };
+  if (optionArgs.includes('--version')) return { kind: 'version' };
   const options: CliOptions = {
     target: '',
     format: 'seed',
@@ -80,11 +87,11 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   let formatGiven = false;
   let target: string | undefined;
   let tlsCa: string | undefined;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
+  for (let i = 0; i < optionArgs.length; i += 1) {
+    const arg = optionArgs[i] ?? '';
     const [flag, inline] = splitInline(arg);
     const value = (): string => {
-      const found = inline ?? argv[++i];
+      const found = inline ?? optionArgs[++i];
       /* `--target --json` is a forgotten value, not a target named "--json". */
       if (found === undefined || found === '' || (inline === undefined && found.startsWith('--'))) {
         throw new UsageError(`option ${flag} needs a value`);
@@ -93,6 +100,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     };
     switch (flag) {
       case '--target':
+      case '-t':
         target = checkTarget(value(), '--target');
         break;
       case '--tls-ca':
@@ -108,10 +116,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         options[flag === '--json' ? 'json' : 'ordered'] = true;
         break;
       default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option ${quote(arg)}`);
-        throw new UsageError(`unexpected argument ${quote(arg)}: commands are read from stdin`);
+        throw new UsageError(`unknown option ${quote(arg)}`);
     }
   }
+  if (commandAt < argv.length) options.command = argv.slice(commandAt).join(' ');
   /* The environment is only read when no flag overrides it, so a stale bad value cannot block. */
   options.target = target ?? checkTarget(nonEmpty(env['ARBOR_TARGET']) ?? DEFAULT_TARGET, 'ARBOR_TARGET');
   tlsCa ??= nonEmpty(env['ARBOR_TLS_CA']);
@@ -120,6 +128,22 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   if (token !== undefined) options.token = token;
   if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
   return { kind: 'run', options };
+}
+
+/** Options that take a value as the next argument, when not given as `--name=value`. */
+const TAKES_VALUE: ReadonlySet<string> = new Set(['--target', '-t', '--tls-ca', '--format']);
+
+/**
+ * Where the one-shot command starts: the first argument that is neither an option nor an
+ * option's value (`argv.length` when there is none).
+ */
+function firstCommandWord(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('-')) return i;
+    if (TAKES_VALUE.has(arg)) i += 1;
+  }
+  return argv.length;
 }
 
 /** `--name=value` → [`--name`, `value`]; anything else → [arg, undefined]. */

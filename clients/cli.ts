@@ -9,7 +9,7 @@
 import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliControl, type CliIo } from './console-io.js';
 import { runConsole } from './run-console.js';
-import { packageVersion } from './version.js';
+import { versionLine } from './version.js';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, type CliControl, type CliIo } from './console-io.js';
 export { runConsole } from './run-console.js';
@@ -37,7 +37,7 @@ export async function runCli(
       io.stdout.write(`${USAGE_TEXT}\n`);
       return EXIT_OK;
     case 'version':
-      io.stdout.write(`${packageVersion()}\n`);
+      io.stdout.write(`${versionLine('arbor')}\n`);
       return EXIT_OK;
     case 'run':
       return runConsole(request.options, io, control);

@@ -6,8 +6,10 @@
  * `Error: not connected ...`); exit code 0, or 2 after a refusal no retry cures (a wrong token).
  * Script (anything else): every line is sent without waiting, progress shows on a terminal
  * stderr, a lost gateway ends the run with exit 2, and any failed line or reply makes it 1.
+ * One-shot (a command on the command line): that one line, run as a script is; stdin is not read.
  */
 import { homedir } from 'node:os';
+import { Readable } from 'node:stream';
 import type { ArborServiceClient } from '../proto/gen/arbor/v1/arbor.js';
 import type { CliOptions } from './args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliControl, type CliIo } from './console-io.js';
@@ -40,7 +42,8 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
     return EXIT_USAGE;
   }
 
-  const interactive = io.stdin.isTTY === true;
+  const oneShot = options.command !== undefined;
+  const interactive = !oneShot && io.stdin.isTTY === true;
   const stop = new AbortController();
   let dispatcher: Dispatcher | undefined;
   let lost: SessionClosedError | undefined;
@@ -107,7 +110,8 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
       );
     } else {
       dispatcher = new Dispatcher(link, options, paint(toWriter), meter?.note);
-      await runScript(io.stdin, dispatcher, { session: link, output: writer, dispatcher }, stop.signal);
+      const input = oneShot ? Readable.from([`${options.command}\n`]) : io.stdin;
+      await runScript(input, dispatcher, { session: link, output: writer, dispatcher }, stop.signal);
     }
     await dispatcher?.whenIdle();
   } catch (error) {

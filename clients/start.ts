@@ -78,7 +78,7 @@ export function parseStartArgs(argv: readonly string[], env: Readonly<Record<str
       const value = arg === '--listen' ? argv[++i] : arg.slice('--listen='.length);
       if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError('option --listen needs a value');
       listen = value;
-    } else if (arg === '--target' || arg.startsWith('--target=')) {
+    } else if (arg === '--target' || arg === '-t' || arg.startsWith('--target=')) {
       throw new UsageError("--target does not apply: npm start runs its own gateway (use --listen, or run 'arbor --target')");
     } else {
       consoleArgs.push(arg);

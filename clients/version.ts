@@ -1,32 +1,4 @@
 /**
- * @module The package version, read from `package.json` so it is stated in one place.
- *
- * The file is found by walking up from this module, because it runs both as `clients/*.ts`
- * (tests) and as `dist/clients/*.js` (the bins), at different depths.
+ * @module The package version, for the console (lib/version.ts, shared with the gateway and the agent).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const PACKAGE_NAME = 'arbor';
-
-/** The `version` of the arbor `package.json` above this module, or `unknown` if none is found. */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = readManifest(join(dir, 'package.json'));
-    if (manifest?.name === PACKAGE_NAME && typeof manifest.version === 'string') return manifest.version;
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
-
-function readManifest(path: string): { name?: unknown; version?: unknown } | undefined {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { packageVersion, versionLine } from '../lib/version.js';

@@ -62,6 +62,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --name NAME                 this host's name in the cluster (default local)
   --placement local|spread    where a create without "on <host>" goes: here, or the joined host with the fewest nodes (default local)
   --help                      show this help
+  --version                   print the version (and Node's)
 environment only:
   ARBOR_TOKEN                 when set, ArborService calls (gRPC and the web view's API) must send "authorization: Bearer <token>"`;
 

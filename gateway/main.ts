@@ -12,9 +12,15 @@ import { splitHostPort } from './address.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
 import { serveWeb, type WebServer } from './web-server.js';
+import { versionLine } from '../lib/version.js';
 
 const DRAIN_MS = 5000;
 
+/* --version wins over everything else, as --help does in the console. */
+if (process.argv.slice(2).includes('--version')) {
+  process.stdout.write(`${versionLine('arbor-gateway')}\n`);
+  process.exit(0);
+}
 const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
 if ('help' in parsed) {
   process.stdout.write(`${USAGE}\n`);

@@ -1,5 +1,5 @@
 // `npm run build` (run by `npm install`, `npm start`, `npm test`, `npm run bench`): generate the
-// API code, compile, write the descriptor sets, bundle the programs and the web view; each step only when its inputs changed
+// API code, compile, declare the library's types, write the descriptor sets, bundle the programs and the web view; each step only when its inputs changed
 // (when-changed.js), in one process (a nested `npm run` costs a third of a second each).
 import { whenChanged } from './when-changed.js';
 
@@ -15,6 +15,12 @@ whenChanged(
   'buf generate',
 );
 whenChanged('compile', { inputs: SOURCES, outputs: ['dist/gateway/main.js', 'dist/clients/main.js'] }, 'tsc -p tsconfig.build.json');
+// The library's type declarations (package.json `exports`: `import { ArborClient } from 'arbor'`).
+whenChanged(
+  'declarations',
+  { inputs: ['clients/lib', 'proto', 'tsconfig.json', 'tsconfig.lib.json', 'package-lock.json'], outputs: ['dist/clients/lib/index.d.ts'] },
+  'tsc -p tsconfig.lib.json',
+);
 whenChanged(
   'descriptors',
   { inputs: ['proto/arbor', 'buf.yaml', 'node_modules/grpc-health-check/proto'], outputs: ['dist/descriptors/arbor.binpb', 'dist/descriptors/health.binpb'] },

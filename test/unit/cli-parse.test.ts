@@ -212,6 +212,17 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--token', 'x'], env)).toThrow(new UsageError("unknown option '--token'"));
   });
 
+  it('one-shot: the arguments after the options are one command line, options of its own included', () => {
+    expect(parseArgs(['-t', 'h:1', 'exec', '50', 'a', '-5'], env)).toEqual({
+      kind: 'run',
+      options: { target: 'h:1', format: 'seed', ordered: false, json: false, command: 'exec 50 a -5' },
+    });
+    expect(parseArgs(['--json', 'tree', '--json'], env)).toMatchObject({ options: { json: true, command: 'tree --json' } });
+    expect(parseArgs(['--target=h:1', 'status'], env)).toMatchObject({ options: { target: 'h:1', command: 'status' } });
+    expect(parseArgs(['exec', '1', 'a', '--help'], env)).toMatchObject({ kind: 'run', options: { command: 'exec 1 a --help' } });
+    expect(parseArgs(['--target', 'h:1'], env)).not.toHaveProperty('options.command');
+  });
+
   it('help and version win', () => {
     expect(parseArgs(['--bogus', '--help'], env)).toEqual({ kind: 'help' });
     expect(parseArgs(['--version'], env)).toEqual({ kind: 'version' });
@@ -219,9 +230,10 @@ describe('parseArgs', () => {
 
   it.each([
     [['--bogus'], "unknown option '--bogus'"],
-    [['extra'], "unexpected argument 'extra': commands are read from stdin"],
     [['--target'], 'option --target needs a value'],
     [['--target', '--json'], 'option --target needs a value'],
+    [['-t'], 'option -t needs a value'],
+    [['--bogus', 'status'], "unknown option '--bogus'"],
     [['--target='], 'option --target needs a value'],
     [['--format', 'xml'], "invalid --format 'xml': expected seed or mai"],
     [['--ordered=yes'], 'option --ordered takes no value'],

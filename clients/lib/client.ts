@@ -1,0 +1,143 @@
+/**
+ * @module `ArborClient`: the gateway's API as methods, over one gRPC channel.
+ *
+ * Each method is one unary call (see operations.ts), with the caller's signal and deadline;
+ * `watch()` is the Watch stream as an async iterable; `session()` opens a Session stream for
+ * pipelined calls. Every failure is an `ArborError`.
+ */
+import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { ArborServiceClient, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { quote } from '../../proto/limits.js';
+import { toNodeEvent } from './convert.js';
+import { ArborError, cancelledBy, fromServiceError, invalidArgument } from './errors.js';
+import { eventStream, failed, type EventStream } from './event-stream.js';
+import * as op from './operations.js';
+import { ArborSession, type SessionOptions } from './session.js';
+import type { ArborClientOptions, ArborCommands, CallOptions, CreatedNode, CreateOptions, NodeEvent, Topology } from './types.js';
+
+/**
+ * The channel's reconnection backoff: a lost gateway is retried after about 100 ms, then less
+ * often, at least every 5 s (grpc-js's defaults, 1 s up to 120 s, would leave a program waiting
+ * minutes after a gateway restart).
+ */
+const CHANNEL_OPTIONS = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 5000,
+};
+
+/** A client of one arbor gateway. `close()` it when done (its channel keeps the process alive). */
+export class ArborClient implements ArborCommands {
+  /** The gateway's address, as given. */
+  readonly target: string;
+  private readonly client: ArborServiceClient;
+  private readonly token: string | undefined;
+  private closed = false;
+
+  /** @throws ArborError `'invalid-argument'` for an address or CA certificate grpc-js refuses */
+  constructor(options: ArborClientOptions) {
+    const { target, token, tls } = options;
+    if (typeof target !== 'string' || target.trim() === '' || /\s/.test(target)) {
+      throw invalidArgument(`invalid target ${quote(String(target))}: expected host:port`);
+    }
+    this.target = target;
+    this.token = token;
+    let channel: ChannelCredentials;
+    try {
+      channel = tls === undefined ? credentials.createInsecure() : credentials.createSsl(Buffer.from(tls.ca));
+      this.client = new ArborServiceClient(target, channel, CHANNEL_OPTIONS);
+    } catch (error) {
+      throw new ArborError('invalid-argument', `cannot make a client for ${quote(target)}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  create(id: number, options: CreateOptions = {}): Promise<CreatedNode> {
+    return this.call(op.create, { id, parent: options.parent, host: options.host }, options);
+  }
+
+  store(id: number, name: string, value: bigint, options: CallOptions = {}): Promise<void> {
+    return this.call(op.store, { id, name, value }, options);
+  }
+
+  load(id: number, name: string, options: CallOptions = {}): Promise<bigint | undefined> {
+    return this.call(op.load, { id, name, value: undefined }, options);
+  }
+
+  ping(id: number, options: CallOptions = {}): Promise<boolean> {
+    return this.call(op.ping, { id }, options);
+  }
+
+  heartbeat(intervalMs: number, options: CallOptions = {}): Promise<number> {
+    return this.call(op.heartbeat, { intervalMs }, options);
+  }
+
+  remove(id: number, options: CallOptions = {}): Promise<void> {
+    return this.call(op.remove, { id }, options);
+  }
+
+  /** The whole tree, as the gateway sees it now. */
+  topology(options: CallOptions = {}): Promise<Topology> {
+    return this.call(op.topology, {}, options);
+  }
+
+  /**
+   * Every availability change from now on, as it happens: `for await (const event of client.watch({ signal }))`.
+   * The loop ends on `break`, when the signal aborts or when `timeoutMs` passes; `ready` resolves
+   * once no later event can be missed. A watcher that falls 1024 events behind is dropped by the
+   * gateway (`'resource-exhausted'`).
+   */
+  watch(options: CallOptions = {}): EventStream<NodeEvent> {
+    if (this.closed) return failed(new ArborError('cancelled', 'the client is closed'));
+    return eventStream(
+      () => this.client.watch({}, this.metadata()),
+      (response: WatchResponse) => toNodeEvent(response.event),
+      options,
+    );
+  }
+
+  /** Opens a Session stream: the same calls, pipelined (see `ArborSession`). */
+  session(options: SessionOptions = {}): ArborSession {
+    if (this.closed) throw new ArborError('cancelled', 'the client is closed');
+    return new ArborSession(this.client.session(this.metadata()), this.target, options);
+  }
+
+  /** Closes the channel; calls in flight fail, later calls reject with `'cancelled'`. */
+  close(): void {
+    this.closed = true;
+    this.client.close();
+  }
+
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.token !== undefined) metadata.set('authorization', `Bearer ${this.token}`);
+    return metadata;
+  }
+
+  /** Runs `operation` as a unary call, with the caller's signal and deadline. */
+  private call<Request, Response, Result>(
+    operation: op.Operation<Request, Response, Result>,
+    request: Request,
+    options: CallOptions,
+  ): Promise<Result> {
+    const nodeId = operation.nodeId(request);
+    const problem = operation.check(request) ?? op.checkCallOptions(options);
+    if (problem !== undefined) return Promise.reject(invalidArgument(problem, nodeId));
+    if (this.closed) return Promise.reject(new ArborError('cancelled', 'the client is closed', { nodeId }));
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted === true) return Promise.reject(cancelledBy(signal, nodeId));
+    return new Promise<Result>((resolve, reject) => {
+      let abortedByCaller = false;
+      const deadline = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+      const call = operation.unary(this.client, request, this.metadata(), deadline, (error: ServiceError | null, response) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error === null) resolve(operation.result(response));
+        else if (abortedByCaller && signal !== undefined) reject(cancelledBy(signal, nodeId));
+        else reject(fromServiceError(error, nodeId));
+      });
+      const onAbort = (): void => {
+        abortedByCaller = true;
+        call.cancel();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * @module The generated messages as the library's public shapes (types.ts). Pure.
+ */
+import {
+  NodeEventKind as ProtoEventKind,
+  NodeState as ProtoNodeState,
+  type NodeEvent as ProtoNodeEvent,
+  type NodeInfo as ProtoNodeInfo,
+  type TopologyResponse,
+} from '../../proto/gen/arbor/v1/arbor.js';
+import type { NodeEvent, NodeEventKind, NodeInfo, NodeState, Topology } from './types.js';
+
+const EVENT_KINDS: ReadonlyMap<ProtoEventKind, NodeEventKind> = new Map([
+  [ProtoEventKind.NODE_EVENT_KIND_CREATED, 'created'],
+  [ProtoEventKind.NODE_EVENT_KIND_AVAILABLE, 'available'],
+  [ProtoEventKind.NODE_EVENT_KIND_UNAVAILABLE, 'unavailable'],
+  [ProtoEventKind.NODE_EVENT_KIND_EXITED, 'exited'],
+  [ProtoEventKind.NODE_EVENT_KIND_RESTARTED, 'restarted'],
+  [ProtoEventKind.NODE_EVENT_KIND_FAILED, 'failed'],
+  [ProtoEventKind.NODE_EVENT_KIND_REMOVED, 'removed'],
+]);
+
+const NODE_STATES: ReadonlyMap<ProtoNodeState, NodeState> = new Map([
+  [ProtoNodeState.NODE_STATE_STARTING, 'starting'],
+  [ProtoNodeState.NODE_STATE_RUNNING, 'running'],
+  [ProtoNodeState.NODE_STATE_EXITED, 'exited'],
+  [ProtoNodeState.NODE_STATE_RESTARTING, 'restarting'],
+  [ProtoNodeState.NODE_STATE_FAILED, 'failed'],
+  [ProtoNodeState.NODE_STATE_STOPPING, 'stopping'],
+]);
+
+/**
+ * An event as `watch()` yields it, or `undefined` for a kind this version does not know (a newer
+ * gateway's): skipped rather than shown as something it is not.
+ */
+export function toNodeEvent(event: ProtoNodeEvent | undefined): NodeEvent | undefined {
+  const kind = event === undefined ? undefined : EVENT_KINDS.get(event.kind);
+  if (event === undefined || kind === undefined) return undefined;
+  return {
+    id: event.id,
+    kind,
+    time: event.time ?? new Date(0),
+    reason: event.reason,
+    ...(event.exitCode !== undefined && { exitCode: event.exitCode }),
+    ...(event.signal !== undefined && { signal: event.signal }),
+    ...(event.pid !== undefined && { pid: event.pid }),
+  };
+}
+
+export function toNodeInfo(node: ProtoNodeInfo): NodeInfo {
+  return {
+    id: node.id,
+    ...(node.parent !== undefined && { parent: node.parent }),
+    ...(node.left !== undefined && { left: node.left }),
+    ...(node.right !== undefined && { right: node.right }),
+    pid: node.pid,
+    depth: node.depth,
+    available: node.available,
+    state: NODE_STATES.get(node.state) ?? 'unknown',
+    restarts: node.restarts,
+    reason: node.reason,
+    keys: node.keys,
+    host: node.host,
+  };
+}
+
+export function toTopology(response: TopologyResponse): Topology {
+  return {
+    nodes: response.nodes.map(toNodeInfo),
+    ...(response.root !== undefined && { root: response.root }),
+    heartbeatIntervalMs: response.heartbeatIntervalMs,
+    balanced: response.balanced,
+    ...(response.depthBound !== undefined && { depthBound: response.depthBound }),
+  };
+}
