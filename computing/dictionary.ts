@@ -3,7 +3,7 @@
  * log before its reply leaves (the uplink calls `flush` before each send), and with `fsync` a
  * reply that depends on a store waits until the disk has it (group commit: `DiskGate`).
  */
-import { decode, encode, ProtocolError } from '../link/index.js';
+import { decode, encode, KEYS_PAGE_ROOM, type KeyEntry, keyEntryBytes, ProtocolError } from '../link/index.js';
 import type { StoreLog } from './wal.js';
 
 /** How a request was answered: at once, or once the disk has what the answer depends on. */
@@ -13,6 +13,18 @@ export interface Answer {
 }
 
 export class Dictionary {
+  /**
+   * The names in byte order, for Keys: references to the map's own strings (no second copy of
+   * the dictionary), made on the first Keys after a name was added or deleted, and kept while
+   * only values change.
+   */
+  private sorted: string[] | null = null;
+  /**
+   * Changes with every store and delete (see KeysResponse.revision): a random start per process,
+   * so a restarted node does not count through the same numbers again, plus a change count.
+   */
+  private revision = BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n;
+
   constructor(
     private readonly entries: Map<string, bigint>,
     private readonly log: StoreLog,
@@ -26,7 +38,7 @@ export class Dictionary {
   }
 
   /**
-   * Serves one request record for this node (store, load or ping); a ProtocolError for a body
+   * Serves one request record for this node (store, load, ping, delete or keys); a ProtocolError for a body
    * that does not decode. `frameWaits`: an earlier reply of the same frame waits for the disk.
    */
   serve(rec: Buffer, id: number, frameWaits: boolean): Answer | ProtocolError {
@@ -37,6 +49,7 @@ export class Dictionary {
         const isNew = !this.entries.has(msg.name);
         this.entries.set(msg.name, msg.value);
         this.log.append(msg.name, msg.value, isNew);
+        this.changed(isNew);
         return { reply: encode({ kind: 'value', corr: msg.corr, node: id, found: true, added: isNew, value: msg.value }), waitsForDisk: this.fsync };
       }
       case 'load': {
@@ -47,9 +60,57 @@ export class Dictionary {
       }
       case 'ping':
         return { reply: encode({ kind: 'pong', corr: msg.corr, node: id }), waitsForDisk: false };
+      case 'delete': {
+        const value = this.entries.get(msg.name);
+        const found = value !== undefined;
+        if (found) {
+          this.entries.delete(msg.name);
+          this.log.appendDelete(msg.name);
+          this.changed(true);
+        }
+        const reply = encode({ kind: 'value', corr: msg.corr, node: id, found, added: false, value: value ?? 0n });
+        // A delete that changed nothing answers like a load (its "not found" may rest on an unsynced delete).
+        return { reply, waitsForDisk: this.fsync && (found || frameWaits || this.log.unsynced) };
+      }
+      case 'keys': {
+        const page = this.page(msg.prefix, msg.startAfter, msg.limit);
+        const reply = encode({ kind: 'keys-page', corr: msg.corr, node: id, more: page.more, revision: this.revision, entries: page.entries });
+        return { reply, waitsForDisk: this.fsync && (frameWaits || this.log.unsynced) };
+      }
       default:
         return new ProtocolError('unknown-kind', `${msg.kind} is not a request`);
     }
+  }
+
+  /**
+   * The names after `startAfter` that start with `prefix`, in byte order: at most `limit`, and
+   * at most what one record holds; `more` when a further name matches.
+   */
+  private page(prefix: string, startAfter: string, limit: number): { entries: KeyEntry[]; more: boolean } {
+    const sorted = this.sortedNames();
+    const from = startAfter < prefix ? firstAtLeast(sorted, prefix) : firstAfter(sorted, startAfter);
+    const entries: KeyEntry[] = [];
+    let room = KEYS_PAGE_ROOM;
+    for (let i = from; i < sorted.length; i++) {
+      const name = sorted[i] as string;
+      if (!name.startsWith(prefix)) break;
+      if (entries.length === limit || keyEntryBytes(name) > room) return { entries, more: true };
+      room -= keyEntryBytes(name);
+      entries.push({ name, value: this.entries.get(name) as bigint });
+    }
+    return { entries, more: false };
+  }
+
+  private sortedNames(): string[] {
+    // Names are ASCII, so sorting by UTF-16 code unit (the default) is byte order.
+    this.sorted ??= [...this.entries.keys()].sort();
+    return this.sorted;
+  }
+
+  /** A store or delete was applied; `names` when the set of names changed. */
+  private changed(names: boolean): void {
+    this.revision = (this.revision & ~0xffff_ffffn) | ((this.revision + 1n) & 0xffff_ffffn);
+    if (names) this.sorted = null;
   }
 
   /** Hands every store so far to the OS (before any reply leaves). Throws when the disk refuses. */
@@ -65,6 +126,24 @@ export class Dictionary {
   close(): void {
     this.log.close();
   }
+}
+
+/** The first index of `sorted` whose name is at least `name`. */
+function firstAtLeast(sorted: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index of `sorted` whose name is after `name`. */
+function firstAfter(sorted: readonly string[], name: string): number {
+  const at = firstAtLeast(sorted, name);
+  return sorted[at] === name ? at + 1 : at;
 }
 
 /** fsync mode: the replies of one request frame that wait for the disk, released together. */

@@ -4,8 +4,10 @@
  * A log is an 8-byte magic, then records. A record is
  *
  *   u32 payload length | u32 CRC-32C of the payload | payload: u8 type (1 = put) | i64 value | name
+ *                                                    or: u8 type (2 = delete) | name
  *
- * little-endian. A snapshot (compaction) is a log of one put per live name.
+ * little-endian. A snapshot (compaction) is a log of one put per live name. Logs written before
+ * deletes existed hold only puts, and read as they always did.
  *
  * Reading tells a torn tail from corruption (etcd's WAL makes the same distinction): a process
  * killed mid-write, or a file cut short, leaves an incomplete or mismatching *last* record (at
@@ -18,7 +20,10 @@ import { crc32c } from './crc32c.js';
 export const WAL_MAGIC = Buffer.from('ARBORWL1', 'latin1');
 export const RECORD_HEADER_BYTES = 8;
 const PUT = 1;
+const DELETE = 2;
 const MAX_NAME = 255;
+/** The shortest record of all: a delete of a one-byte name. */
+const MIN_DELETE_PAYLOAD = 1 + 1;
 const MIN_PAYLOAD = 1 + 8 + 1;
 const MAX_PAYLOAD = 1 + 8 + MAX_NAME;
 /** The longest record: a torn tail is at most one record, so more bytes left than this are damage. */
@@ -32,6 +37,17 @@ export function putRecord(name: string, value: bigint): Buffer {
   buf.writeUInt8(PUT, 8);
   buf.writeBigInt64LE(value, 9);
   buf.write(name, 17, 'latin1');
+  buf.writeUInt32LE(crc32c(buf, RECORD_HEADER_BYTES), 4);
+  return buf;
+}
+
+/** The whole record of one delete. */
+export function deleteRecord(name: string): Buffer {
+  const payload = 1 + name.length;
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload);
+  buf.writeUInt32LE(payload, 0);
+  buf.writeUInt8(DELETE, 8);
+  buf.write(name, 9, 'latin1');
   buf.writeUInt32LE(crc32c(buf, RECORD_HEADER_BYTES), 4);
   return buf;
 }
@@ -78,7 +94,7 @@ export function scanLog(buf: Buffer): ScannedLog {
     if (allZero(buf, at)) return torn(`${left} zero bytes`);
     if (left < RECORD_HEADER_BYTES) return torn(`a partial record header of ${left} bytes`);
     const len = buf.readUInt32LE(at);
-    if (len < MIN_PAYLOAD || len > MAX_PAYLOAD) return corrupt(`a record length of ${len}`);
+    if (len < MIN_DELETE_PAYLOAD || len > MAX_PAYLOAD) return corrupt(`a record length of ${len}`);
     const end = at + RECORD_HEADER_BYTES + len;
     // A plausible length ends within one record's bytes, so only the last record can run past the end.
     if (end > buf.length) return torn(`a partial record (${left} of ${RECORD_HEADER_BYTES + len} bytes)`);
@@ -87,7 +103,14 @@ export function scanLog(buf: Buffer): ScannedLog {
       return end === buf.length ? torn('a last record with a bad checksum') : corrupt('a record with a bad checksum, followed by more data,');
     }
     const p = at + RECORD_HEADER_BYTES;
+    if (buf[p] === DELETE) {
+      for (let i = p + 1; i < end; i++) if (!isNameByte(buf[i] as number)) return corrupt('a name byte outside [A-Za-z0-9]');
+      entries.delete(buf.toString('latin1', p + 1, end));
+      at = end;
+      continue;
+    }
     if (buf[p] !== PUT) return corrupt(`a record of unknown type ${buf[p]}`);
+    if (len < MIN_PAYLOAD) return corrupt(`a put record length of ${len}`);
     for (let i = p + 9; i < end; i++) if (!isNameByte(buf[i] as number)) return corrupt('a name byte outside [A-Za-z0-9]');
     entries.set(buf.toString('latin1', p + 9, end), buf.readBigInt64LE(p + 1));
     at = end;

@@ -13,6 +13,11 @@
  * Compaction: once the file is COMPACT_RATIO times the live data and over COMPACT_MIN_BYTES, a
  * snapshot (one put per live name) is written to a temporary file, synced, and renamed over the
  * log; a crash at any point leaves either the old log or the new one, both complete.
+ *
+ * Deletes: a delete is a record of its own, appended (and acknowledged) like a store, so replay
+ * applies it in its place among the stores. A snapshot writes only the live names and no delete
+ * at all: it replaces the whole file, so no store older than it is left anywhere to bring a
+ * deleted name back.
  */
 import {
   closeSync,
@@ -28,7 +33,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../lib/sync-directory.js';
-import { putRecord, putRecordBytes, scanLog, WAL_MAGIC } from './wal-format.js';
+import { deleteRecord, putRecord, putRecordBytes, scanLog, WAL_MAGIC } from './wal-format.js';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
 export const COMPACT_RATIO = 4;
@@ -41,6 +46,8 @@ export class WalError extends Error {
 /** What the node needs of its log; a node without one keeps its dictionary in memory only. */
 export interface StoreLog {
   append(name: string, value: bigint, isNew: boolean): void;
+  /** A delete of `name`, which had a value. */
+  appendDelete(name: string): void;
   flush(): void;
   whenDurable(done: () => void): void;
   readonly unsynced: boolean;
@@ -50,6 +57,7 @@ export interface StoreLog {
 /** No log: nothing is written, everything is "durable" at once. */
 export const NO_LOG: StoreLog = {
   append: () => undefined,
+  appendDelete: () => undefined,
   flush: () => undefined,
   whenDurable: (done) => done(),
   unsynced: false,
@@ -120,6 +128,14 @@ export class WriteAheadLog implements StoreLog {
     if (this.pending.length === 0) setImmediate(this.flushAtTurnEnd);
     this.pending.push(record);
     if (isNew) this.liveBytes += record.length;
+  }
+
+  /** Queues the record of a delete of `name` (it had a value: its put leaves the live data). */
+  appendDelete(name: string): void {
+    const record = deleteRecord(name);
+    if (this.pending.length === 0) setImmediate(this.flushAtTurnEnd);
+    this.pending.push(record);
+    this.liveBytes -= putRecordBytes(name);
   }
 
   /** Hands every queued record to the OS in one writev; compacts when the log has grown enough. */
