@@ -11,7 +11,12 @@ import { OUTPUT_FORMATS, type OutputFormat } from './output-format.js';
 export const DEFAULT_TARGET = '127.0.0.1:50051';
 
 /** What the command line asks for. */
-export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
+export type CliRequest =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'dump'; options: CliOptions }
+  | { kind: 'restore'; options: CliOptions };
 
 /** How the console runs. */
 export interface CliOptions {
@@ -37,10 +42,16 @@ export class UsageError extends Error {
 /** The `--help` text of `arbor`. */
 export const USAGE_TEXT = [
   'Usage: arbor [--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE]',
+  '       arbor dump [--target host:port] [--tls-ca FILE] > data.jsonl',
+  '       arbor restore [--target host:port] [--tls-ca FILE] < data.jsonl',
   '',
   'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, tree, status,',
   'help, quit) from stdin, interactively on a terminal, else as a script sent all at once, and',
   'prints one line per reply. Type "help" at the prompt for the commands.',
+  '',
+  'dump writes every node\'s names and values as JSON lines ({"id":8,"name":"X","value":"16"};',
+  '{"id":8} for a node without names), node by node, each node as it was at one moment;',
+  'restore creates the nodes a gateway lacks and stores every value of such a file.',
   '',
   'Options:',
   `  --target host:port   the gateway (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
@@ -68,9 +79,13 @@ export const USAGE_TEXT = [
  *
  * @throws UsageError for an unknown option, a missing or bad value, or a positional argument
  */
-export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
+export function parseArgs(args: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
+  let argv = args;
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version')) return { kind: 'version' };
+  const [first] = argv;
+  const kind = first === 'dump' || first === 'restore' ? first : 'run';
+  if (kind !== 'run') argv = argv.slice(1);
   const options: CliOptions = {
     target: '',
     format: 'seed',
@@ -104,6 +119,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         break;
       case '--ordered':
       case '--json':
+        if (kind !== 'run') throw new UsageError(`option ${flag} is for the console, not ${kind}`);
         if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
         options[flag === '--json' ? 'json' : 'ordered'] = true;
         break;
@@ -119,7 +135,14 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const token = nonEmpty(env['ARBOR_TOKEN']);
   if (token !== undefined) options.token = token;
   if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
-  return { kind: 'run', options };
+  if (kind !== 'run' && formatGiven) throw new UsageError(`option --format is for the console, not ${kind}`);
+  switch (kind) {
+    case 'dump':
+    case 'restore':
+      return { kind, options };
+    case 'run':
+      return { kind, options };
+  }
 }
 
 /** `--name=value` → [`--name`, `value`]; anything else → [arg, undefined]. */
