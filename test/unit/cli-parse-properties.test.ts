@@ -6,7 +6,7 @@ import { COMMAND_WORDS, type Command } from '../../clients/command.js';
 import { parseLine } from '../../clients/parse-line.js';
 import { INT64_MAX, INT64_MIN, MAX_HEARTBEAT_MS, MAX_NODE_ID, MIN_HEARTBEAT_MS } from '../../proto/limits.js';
 
-const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
+const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'delete', 'watch', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
 
 /** Checks the contract of `parseLine` for one input. */
 function checkContract(line: string): void {
