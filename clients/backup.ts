@@ -12,7 +12,7 @@
  * the nodes the gateway does not have, in the order they first appear (the tree balances
  * itself), then stores every value over one Session, RESTORE_WINDOW commands in flight at a time.
  */
-import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Readable } from 'node:stream';
 import type { ArborServiceClient, KeysResponse, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
 import { MAX_KEYS_LIMIT } from '../proto/limits.js';
