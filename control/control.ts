@@ -20,7 +20,7 @@
  * single-threaded and every link is FIFO, so commands to one node run in call order. A command
  * for a node being created, moved, re-linked or restarted waits for it, and only for it.
  */
-import { DEFAULT_LIVENESS, encode, type LivenessConfig, type Message, type PeerSpec } from '../link/index.js';
+import { DEFAULT_LIVENESS, encode, type LivenessConfig, MAX_KEYS_LIMIT, type Message, type PeerSpec } from '../link/index.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import {
   type CallOptions,
@@ -366,7 +366,8 @@ export class Control {
     let revision: bigint | undefined;
     let more = true;
     while (more && entries.length < limit) {
-      const want = limit - entries.length;
+      // A record's u16 field bounds one piece; the gateway's limit is far lower anyway.
+      const want = Math.min(limit - entries.length, MAX_KEYS_LIMIT);
       const msg = await this.requests.request(id, scope, (corr) => encode({ kind: 'keys', corr, node: id, limit: want, prefix, startAfter: after }));
       if (msg.kind !== 'keys-page') throw nodeUnavailable(id);
       if (revision !== undefined && msg.revision !== revision) break;

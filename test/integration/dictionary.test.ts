@@ -145,6 +145,15 @@ describe('Keys and Delete', () => {
     expect(listed.names).toEqual(Array.from({ length: 20_000 }, (_, i) => name(i)));
     expect(listed.values[0]).toBe(19_999n);
     expect(listed.pages[0]!.revision).toBe(listed.pages[1]!.revision);
+
+    // Pages of megabytes in one Session: each goes in a message of its own, under the client's 4 MiB.
+    await rpc(client).create({ id: 4 });
+    const big = (i: number): string => `${'b'.repeat(245)}${String(i).padStart(5, '0')}`;
+    await pipeline(client, Array.from({ length: 8000 }, (_, i) => store(4, big(i), BigInt(i))));
+    const session = new TestSession(client);
+    const pages = await session.all(session.sendBatch([0, 1, 2].map(() => ({ $case: 'keys', value: { id: 4, prefix: '', limit: 10_000, startAfter: '' } }))));
+    for (const page of pages) expect(page.$case === 'keys' && page.value.entries.length).toBe(8000);
+    await session.end();
   });
 });
 
