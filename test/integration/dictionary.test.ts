@@ -252,8 +252,9 @@ describe('WatchKeys', () => {
   });
 
   it('ends a subscriber that falls --watch-buffer events behind with RESOURCE_EXHAUSTED; the others get everything', { timeout: 60_000 }, async () => {
-    // Room for a Session batch's burst (1000 events in one turn) for a subscriber that reads.
-    const gw = await startGateway(['--watch-buffer', '2000']);
+    // Room for 6,000 of the 10,000 events: far more than a subscriber that reads falls behind on
+    // a loaded machine (Session batches are 1,000), less than the paused one does.
+    const gw = await startGateway(['--watch-buffer', '6000']);
     const client = gw.client();
     await rpc(client).create({ id: 1 });
     const fast = watchKeys(client, undefined, '');
@@ -263,9 +264,9 @@ describe('WatchKeys', () => {
     const slow = watchKeys(slowClient, 1, '');
     await Promise.all([fast.inPlace, slow.inPlace]);
     slow.stream.pause();
-    const count = 5000;
+    const count = 10_000;
     await pipeline(client, Array.from({ length: count }, (_, i) => store(1, `k${i}`, BigInt(i))));
-    await expect.poll(() => fast.events.length, { timeout: 20_000, interval: 50 }).toBe(count);
+    await expect.poll(() => fast.events.length, { timeout: 30_000, interval: 50 }).toBe(count);
     slow.stream.resume();
     await expect.poll(() => slow.error(), { timeout: 20_000, interval: 50 }).toBe(status.RESOURCE_EXHAUSTED);
     expect(slow.events.length).toBeLessThan(count);
