@@ -20,10 +20,12 @@ export class Dictionary {
    */
   private sorted: string[] | null = null;
   /**
-   * Changes with every store and delete (see KeysResponse.revision): a random start per process,
-   * so a restarted node does not count through the same numbers again, plus a change count.
+   * The revision (KeysResponse.revision) is these two as a u64: a random number per process, so a
+   * restarted node does not count through the same revisions again, and the stores and deletes
+   * applied since it started (mod 2^32; a plain number, so a store costs no bigint).
    */
-  private revision = BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n;
+  private readonly incarnation = Math.floor(Math.random() * 2 ** 32);
+  private changes = 0;
 
   constructor(
     private readonly entries: Map<string, bigint>,
@@ -74,7 +76,8 @@ export class Dictionary {
       }
       case 'keys': {
         const page = this.page(msg.prefix, msg.startAfter, msg.limit);
-        const reply = encode({ kind: 'keys-page', corr: msg.corr, node: id, more: page.more, revision: this.revision, entries: page.entries });
+        const revision = (BigInt(this.incarnation) << 32n) | BigInt(this.changes);
+        const reply = encode({ kind: 'keys-page', corr: msg.corr, node: id, more: page.more, revision, entries: page.entries });
         return { reply, waitsForDisk: this.fsync && (frameWaits || this.log.unsynced) };
       }
       default:
@@ -109,7 +112,7 @@ export class Dictionary {
 
   /** A store or delete was applied; `names` when the set of names changed. */
   private changed(names: boolean): void {
-    this.revision = (this.revision & ~0xffff_ffffn) | ((this.revision + 1n) & 0xffff_ffffn);
+    this.changes = (this.changes + 1) >>> 0;
     if (names) this.sorted = null;
   }
 
