@@ -65,6 +65,11 @@ export interface BenchOptions {
   storeRounds: number;
   /** Nodes created from sorted ids into the balanced tree. */
   sortedNodes: number;
+  /** Names of the node that Keys lists completely. */
+  keysNames: number;
+  /** Nodes and names per node that `arbor dump` writes out. */
+  dumpNodes: number;
+  dumpNames: number;
 }
 
 export const FULL: BenchOptions = {
@@ -91,6 +96,9 @@ export const FULL: BenchOptions = {
   storeWarmup: 40_000,
   storeRounds: 2,
   sortedNodes: 127,
+  keysNames: 100_000,
+  dumpNodes: 100,
+  dumpNames: 1000,
 };
 
 export const QUICK: BenchOptions = {
@@ -117,4 +125,7 @@ export const QUICK: BenchOptions = {
   storeWarmup: 500,
   storeRounds: 1,
   sortedNodes: 15,
+  keysNames: 2000,
+  dumpNodes: 4,
+  dumpNames: 100,
 };

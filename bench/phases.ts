@@ -14,6 +14,7 @@ import type { Row, RowKey } from './rows.js';
 import { cliScript } from './scenarios/cli-script.js';
 import { createAllAtOnce, createOneAtATime, createWithSpare } from './scenarios/create.js';
 import { detectionLatency } from './scenarios/detection.js';
+import { dictionary } from './scenarios/dictionary.js';
 import { heartbeatCpu, switchRow } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { startup } from './scenarios/startup.js';
@@ -175,6 +176,11 @@ export const PHASES: readonly Phase[] = [
     name: 'arbor, store throughput: memory, log, fsync',
     keys: ['storeMemory', 'storeLog', 'storeFsync'],
     run: (opts, emit) => storeThroughput(opts, emit),
+  },
+  {
+    name: 'arbor, dictionary: keys, delete, dump',
+    keys: ['keysList', 'deleteSession', 'dump'],
+    run: (opts, emit) => dictionary(opts, emit),
   },
   {
     name: 'arbor, scale',

@@ -59,6 +59,9 @@ export const ROW_LABELS = {
   cliOneLine: 'start-up: CLI, one-line script',
   cliExecScript: 'start-up: CLI, 4,000-line script',
   wholeRun: 'start-up: npm start, whole script',
+  keysList: 'keys: list one node completely',
+  deleteSession: 'Session deletes, write-ahead log',
+  dump: 'dump: every node, every name',
 } as const;
 
 export type RowKey = keyof typeof ROW_LABELS;
@@ -91,6 +94,8 @@ export const TARGET_LABELS = {
   cliOneLine: 'CLI one-line script vs bare start',
   cliExecScript: 'CLI 4,000-line script vs bare start',
   wholeRun: 'whole run, 5 creates + 4,000 execs, vs bare start',
+  keysMemory: 'keys: node PSS while listing vs before',
+  deleteVsStore: 'Session deletes/s vs stores/s, with a log',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;

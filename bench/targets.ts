@@ -310,6 +310,29 @@ const CHECKS: Check[] = [
       return { value: ratioOf(deep, root), detail: detail === undefined ? undefined : `${detail}; depth ${depth} (AVL bound ${bound})` };
     },
   },
+  {
+    // No second copy of the map while it lists: only a sorted array of references to its names.
+    key: 'keysMemory',
+    at: 'most',
+    bound: 1.25,
+    value: (f) => {
+      const before = f('keysList', 'pssBefore');
+      const during = f('keysList', 'pssDuring');
+      const names = f('keysList', 'names');
+      const detail = both(during, before, mb);
+      return { value: ratioOf(during, before), detail: detail === undefined ? undefined : `${detail}, ${names} names` };
+    },
+  },
+  {
+    key: 'deleteVsStore',
+    at: 'least',
+    bound: 0.8,
+    value: (f) => {
+      const deletes = f('deleteSession', 'opsPerSec');
+      const stores = f('deleteSession', 'storeOpsPerSec');
+      return { value: ratioOf(deletes, stores), detail: both(deletes, stores, (v) => rate(v, '/s')) };
+    },
+  },
 ];
 
 export function evaluateTargets(rows: readonly Row[]): TargetResult[] {

@@ -11,7 +11,12 @@ import { OUTPUT_FORMATS, type OutputFormat } from './output-format.js';
 export const DEFAULT_TARGET = '127.0.0.1:50051';
 
 /** What the command line asks for. */
-export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
+export type CliRequest =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'dump'; options: CliOptions }
+  | { kind: 'restore'; options: CliOptions };
 
 /** How the console runs. */
 export interface CliOptions {
@@ -39,12 +44,19 @@ export class UsageError extends Error {
 /** The `--help` text of `arbor`. */
 export const USAGE_TEXT = [
   'Usage: arbor [-t|--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE] [<command> [args...]]',
+  '       arbor dump [-t|--target host:port] [--tls-ca FILE] > data.jsonl',
+  '       arbor restore [-t|--target host:port] [--tls-ca FILE] < data.jsonl',
   '',
-  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, tree, status,',
-  'help, quit) from stdin, interactively on a terminal, else as a script sent all at once, and',
-  'prints one line per reply. Type "help" at the prompt for the commands.',
+  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, remove, keys,',
+  'del, watch, tree, status, help, quit) from stdin, interactively on a terminal, else as a',
+  'script sent all at once, and prints one line per reply. Type "help" at the prompt for the',
+  'commands.',
   'With a command after the options (arbor -t HOST:PORT exec 50 a 42), it runs that one command,',
   'prints its reply as a script would, and exits; stdin is not read.',
+  '',
+  'dump writes every node\'s names and values as JSON lines ({"id":8,"name":"X","value":"16"};',
+  '{"id":8} for a node without names), node by node, each node as it was at one moment;',
+  'restore creates the nodes a gateway lacks and stores every value of such a file.',
   '',
   'Options:',
   `  -t, --target ADDR    the gateway's host:port (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
@@ -73,11 +85,20 @@ export const USAGE_TEXT = [
  *
  * @throws UsageError for an unknown option or a missing or bad value
  */
-export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
-  const commandAt = firstCommandWord(argv);
+export function parseArgs(args: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
+  let argv = args;
+  let commandAt = firstCommandWord(argv);
+  // dump and restore are programs of their own, not console commands: options may come on either side.
+  const word = argv[commandAt];
+  const kind = word === 'dump' || word === 'restore' ? word : 'run';
+  if (kind !== 'run') {
+    argv = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
+    commandAt = firstCommandWord(argv);
+  }
   const optionArgs = argv.slice(0, commandAt);
   if (optionArgs.includes('--help') || optionArgs.includes('-h')) return { kind: 'help' };
   if (optionArgs.includes('--version')) return { kind: 'version' };
+  if (kind !== 'run' && commandAt < argv.length) throw new UsageError(`unexpected argument ${quote(argv[commandAt] ?? '')} after ${kind}`);
   const options: CliOptions = {
     target: '',
     format: 'seed',
@@ -112,6 +133,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         break;
       case '--ordered':
       case '--json':
+        if (kind !== 'run') throw new UsageError(`option ${flag} is for the console, not ${kind}`);
         if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
         options[flag === '--json' ? 'json' : 'ordered'] = true;
         break;
@@ -127,7 +149,14 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const token = nonEmpty(env['ARBOR_TOKEN']);
   if (token !== undefined) options.token = token;
   if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
-  return { kind: 'run', options };
+  if (kind !== 'run' && formatGiven) throw new UsageError(`option --format is for the console, not ${kind}`);
+  switch (kind) {
+    case 'dump':
+    case 'restore':
+      return { kind, options };
+    case 'run':
+      return { kind, options };
+  }
 }
 
 /** Options that take a value as the next argument, when not given as `--name=value`. */

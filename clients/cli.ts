@@ -8,6 +8,7 @@
  */
 import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliControl, type CliIo } from './console-io.js';
+import { runDump, runRestore } from './backup.js';
 import { runConsole } from './run-console.js';
 import { versionLine } from './version.js';
 
@@ -41,5 +42,9 @@ export async function runCli(
       return EXIT_OK;
     case 'run':
       return runConsole(request.options, io, control);
+    case 'dump':
+      return runDump(request.options, io);
+    case 'restore':
+      return runRestore(request.options, io);
   }
 }

@@ -43,8 +43,32 @@ export interface RemoveCommand {
   id: number;
 }
 
+/** `keys <id> [<prefix>]`: every name of node `<id>` (that starts with `<prefix>`), with its value; the console pages by itself. */
+export interface KeysCommand {
+  kind: 'keys';
+  id: number;
+  prefix: string;
+}
+
+/** `del <id> <name>`: delete `<name>` from node `<id>`. */
+export interface DeleteCommand {
+  kind: 'delete';
+  id: number;
+  name: string;
+}
+
 /** A command the gateway answers. */
-export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand | RemoveCommand;
+export type RemoteCommand = CreateCommand | ExecCommand | PingCommand | HeartbeatCommand | RemoveCommand | KeysCommand | DeleteCommand;
+
+/**
+ * `watch [<id>] [<prefix>]`: print every acknowledged store and delete (of node `<id>`, or of
+ * every node; of names starting with `<prefix>`) until Ctrl-C (interactive) or the input's end.
+ */
+export interface WatchCommand {
+  kind: 'watch';
+  id?: number;
+  prefix: string;
+}
 
 /** `tree [--json]`: draw the search tree (or print it as one JSON object). */
 export interface TreeCommand {
@@ -64,10 +88,10 @@ export type TopologyCommand = TreeCommand | StatusCommand;
 export type LocalCommand = { kind: 'help'; topic?: HelpTopic } | { kind: 'quit' };
 
 /** Everything a valid, non-empty line can ask for. */
-export type Command = RemoteCommand | TopologyCommand | LocalCommand;
+export type Command = RemoteCommand | TopologyCommand | WatchCommand | LocalCommand;
 
 /** The command words, in the order the help and the error messages list them. */
-export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit'] as const;
+export const COMMAND_WORDS = ['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'del', 'watch', 'tree', 'status', 'help', 'quit'] as const;
 
 /** What `help <topic>` accepts: a command word (`heartbit` is folded into `heartbeat`). */
 export type HelpTopic = (typeof COMMAND_WORDS)[number];
@@ -102,5 +126,9 @@ export function toCommandBody(command: RemoteCommand): CommandBody {
       return { $case: 'heartbeat', value: { intervalMs: command.intervalMs } };
     case 'remove':
       return { $case: 'remove', value: { id: command.id } };
+    case 'keys':
+      return { $case: 'keys', value: { id: command.id, prefix: command.prefix, limit: 0, startAfter: '' } };
+    case 'delete':
+      return { $case: 'delete', value: { id: command.id, name: command.name } };
   }
 }

@@ -1,8 +1,8 @@
 /**
  * @module Tab completion at the interactive prompt. Pure.
  *
- * Completes the command word, the topic of `help`, and the option of `tree`; nothing else (ids,
- * names and values are the user's). The shape is readline's completer: the candidates, and the
+ * Completes the command word (`keys`, `del` and `watch` included), the topic of `help`, and the
+ * option of `tree`; nothing else (ids, names and values are the user's). The shape is readline's completer: the candidates, and the
  * piece of the line they would replace.
  */
 import { COMMAND_WORDS } from './command.js';

@@ -9,13 +9,15 @@
  * has been answered, and commands after them are sent once they are answered, so they show
  * exactly the tree the lines before them left (`create 8`, `tree`, `create 9` shows 8 alone).
  */
-import type { NodeEvent, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
-import { toCommandBody, type Outcome, type RemoteCommand, type TopologyCommand } from './command.js';
+import type { KeyEntry, NodeEvent, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { MAX_KEYS_LIMIT } from '../proto/limits.js';
+import { type KeysCommand, toCommandBody, type Outcome, type RemoteCommand, type TopologyCommand, type WatchCommand } from './command.js';
 import { formatEvent, formatJsonEvent } from './format-event.js';
-import { formatJsonHelp, formatJsonLocalError, formatJsonReply, formatJsonTopology } from './format-json.js';
-import { formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
+import { formatJsonHelp, formatJsonKeyEvent, formatJsonLocalError, formatJsonReply, formatJsonTopology, formatJsonWatchError } from './format-json.js';
+import { formatKeyEvent, formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
 import { GatewayCallError, type GatewayPort } from './gateway-link.js';
 import { helpText } from './help.js';
+import { KeyWatches } from './key-watches.js';
 import { parseLine } from './parse-line.js';
 import type { ProgressCounts } from './progress.js';
 import { ReplyOrder } from './reply-order.js';
@@ -48,6 +50,8 @@ export class Dispatcher {
   /** Pending while a `tree` or `status` is: later commands are sent after it. */
   private fence: Promise<void> | undefined;
   private readonly tally: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, createsAnswered: 0 };
+  /** The open `watch`es. */
+  readonly watches: KeyWatches;
 
   /**
    * @param gateway where commands go
@@ -62,6 +66,7 @@ export class Dispatcher {
     private readonly onChange: () => void = () => {},
   ) {
     this.order = new ReplyOrder(options.ordered, emit);
+    this.watches = new KeyWatches(gateway);
   }
 
   /** Prints an availability event at once: events are not replies, so `--ordered` does not hold them. */
@@ -97,10 +102,18 @@ export class Dispatcher {
         this.fence = fence;
         return 'continue';
       }
+      case 'watch': {
+        // A fence too: the commands after it are sent once it is in place, so it sees their changes.
+        const fence: Promise<void> = this.startWatch(line, parsed, this.fence).then(() => {
+          if (this.fence === fence) this.fence = undefined;
+        });
+        this.fence = fence;
+        return 'continue';
+      }
       default: {
-        const command = toCommandBody(parsed);
+        const send = (): Promise<Outcome> => (parsed.kind === 'keys' ? this.listKeys(parsed) : this.gateway.send(toCommandBody(parsed)));
         const fence = this.fence;
-        void this.track(line, parsed, fence === undefined ? this.gateway.send(command) : fence.then(() => this.gateway.send(command)));
+        void this.track(line, parsed, fence === undefined ? send() : fence.then(send));
         return 'continue';
       }
     }
@@ -134,6 +147,44 @@ export class Dispatcher {
   /** Resolves once every reply in flight has arrived (or was lost) and was printed. */
   async whenIdle(): Promise<void> {
     while (this.order.backlog > 0) await this.nextChange();
+  }
+
+  /** Every page of a `keys`, as one outcome (the first failure, if any). */
+  private async listKeys(command: KeysCommand): Promise<Outcome> {
+    const entries: KeyEntry[] = [];
+    let startAfter = '';
+    for (;;) {
+      const page = await this.gateway.send({ $case: 'keys', value: { id: command.id, prefix: command.prefix, limit: MAX_KEYS_LIMIT, startAfter } });
+      if (page.$case !== 'keys') return page;
+      for (const entry of page.value.entries) entries.push(entry);
+      const last = page.value.entries.at(-1);
+      if (!page.value.more || last === undefined) return { $case: 'keys', value: { entries, more: false, revision: page.value.revision } };
+      startAfter = last.name;
+    }
+  }
+
+  /** Opens a watch once `after` (an earlier fence) is done; its slot prints nothing once it is in place, or its error. */
+  private async startWatch(line: number, command: WatchCommand, after: Promise<void> | undefined): Promise<void> {
+    const slot = this.order.reserve();
+    await after;
+    const failedText = (code: number, message: string): string =>
+      this.options.json ? formatJsonWatchError(line, command, code, message) : formatLocalError(message);
+    try {
+      await this.watches.start(
+        command,
+        (event) => this.emit(this.options.json ? formatJsonKeyEvent(line, event) : formatKeyEvent(event)),
+        (error) => {
+          this.failed = true;
+          this.emit(failedText(error.code, error.message));
+        },
+      );
+      this.order.fill(slot, undefined);
+    } catch (error) {
+      this.failed = true;
+      const { code, message } = error as GatewayCallError;
+      this.order.fill(slot, failedText(code, message));
+    }
+    this.changed();
   }
 
   /** `Topology`, once everything sent before has been answered. */
@@ -176,6 +227,8 @@ export class Dispatcher {
     }
     const outcome = result as Outcome;
     if (isFailure(command, outcome)) this.failed = true;
+    if (command.kind === 'exec' && command.value !== undefined && outcome.$case === 'exec') this.watches.acknowledged(command.id, command.name, outcome.value.value);
+    if (command.kind === 'delete' && outcome.$case === 'delete' && outcome.value.found) this.watches.acknowledged(command.id, command.name, undefined);
     if (this.options.json) return formatJsonReply(line, command, outcome);
     const text = formatReply(command, outcome, this.options.format);
     const why = outcome.$case === 'error' && this.options.explain === true ? outcome.value.reason : '';

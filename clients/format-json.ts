@@ -4,15 +4,22 @@
  * Pure. Every object has these members, in this order:
  * - `line`: the 1-based number of the input line it answers (every line read counts, so skipped
  *   and invalid lines keep the numbering of the input file);
- * - `command`: `create`, `exec`, `ping`, `heartbeat`, `remove`, `tree`, `status` or `help`; absent for a
+ * - `command`: `create`, `exec`, `ping`, `heartbeat`, `remove`, `keys`, `delete` (typed `del`),
+ *   `watch`, `tree`, `status` or `help`; absent for a
  *   line that did not parse (or a command that could not be sent: not connected);
- * - the command's arguments: `id` (create, exec, ping, remove), `name` (exec), `intervalMs` (heartbeat);
+ * - the command's arguments: `id` (create, exec, ping, remove, keys, delete, watch), `name` (exec,
+ *   delete), `prefix` (keys, watch), `intervalMs` (heartbeat);
  * - `ok`: true when the command was carried out, false when it failed;
  * - when `ok` is true, the result:
  *   - create: `pid` (the new process), `parent` (where the tree placed it; `null` for the root);
  *   - exec: `found`, and `value` when found (the stored or loaded value);
  *   - ping: `available` (a node that exists but did not answer is `ok: true, available: false`,
  *     though it still makes the exit code 1, as in the text formats);
+ *   - keys: one object per name first (`name`, `value`, no `ok`), then the last one with `ok` and
+ *     `names` (how many);
+ *   - delete: `found`;
+ *   - watch: nothing is printed when it is in place; each event is an object with `name`, `kind`
+ *     (`put` or `delete`) and, for a put, `value` (and no `ok`);
  *   - help: `text` (the help text, lines separated by `\n`);
  *   - tree: `topology` (the object `tree --json` prints, see `topology-view.ts`);
  *   - status: `nodes`, `depth`, `heartbeatIntervalMs`, `unavailable`, and `depthBound` (the AVL
@@ -25,8 +32,8 @@
  * `{"line":3,"command":"exec","id":8,"name":"X","ok":true,"found":true,"value":"16"}`.
  */
 import { status } from '@grpc/grpc-js';
-import type { TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
-import type { Outcome, RemoteCommand, TopologyCommand } from './command.js';
+import { type KeyEvent, KeyEventKind, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { Outcome, RemoteCommand, TopologyCommand, WatchCommand } from './command.js';
 import { answers, mismatchMessage, statusName } from './format.js';
 import { statusCounts, topologyJson } from './topology-view.js';
 
@@ -49,11 +56,29 @@ export function formatJsonReply(line: number, command: RemoteCommand, outcome: O
     }
     case 'ping':
       return JSON.stringify({ ...head, ok: true, available: outcome.value.available });
+    case 'keys': {
+      const { entries } = outcome.value;
+      const names = entries.map(({ name, value }) => JSON.stringify({ ...head, name, value: String(value) }));
+      return [...names, JSON.stringify({ ...head, ok: true, names: entries.length })].join('\n');
+    }
+    case 'delete':
+      return JSON.stringify({ ...head, ok: true, found: outcome.value.found });
     case 'heartbeat':
     case 'remove':
     case 'event': // never: `answers()` refused it, as no command is answered by an event
       return JSON.stringify({ ...head, ok: true });
   }
+}
+
+/** The JSON line of a WatchKeys event of the `watch` read from input line `line`. */
+export function formatJsonKeyEvent(line: number, event: KeyEvent): string {
+  const put = event.kind !== KeyEventKind.KEY_EVENT_KIND_DELETE;
+  return JSON.stringify({ line, command: 'watch', id: event.id, name: event.name, kind: put ? 'put' : 'delete', ...(put && { value: String(event.value) }) });
+}
+
+/** The JSON line of a `watch` that failed. */
+export function formatJsonWatchError(line: number, command: WatchCommand, code: number, message: string): string {
+  return JSON.stringify({ line, command: 'watch', ...(command.id !== undefined && { id: command.id }), prefix: command.prefix, ok: false, code: statusName(code), message });
 }
 
 /** The JSON line for an input line the console refused (it never reached the gateway). */
@@ -79,7 +104,10 @@ function describe(command: RemoteCommand): Record<string, unknown> {
     case 'remove':
       return { command: command.kind, id: command.id };
     case 'exec':
+    case 'delete':
       return { command: command.kind, id: command.id, name: command.name };
+    case 'keys':
+      return { command: command.kind, id: command.id, prefix: command.prefix };
     case 'heartbeat':
       return { command: command.kind, intervalMs: command.intervalMs };
   }

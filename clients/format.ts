@@ -8,6 +8,8 @@
  * INVALID_ARGUMENT).
  */
 import { status } from '@grpc/grpc-js';
+import type { KeyEvent } from '../proto/gen/arbor/v1/arbor.js';
+import { KeyEventKind } from '../proto/gen/arbor/v1/arbor.js';
 import type { ExecCommand, Outcome, RemoteCommand } from './command.js';
 import type { OutputFormat } from './output-format.js';
 
@@ -38,8 +40,22 @@ export function formatReply(command: RemoteCommand, outcome: Outcome, format: Ou
     case 'remove':
       if (outcome.$case !== 'remove') break;
       return `Ok: ${command.id} removed`;
+    case 'keys': {
+      if (outcome.$case !== 'keys') break;
+      // One line per name in the load's format, then the count.
+      const { entries } = outcome.value;
+      return [...entries.map(({ name, value }) => `Ok: ${command.id} '${name}' ${value}`), `Ok: ${command.id} ${entries.length} names`].join('\n');
+    }
+    case 'delete':
+      if (outcome.$case !== 'delete') break;
+      return `Ok: ${command.id} '${command.name}' ${outcome.value.found ? 'deleted' : 'not found'}`;
   }
   return formatLocalError(mismatchMessage(command, outcome));
+}
+
+/** The line of a WatchKeys event: `Watch: <id> '<name>' = <value>` or `Watch: <id> '<name>' deleted`. */
+export function formatKeyEvent(event: KeyEvent): string {
+  return event.kind === KeyEventKind.KEY_EVENT_KIND_DELETE ? `Watch: ${event.id} '${event.name}' deleted` : `Watch: ${event.id} '${event.name}' = ${event.value}`;
 }
 
 /**
@@ -100,6 +116,8 @@ function formatError(command: RemoteCommand, code: status, message: string, form
       if (code === status.UNAVAILABLE) return 'Ok: 0';
       return seed;
     case 'heartbeat':
+    case 'keys':
+    case 'delete':
       return seed;
   }
 }

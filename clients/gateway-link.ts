@@ -12,7 +12,7 @@
  * Every call carries the bearer token, when there is one.
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { ArborServiceClient, SessionResult, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { ArborServiceClient, KeyEvent, SessionResult, TopologyResponse, WatchKeysRequest } from '../proto/gen/arbor/v1/arbor.js';
 import type { CommandBody, Outcome } from './command.js';
 import { waitUntilReady } from './connect.js';
 import { statusName } from './format.js';
@@ -50,6 +50,22 @@ export interface GatewayPort {
   send(command: CommandBody): Promise<Outcome>;
   /** Calls `Topology`; rejects with `GatewayCallError` (or the lost session's error). */
   topology(): Promise<TopologyResponse>;
+  /** Opens a `WatchKeys` stream (see `KeyStream`). */
+  watchKeys(request: WatchKeysRequest, handlers: KeyStreamHandlers): KeyStream;
+}
+
+/** What a `WatchKeys` stream reports. */
+export interface KeyStreamHandlers {
+  event(event: KeyEvent): void;
+  /** The stream ended by itself (the gateway ended it, or it failed: `error`); not after `cancel()`. */
+  end(error?: GatewayCallError): void;
+}
+
+/** One open `WatchKeys` stream. */
+export interface KeyStream {
+  /** Resolves once the subscription is in place (the response headers came); rejects when the stream failed first. */
+  ready: Promise<void>;
+  cancel(): void;
 }
 
 /** What a `GatewayLink` reports. */
@@ -108,6 +124,32 @@ export class GatewayLink implements GatewayPort {
         else reject(new GatewayCallError(error.code, this.topologyProblem(error)));
       });
     });
+  }
+
+  watchKeys(request: WatchKeysRequest, handlers: KeyStreamHandlers): KeyStream {
+    const stream = this.client.watchKeys(request, this.metadata());
+    let cancelled = false;
+    let settle: { resolve: () => void; reject: (error: GatewayCallError) => void } | undefined;
+    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    ready.catch(() => undefined);
+    stream.on('metadata', () => settle?.resolve());
+    stream.on('data', (event: KeyEvent) => handlers.event(event));
+    stream.on('error', (error: ServiceError) => {
+      if (cancelled) return;
+      const failed = new GatewayCallError(error.code, error.details || error.message);
+      settle?.reject(failed);
+      handlers.end(failed);
+    });
+    stream.on('end', () => {
+      if (!cancelled) handlers.end();
+    });
+    return {
+      ready,
+      cancel: () => {
+        cancelled = true;
+        stream.cancel();
+      },
+    };
   }
 
   /** False while the session's stream is full (see `SessionClient.writable`). */

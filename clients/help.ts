@@ -11,6 +11,9 @@ const SUMMARIES: Record<HelpTopic, string> = {
   ping: 'check that node <id> answers',
   heartbeat: 'nodes report every <time> ms (heartbit works too)',
   remove: 'take node <id> out of the tree (its data is gone)',
+  keys: "list node <id>'s names (starting with <prefix>) and values",
+  del: 'delete <name> from node <id>',
+  watch: 'print stores and deletes as they happen (Ctrl-C stops)',
   tree: 'draw the search tree (--json: as one JSON object)',
   status: 'one line: nodes, depth, heartbeat interval, unavailable nodes',
   help: 'this text, or more on one command',
@@ -37,6 +40,18 @@ const DETAILS: Record<HelpTopic, string[]> = {
     'stop node <id> and delete its data; the tree is relinked as a search-tree deletion does',
     '(the next larger id takes its place) and rebalanced. No other node restarts or loses data.',
     'Works on a node that is unavailable or failed; the id can be created again, empty.',
+  ],
+  keys: [
+    "print every name of node <id> that starts with <prefix> (all without one), in byte order,",
+    "one line each as a load prints it (Ok: <id> '<name>' <value>), then Ok: <id> <n> names.",
+    'Pages through the node by itself, 10000 names per request.',
+  ],
+  del: ["delete <name> from node <id>: Ok: <id> '<name>' deleted, or Ok: <id> '<name>' not found."],
+  watch: [
+    "print every acknowledged store (Watch: <id> '<name>' = <value>) and delete (Watch: <id>",
+    "'<name>' deleted) of node <id>, or of every node (no <id>, or *), of the names starting with",
+    '<prefix>, in the order each node applied them; commands after it wait until it is in place.',
+    'Interactive: until Ctrl-C; piped: until the input ends and the replies are in.',
   ],
   tree: [
     'draw the search tree, root first, each node with its pid; children below their parent,',

@@ -6,7 +6,7 @@
  * is cleared, the reply written, and the prompt redrawn with what was typed so far. Notices (the
  * gateway went away, came back) go the same way, to stderr.
  * Ctrl-D, and Ctrl-C on an empty line, end the session like `quit` (replies in flight are still
- * awaited); Ctrl-C on a half-typed line discards it.
+ * awaited); Ctrl-C on a half-typed line discards it; Ctrl-C while a `watch` runs stops it.
  */
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { completeLine } from './completion.js';
@@ -97,6 +97,11 @@ export function runInteractive(
     });
     /* Ctrl-C discards a half-typed line (as shells do); on an empty line it quits. */
     rl.on('SIGINT', () => {
+      if (dispatcher.watches.stopAll()) {
+        out.write('^C\n');
+        rl.prompt(true);
+        return;
+      }
       if (rl.line === '') {
         rl.close();
         return;

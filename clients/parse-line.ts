@@ -2,12 +2,13 @@
  * @module One input line of the console → a `Command`, or a message saying what is wrong.
  *
  * Pure. The grammar is the assignment's: `create <id> [<parent>]`, `exec <id> <name> [<value>]`,
- * `ping <id>`, `heartbeat <time>` (also spelled `heartbit`), `remove <id>`, plus the console's own
+ * `ping <id>`, `heartbeat <time>` (also spelled `heartbit`), `remove <id>`, the dictionary's
+ * `keys <id> [<prefix>]`, `del <id> <name>` and `watch [<id>] [<prefix>]`, plus the console's own
  * `tree [--json]`, `status`, `help [<command>]` and `quit`. Tokens are separated by any
  * whitespace; a trailing `\r` (CRLF input) is ignored; empty lines and lines whose first non-blank
  * character is `#` are skipped. Numbers are read by `parse-number.ts`.
  */
-import { NO_PARENT, checkName, quote } from '../proto/limits.js';
+import { NO_PARENT, checkName, checkPrefix, quote } from '../proto/limits.js';
 import { COMMAND_WORDS, type Command, type HelpTopic } from './command.js';
 import { parseId, parseInterval, parseParent, parseValue } from './parse-number.js';
 
@@ -26,6 +27,9 @@ const USAGE = {
   ping: 'ping <id>',
   heartbeat: 'heartbeat <time>',
   remove: 'remove <id>',
+  keys: 'keys <id> [<prefix>]',
+  del: 'del <id> <name>',
+  watch: 'watch [<id>] [<prefix>]',
   tree: 'tree [--json]',
   status: 'status',
   help: 'help [<command>]',
@@ -57,6 +61,12 @@ export function parseLine(line: string): ParsedLine {
     case 'heartbeat':
     case 'heartbit':
       return parseHeartbeat(word, args);
+    case 'keys':
+      return parseKeys(args);
+    case 'del':
+      return parseDel(args);
+    case 'watch':
+      return parseWatch(args);
     case 'tree':
       return parseTree(args);
     case 'help':
@@ -122,6 +132,41 @@ function parseIdOnly(word: 'ping' | 'remove', args: string[]): ParsedLine {
   if (idText === undefined || args.length > 1) return arity(`${word} takes 1 argument`, word);
   const id = parseId(idText, 'id');
   return typeof id === 'string' ? invalid(id) : { kind: word, id };
+}
+
+function parseKeys(args: string[]): ParsedLine {
+  const [idText, prefix = ''] = args;
+  if (idText === undefined || args.length > 2) return arity('keys takes 1 or 2 arguments', 'keys');
+  const id = parseId(idText, 'id');
+  if (typeof id === 'string') return invalid(id);
+  const problem = checkPrefix(prefix);
+  return problem === undefined ? { kind: 'keys', id, prefix } : invalid(problem);
+}
+
+function parseDel(args: string[]): ParsedLine {
+  const [idText, name] = args;
+  if (idText === undefined || name === undefined || args.length > 2) return arity('del takes 2 arguments', 'del');
+  const id = parseId(idText, 'id');
+  if (typeof id === 'string') return invalid(id);
+  const problem = checkName(name);
+  return problem === undefined ? { kind: 'delete', id, name } : invalid(problem);
+}
+
+/**
+ * `watch`, `watch <id>`, `watch <id> <prefix>`, `watch <prefix>` (a lone argument with a letter
+ * in it is a prefix over every node) and `watch * <prefix>` (every node, any prefix).
+ */
+function parseWatch(args: string[]): ParsedLine {
+  if (args.length > 2) return arity('watch takes at most 2 arguments', 'watch');
+  const [first, second] = args;
+  if (first === undefined) return { kind: 'watch', prefix: '' };
+  const lonePrefix = second === undefined && /[A-Za-z]/.test(first);
+  const prefix = lonePrefix ? first : (second ?? '');
+  const problem = checkPrefix(prefix);
+  if (problem !== undefined) return invalid(problem);
+  if (lonePrefix || first === '*') return { kind: 'watch', prefix };
+  const id = parseId(first, 'id');
+  return typeof id === 'string' ? invalid(id) : { kind: 'watch', id, prefix };
 }
 
 function parseHeartbeat(word: string, args: string[]): ParsedLine {

@@ -114,6 +114,8 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
       await runScript(input, dispatcher, { session: link, output: writer, dispatcher }, stop.signal);
     }
     await dispatcher?.whenIdle();
+    // A piped `watch` lasts until the input's end, once it has the events of the script's own changes.
+    await dispatcher?.watches.finish(interactive || stop.signal.aborted ? 0 : undefined);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     say(`arbor: ${error.message}`);

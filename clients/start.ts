@@ -86,6 +86,7 @@ export function parseStartArgs(argv: readonly string[], env: Readonly<Record<str
   }
   if (!/^\S+:\d+$/.test(listen)) throw new UsageError(`invalid --listen ${quote(listen)}: expected host:port`);
   const request = parseArgs(consoleArgs, {});
+  if (request.kind === 'dump' || request.kind === 'restore') throw new UsageError(`${request.kind} does not apply: npm start runs its own gateway (run 'arbor ${request.kind} --target')`);
   if (request.kind !== 'run') return request;
   return { kind: 'run', listen, consoleArgs };
 }

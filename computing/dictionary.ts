@@ -9,7 +9,7 @@
  * the held requests answered again, stores failing `disk full` and loads from the dictionary as
  * it was: no answer ever shows a value the log does not hold.
  */
-import { decode, encode, FailReason, ProtocolError } from '../link/index.js';
+import { decode, encode, FailReason, KEYS_PAGE_ROOM, type KeyEntry, keyEntryBytes, ProtocolError } from '../link/index.js';
 import type { DiskFullError, StoreLog } from './wal.js';
 
 /** How a request was answered: at once, or once the disk has what the answer depends on. */
@@ -35,6 +35,19 @@ export class Dictionary {
   private uncommitted: [string, bigint | undefined][] = [];
   /** Answers of the frame being read from its first store on. */
   private held: HeldAnswer[] = [];
+  /**
+   * The names in byte order, for Keys: references to the map's own strings (no second copy of
+   * the dictionary), made on the first Keys after a name was added or deleted, and kept while
+   * only values change.
+   */
+  private sorted: string[] | null = null;
+  /**
+   * The revision (KeysResponse.revision) is these two as a u64: a random number per process, so a
+   * restarted node does not count through the same revisions again, and the stores and deletes
+   * applied since it started (mod 2^32; a plain number, so a store costs no bigint).
+   */
+  private readonly incarnation = Math.floor(Math.random() * 2 ** 32);
+  private changes = 0;
 
   constructor(
     private readonly entries: Map<string, bigint>,
@@ -49,7 +62,7 @@ export class Dictionary {
   }
 
   /**
-   * Serves one request record of the frame being read (store, load or ping): its answer, or null
+   * Serves one request record of the frame being read (store, load, ping, delete or keys): its answer, or null
    * when it is held until `endFrame` (a store of the frame is not written yet); a ProtocolError for
    * a body that does not decode. `frameWaits`: an earlier reply of the same frame waits for the disk.
    */
@@ -79,6 +92,8 @@ export class Dictionary {
       if (before === undefined) this.entries.delete(name);
       else this.entries.set(name, before);
     }
+    // The names may differ from before (a store added one, a delete took one): a new revision.
+    this.changed(true);
     const again: HeldAnswer[] = [];
     for (const { request } of held) {
       const answer = this.answer(request, id, frameWaits, true);
@@ -99,6 +114,7 @@ export class Dictionary {
         this.uncommitted.push([msg.name, before]);
         this.entries.set(msg.name, msg.value);
         this.log.append(msg.name, msg.value, isNew);
+        this.changed(isNew);
         return { reply: encode({ kind: 'value', corr: msg.corr, node: id, found: true, added: isNew, value: msg.value }), waitsForDisk: this.fsync };
       }
       case 'load': {
@@ -109,9 +125,60 @@ export class Dictionary {
       }
       case 'ping':
         return { reply: encode({ kind: 'pong', corr: msg.corr, node: id }), waitsForDisk: false };
+      case 'delete': {
+        const value = this.entries.get(msg.name);
+        const found = value !== undefined;
+        if (found && refuseStores) return { reply: encode({ kind: 'fail', corr: msg.corr, node: id, reason: FailReason.DiskFull }), waitsForDisk: false };
+        if (found) {
+          this.uncommitted.push([msg.name, value]);
+          this.entries.delete(msg.name);
+          this.log.appendDelete(msg.name);
+          this.changed(true);
+        }
+        const reply = encode({ kind: 'value', corr: msg.corr, node: id, found, added: false, value: value ?? 0n });
+        // A delete that changed nothing answers like a load (its "not found" may rest on an unsynced delete).
+        return { reply, waitsForDisk: this.fsync && (found || frameWaits || this.log.unsynced) };
+      }
+      case 'keys': {
+        const page = this.page(msg.prefix, msg.startAfter, msg.limit);
+        const revision = (BigInt(this.incarnation) << 32n) | BigInt(this.changes);
+        const reply = encode({ kind: 'keys-page', corr: msg.corr, node: id, more: page.more, revision, entries: page.entries });
+        return { reply, waitsForDisk: this.fsync && (frameWaits || this.log.unsynced) };
+      }
       default:
         return new ProtocolError('unknown-kind', `${msg.kind} is not a request`);
     }
+  }
+
+  /**
+   * The names after `startAfter` that start with `prefix`, in byte order: at most `limit`, and
+   * at most what one record holds; `more` when a further name matches.
+   */
+  private page(prefix: string, startAfter: string, limit: number): { entries: KeyEntry[]; more: boolean } {
+    const sorted = this.sortedNames();
+    const from = startAfter < prefix ? firstAtLeast(sorted, prefix) : firstAfter(sorted, startAfter);
+    const entries: KeyEntry[] = [];
+    let room = KEYS_PAGE_ROOM;
+    for (let i = from; i < sorted.length; i++) {
+      const name = sorted[i] as string;
+      if (!name.startsWith(prefix)) break;
+      if (entries.length === limit || keyEntryBytes(name) > room) return { entries, more: true };
+      room -= keyEntryBytes(name);
+      entries.push({ name, value: this.entries.get(name) as bigint });
+    }
+    return { entries, more: false };
+  }
+
+  private sortedNames(): string[] {
+    // Names are ASCII, so sorting by UTF-16 code unit (the default) is byte order.
+    this.sorted ??= [...this.entries.keys()].sort();
+    return this.sorted;
+  }
+
+  /** A store or delete was applied; `names` when the set of names changed. */
+  private changed(names: boolean): void {
+    this.changes = (this.changes + 1) >>> 0;
+    if (names) this.sorted = null;
   }
 
   /** Calls `done` once everything stored so far is on the disk. */
@@ -158,4 +225,22 @@ export class DiskGate {
       for (const reply of replies) release(reply);
     });
   }
+}
+
+/** The first index of `sorted` whose name is at least `name`. */
+function firstAtLeast(sorted: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index of `sorted` whose name is after `name`. */
+function firstAfter(sorted: readonly string[], name: string): number {
+  const at = firstAtLeast(sorted, name);
+  return sorted[at] === name ? at + 1 : at;
 }

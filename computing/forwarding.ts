@@ -32,8 +32,8 @@ import {
 import { ReplyWaves } from './reply-waves.js';
 import { StrangerFrames } from './stranger-frames.js';
 
-const isRequest = (kind: number): boolean => kind === Kind.Store || kind === Kind.Load || kind === Kind.Ping;
-const isReply = (kind: number): boolean => kind === Kind.Value || kind === Kind.Pong || kind === Kind.Fail;
+const isRequest = (kind: number): boolean => kind === Kind.Store || kind === Kind.Load || kind === Kind.Ping || kind === Kind.Keys || kind === Kind.Delete;
+const isReply = (kind: number): boolean => kind === Kind.Value || kind === Kind.Pong || kind === Kind.Fail || kind === Kind.KeysPage;
 
 type Link = Extract<ToNode, { t: 'link' }>;
 

@@ -4,8 +4,10 @@
  * A log is an 8-byte magic, then records. A record is
  *
  *   u32 payload length | u32 CRC-32C of the payload | payload: u8 type (1 = put) | i64 value | name
+ *                                                    or: u8 type (2 = delete) | name
  *
- * little-endian. A snapshot (compaction) is a log of one put per live name.
+ * little-endian. A snapshot (compaction) is a log of one put per live name. Logs written before
+ * deletes existed hold only puts, and read as they always did.
  *
  * Reading tells a torn tail from corruption. Only what one interrupted append can leave is cut:
  * the first bad record must be the log's last one, cut short by the end of the file or ending in
@@ -22,8 +24,10 @@ import { crc32c } from './crc32c.js';
 export const WAL_MAGIC = Buffer.from('ARBORWL1', 'latin1');
 export const RECORD_HEADER_BYTES = 8;
 const PUT = 1;
+const DELETE = 2;
 const MAX_NAME = 255;
-const MIN_PAYLOAD = 1 + 8 + 1;
+/** The shortest record of all: a delete of a one-byte name. */
+const MIN_DELETE_PAYLOAD = 1 + 1;
 const MAX_PAYLOAD = 1 + 8 + MAX_NAME;
 /** The longest record: a torn tail is at most one record, so more bytes left than this are damage. */
 export const MAX_RECORD_BYTES = RECORD_HEADER_BYTES + MAX_PAYLOAD;
@@ -39,6 +43,20 @@ export function putRecord(name: string, value: bigint): Buffer {
   buf.writeUInt32LE(crc32c(buf, RECORD_HEADER_BYTES), 4);
   return buf;
 }
+
+/** The whole record of one delete. */
+export function deleteRecord(name: string): Buffer {
+  const payload = 1 + name.length;
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload);
+  buf.writeUInt32LE(payload, 0);
+  buf.writeUInt8(DELETE, 8);
+  buf.write(name, 9, 'latin1');
+  buf.writeUInt32LE(crc32c(buf, RECORD_HEADER_BYTES), 4);
+  return buf;
+}
+
+/** Where the name of a record of type `type` starts in its payload, or undefined for an unknown type. */
+const nameOffset = (type: number | undefined): number | undefined => (type === PUT ? 9 : type === DELETE ? 1 : undefined);
 
 /** Bytes one put of `name` takes in the log. */
 export const putRecordBytes = (name: string): number => RECORD_HEADER_BYTES + 1 + 8 + name.length;
@@ -71,13 +89,15 @@ function recordAt(buf: Buffer, at: number): RecordAt {
   const left = buf.length - at;
   if (left < RECORD_HEADER_BYTES) return { what: `a partial record header of ${left} bytes`, cutShort: true };
   const len = buf.readUInt32LE(at);
-  if (len < MIN_PAYLOAD || len > MAX_PAYLOAD) return { what: `a record length of ${len}` };
+  if (len < MIN_DELETE_PAYLOAD || len > MAX_PAYLOAD) return { what: `a record length of ${len}` };
   const end = at + RECORD_HEADER_BYTES + len;
   if (end > buf.length) return { what: `a record of ${RECORD_HEADER_BYTES + len} bytes with ${left} left in the file`, cutShort: true };
   if (crc32c(buf, at + RECORD_HEADER_BYTES, end) !== buf.readUInt32LE(at + 4)) return { what: 'a record with a bad checksum' };
   const p = at + RECORD_HEADER_BYTES;
-  if (buf[p] !== PUT) return { what: `a record of unknown type ${buf[p]}`, checksummed: true };
-  for (let i = p + 9; i < end; i++) if (!isNameByte(buf[i] as number)) return { what: 'a name byte outside [A-Za-z0-9]', checksummed: true };
+  const offset = nameOffset(buf[p]);
+  if (offset === undefined) return { what: `a record of unknown type ${buf[p]}`, checksummed: true };
+  if (len < offset + 1) return { what: `a record of type ${buf[p]} and length ${len}`, checksummed: true };
+  for (let i = p + offset; i < end; i++) if (!isNameByte(buf[i] as number)) return { what: 'a name byte outside [A-Za-z0-9]', checksummed: true };
   return end;
 }
 
@@ -94,10 +114,12 @@ function couldBeInterrupted(rest: Buffer, written: number): boolean {
   for (let i = Math.min(4, rest.length) - 1; i >= 0; i--) len = len * 256 + (rest[i] as number);
   if (len > MAX_PAYLOAD) return false;
   // Too small a length is a tear only inside the length field itself.
-  if (len < MIN_PAYLOAD) return written <= 3;
+  if (len < MIN_DELETE_PAYLOAD) return written <= 3;
   if (written >= RECORD_HEADER_BYTES + len) return false;
-  if (written > RECORD_HEADER_BYTES && rest[RECORD_HEADER_BYTES] !== PUT) return false;
-  for (let i = RECORD_HEADER_BYTES + 9; i < written; i++) if (!isNameByte(rest[i] as number)) return false;
+  if (written <= RECORD_HEADER_BYTES) return true;
+  const offset = nameOffset(rest[RECORD_HEADER_BYTES]);
+  if (offset === undefined || len < offset + 1) return false;
+  for (let i = RECORD_HEADER_BYTES + offset; i < written; i++) if (!isNameByte(rest[i] as number)) return false;
   return true;
 }
 
@@ -119,7 +141,8 @@ export function scanLog(buf: Buffer): ScannedLog {
     const end = recordAt(buf, at);
     if (typeof end !== 'number') return { entries, validBytes: at, problem: badTail(buf, at, end) };
     const p = at + RECORD_HEADER_BYTES;
-    entries.set(buf.toString('latin1', p + 9, end), buf.readBigInt64LE(p + 1));
+    if (buf[p] === DELETE) entries.delete(buf.toString('latin1', p + 1, end));
+    else entries.set(buf.toString('latin1', p + 9, end), buf.readBigInt64LE(p + 1));
     at = end;
   }
   return { entries, validBytes: at };

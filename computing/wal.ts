@@ -24,6 +24,11 @@
  * log; a crash at any point leaves either the old log or the new one, both complete, both read
  * by the same rules. A snapshot the disk has no room for is given up (the log goes on as it is)
  * and tried again once the log has grown by COMPACT_MIN_BYTES more.
+ *
+ * Deletes: a delete is a record of its own, appended (and acknowledged) like a store, so replay
+ * applies it in its place among the stores. A snapshot writes only the live names and no delete
+ * at all: it replaces the whole file, so no store older than it is left anywhere to bring a
+ * deleted name back.
  */
 import {
   closeSync,
@@ -39,7 +44,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../lib/sync-directory.js';
-import { putRecord, putRecordBytes, scanLog, WAL_MAGIC } from './wal-format.js';
+import { deleteRecord, putRecord, putRecordBytes, scanLog, WAL_MAGIC } from './wal-format.js';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
 export const COMPACT_RATIO = 4;
@@ -57,6 +62,8 @@ export class DiskFullError extends Error {
 /** What the node needs of its log; a node without one keeps its dictionary in memory only. */
 export interface StoreLog {
   append(name: string, value: bigint, isNew: boolean): void;
+  /** A delete of `name`, which had a value. */
+  appendDelete(name: string): void;
   /** Writes what was appended; on a full disk nothing of it stays, and the error says why. */
   flush(): DiskFullError | undefined;
   whenDurable(done: () => void): void;
@@ -67,6 +74,7 @@ export interface StoreLog {
 /** No log: nothing is written, everything is "durable" at once. */
 export const NO_LOG: StoreLog = {
   append: () => undefined,
+  appendDelete: () => undefined,
   flush: () => undefined,
   whenDurable: (done) => done(),
   unsynced: false,
@@ -156,6 +164,12 @@ export class WriteAheadLog implements StoreLog {
     const record = putRecord(name, value);
     this.pending.push(record);
     if (isNew) this.pendingLive += record.length;
+  }
+
+  /** Queues the record of a delete of `name` (it had a value: its put leaves the live data). */
+  appendDelete(name: string): void {
+    this.pending.push(deleteRecord(name));
+    this.pendingLive -= putRecordBytes(name);
   }
 
   /**

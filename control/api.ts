@@ -84,6 +84,34 @@ export interface ExecResult {
   value: bigint;
 }
 
+export interface KeysResult {
+  id: number;
+  /** Ascending by name bytes. */
+  entries: { name: string; value: bigint }[];
+  /** More names match after the last entry. */
+  more: boolean;
+  /** The node's revision when the page was read (see KeysResponse.revision). */
+  revision: bigint;
+}
+
+export interface DeleteResult {
+  id: number;
+  name: string;
+  /** The name had a value (it has none now either way). */
+  found: boolean;
+}
+
+/** An acknowledged store (`put`) or delete of a name that had a value. */
+export interface KeyEvent {
+  id: number;
+  name: string;
+  kind: 'put' | 'delete';
+  /** The value stored; 0 for a delete. */
+  value: bigint;
+}
+
+export type KeyEventListener = (event: KeyEvent) => void;
+
 export interface PingResult {
   id: number;
   available: boolean;

@@ -20,7 +20,7 @@
  * single-threaded and every link is FIFO, so commands to one node run in call order. A command
  * for a node being created, moved, re-linked or restarted waits for it, and only for it.
  */
-import { DEFAULT_LIVENESS, encode, FailReason, type LivenessConfig, type Message, type PeerSpec } from '../link/index.js';
+import { DEFAULT_LIVENESS, encode, FailReason, type LivenessConfig, MAX_KEYS_LIMIT, type Message, type PeerSpec } from '../link/index.js';
 import { type Logger, silentLogger } from '../lib/logger.js';
 import {
   type CallOptions,
@@ -28,8 +28,12 @@ import {
   type Created,
   DEFAULT_MAX_NODES,
   DEFAULT_POOL_SIZE,
+  type DeleteResult,
   type EventListener,
   type ExecResult,
+  type KeyEvent,
+  type KeyEventListener,
+  type KeysResult,
   type NodeEvent,
   type PingResult,
   type TopologySnapshot,
@@ -38,6 +42,7 @@ import { Availability } from './availability.js';
 import { maxAvlDepth } from './balance.js';
 import { ArborError, diskFull, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
 import { Agents, type Host } from './hosts.js';
+import { KeyFeed } from './key-feed.js';
 import { LINK_TIMINGS, Links } from './links.js';
 import { Liveness } from './liveness.js';
 import type { NodeHandle } from './node.js';
@@ -64,6 +69,8 @@ export class Control {
   private readonly availability: Availability;
   private readonly requests: Requests;
   private readonly listeners = new Set<EventListener>();
+  /** Acknowledged stores and deletes, in each node's order (WatchKeys). */
+  private readonly keyFeed = new KeyFeed();
   /** The one shutdown of the control: commands, links, backoffs and waits all end with it. */
   private readonly shutdown = new AbortController();
   private settleQueued = false;
@@ -318,15 +325,93 @@ export class Control {
     // A command for a node being removed waits for the remove, as if typed after its answer.
     const removal = this.links.removalOf(id);
     if (removal !== undefined) await removal.catch(() => undefined);
-    const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) =>
-      value === undefined ? encode({ kind: 'load', corr, node: id, name }) : encode({ kind: 'store', corr, node: id, name, value }),
-    );
-    if (msg.kind !== 'value') throw nodeUnavailable(id);
-    if (msg.added) {
-      const node = this.supervisor.get(id);
-      if (node !== undefined) node.keys++;
+    if (value === undefined) {
+      const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) => encode({ kind: 'load', corr, node: id, name }));
+      if (msg.kind !== 'value') throw nodeUnavailable(id);
+      return { id, name, found: msg.found, value: msg.value };
     }
+    const msg = await this.mutate(id, call, (corr) => encode({ kind: 'store', corr, node: id, name, value }), (reply) => ({ id, name, kind: 'put', value: reply.value }));
+    if (msg.added) this.countKeys(id, +1);
     return { id, name, found: msg.found, value: msg.value };
+  }
+
+  /**
+   * Deletes `name` from node `id`'s dictionary; `found` says whether it had a value. Logged by
+   * the node before it answers, as a store is. Rejects as `exec` does.
+   */
+  async delete(id: number, name: string, call: CallOptions = {}): Promise<DeleteResult> {
+    const removal = this.links.removalOf(id);
+    if (removal !== undefined) await removal.catch(() => undefined);
+    const msg = await this.mutate(id, call, (corr) => encode({ kind: 'delete', corr, node: id, name }), (reply) => (reply.found ? { id, name, kind: 'delete', value: 0n } : null));
+    if (msg.found) this.countKeys(id, -1);
+    return { id, name, found: msg.found };
+  }
+
+  /**
+   * One page of node `id`'s names after `startAfter` that start with `prefix`, in byte order: at
+   * most `limit` (the caller checked it). A node answers in records of at most 64 KiB, so the
+   * page is asked for in pieces, each from the last name of the one before: one record per
+   * reply keeps the tree's paths, waves and deadlines as they are for every other command,
+   * where a reply spread over several records would need reassembly in the control and order
+   * across them in every node's waves. The page ends early (more = true) when the node's
+   * revision changed between two pieces, so every page is one moment of the node. Rejects as
+   * `exec` does.
+   */
+  async keys(id: number, prefix: string, startAfter: string, limit: number, call: CallOptions = {}): Promise<KeysResult> {
+    const removal = this.links.removalOf(id);
+    if (removal !== undefined) await removal.catch(() => undefined);
+    const scope = this.scope(call, this.requestTimeoutMs);
+    const entries: KeysResult['entries'] = [];
+    let after = startAfter;
+    let revision: bigint | undefined;
+    let more = true;
+    while (more && entries.length < limit) {
+      // A record's u16 field bounds one piece; the gateway's limit is far lower anyway.
+      const want = Math.min(limit - entries.length, MAX_KEYS_LIMIT);
+      const msg = await this.requests.request(id, scope, (corr) => encode({ kind: 'keys', corr, node: id, limit: want, prefix, startAfter: after }));
+      if (msg.kind !== 'keys-page') throw nodeUnavailable(id);
+      if (revision !== undefined && msg.revision !== revision) break;
+      revision = msg.revision;
+      for (const entry of msg.entries) entries.push(entry);
+      more = msg.more;
+      const last = msg.entries.at(-1);
+      if (last === undefined) break;
+      after = last.name;
+    }
+    return { id, entries, more, revision: revision ?? 0n };
+  }
+
+  /** Subscribes to key events (acknowledged stores and deletes, each node's in its order); returns the function that unsubscribes. */
+  subscribeKeys(listener: KeyEventListener): () => void {
+    return this.keyFeed.subscribe(listener);
+  }
+
+  /** Sends a store or delete, with its place in the node's key-event order; settles that place however it ends. */
+  private async mutate(
+    id: number,
+    call: CallOptions,
+    build: (corr: number) => Buffer,
+    event: (reply: Extract<Message, { kind: 'value' }>) => KeyEvent | null,
+  ): Promise<Extract<Message, { kind: 'value' }>> {
+    let place: number | undefined;
+    let outcome: KeyEvent | null = null;
+    try {
+      const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) => {
+        place = this.keyFeed.sent(id);
+        return build(corr);
+      });
+      if (msg.kind !== 'value') throw nodeUnavailable(id);
+      outcome = event(msg);
+      return msg;
+    } finally {
+      this.keyFeed.settle(id, place, outcome);
+    }
+  }
+
+  /** Topology's key count follows the names a store added or a delete removed. */
+  private countKeys(id: number, change: number): void {
+    const node = this.supervisor.get(id);
+    if (node !== undefined) node.keys = Math.max(0, node.keys + change);
   }
 
   /**
@@ -409,7 +494,7 @@ export class Control {
   }
 
   /** A reply came up the tree: it settles its request (`fail`: the tree could not deliver it, or the node could not log a store). */
-  private reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' }>): void {
+  private reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' | 'keys-page' }>): void {
     if (msg.kind === 'fail') {
       this.requests.fail(msg.corr, msg.reason === FailReason.DiskFull ? diskFull(msg.node) : nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
     } else if (!this.requests.settle(msg)) this.rootLink.drop(`late ${msg.kind}`);

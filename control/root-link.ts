@@ -11,8 +11,8 @@ import type { Logger } from '../lib/logger.js';
 export interface RootLinkHandlers {
   /** The root now, and its current process (null: no tree yet). */
   currentRoot(): PeerSpec | null;
-  /** A reply (value, pong or fail) to a request. */
-  reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' }>): void;
+  /** A reply (value, pong, keys page or fail) to a request. */
+  reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' | 'keys-page' }>): void;
   /** A hello: node `node` answered its link `corr`, holding `keys` names. */
   hello(msg: Extract<Message, { kind: 'hello' }>): void;
   /** Records that could not be sent (the root is gone, or its queue is full), by correlation id. */
@@ -77,6 +77,7 @@ export class RootLink {
     switch (msg.kind) {
       case 'value':
       case 'pong':
+      case 'keys-page':
       case 'fail':
         return this.handlers.reply(msg);
       case 'hello':

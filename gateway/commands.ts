@@ -2,14 +2,27 @@
  * @module Each API command once: validate the request, call the control, build the response.
  * Unary calls and Session streams both go through here.
  */
-import { checkHeartbeatInterval, checkName, checkNodeId, checkValue, NO_PARENT } from '../proto/limits.js';
+import {
+  checkHeartbeatInterval,
+  checkKeysLimit,
+  checkName,
+  checkNodeId,
+  checkPrefix,
+  checkValue,
+  DEFAULT_KEYS_LIMIT,
+  NO_PARENT,
+} from '../proto/limits.js';
 import {
   type CreateRequest,
   type CreateResponse,
+  type DeleteRequest,
+  type DeleteResponse,
   type ExecRequest,
   type ExecResponse,
   type HeartbeatRequest,
   type HeartbeatResponse,
+  type KeysRequest,
+  type KeysResponse,
   type NodeState as ApiNodeState,
   nodeStateFromJSON,
   type PingRequest,
@@ -41,6 +54,20 @@ export function exec(control: Control, req: ExecRequest, call: CallOptions): Pro
     checkNodeId(req.id) ?? checkName(req.name) ?? (req.value === undefined ? undefined : checkValue(req.value));
   if (problem !== undefined) return refuse(problem);
   return control.exec(req.id, req.name, req.value, call);
+}
+
+export function keys(control: Control, req: KeysRequest, call: CallOptions): Promise<KeysResponse> {
+  const problem = checkNodeId(req.id) ?? checkPrefix(req.prefix) ?? checkPrefix(req.startAfter, 'start_after') ?? checkKeysLimit(req.limit);
+  if (problem !== undefined) return refuse(problem);
+  return control
+    .keys(req.id, req.prefix, req.startAfter, req.limit === 0 ? DEFAULT_KEYS_LIMIT : req.limit, call)
+    .then(({ entries, more, revision }) => ({ entries, more, revision }));
+}
+
+export function del(control: Control, req: DeleteRequest, call: CallOptions): Promise<DeleteResponse> {
+  const problem = checkNodeId(req.id) ?? checkName(req.name);
+  if (problem !== undefined) return refuse(problem);
+  return control.delete(req.id, req.name, call);
 }
 
 export function ping(control: Control, req: PingRequest, call: CallOptions): Promise<PingResponse> {
@@ -78,8 +105,12 @@ export function run(
       return heartbeat(control, command.value).then((value) => ({ $case: 'heartbeat', value }));
     case 'remove':
       return remove(control, command.value).then((value) => ({ $case: 'remove', value }));
+    case 'keys':
+      return keys(control, command.value, call).then((value) => ({ $case: 'keys', value }));
+    case 'delete':
+      return del(control, command.value, call).then((value) => ({ $case: 'delete', value }));
     case undefined:
-      return refuse('command is missing: expected one of create, exec, ping, heartbeat, remove');
+      return refuse('command is missing: expected one of create, exec, ping, heartbeat, remove, keys, delete');
   }
 }
 

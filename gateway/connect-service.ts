@@ -70,6 +70,8 @@ export function connectArborService(ctx: GatewayContext): Partial<ArborServiceIm
     remove: unaryCall('Remove', [es.RemoveRequestSchema, ts.RemoveRequest], [es.RemoveResponseSchema, ts.RemoveResponse], (req) =>
       commands.remove(control, req),
     ),
+    keys: unaryCall('Keys', [es.KeysRequestSchema, ts.KeysRequest], [es.KeysResponseSchema, ts.KeysResponse], (req, call) => commands.keys(control, req, call)),
+    delete: unaryCall('Delete', [es.DeleteRequestSchema, ts.DeleteRequest], [es.DeleteResponseSchema, ts.DeleteResponse], (req, call) => commands.del(control, req, call)),
     watch: (_req, context) => watchStream(ctx, context),
   };
 }

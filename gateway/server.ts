@@ -16,6 +16,7 @@ import { session } from './session.js';
 import { StreamRegistry } from './stream-registry.js';
 import { unary } from './unary.js';
 import { watch } from './watch.js';
+import { watchKeys } from './watch-keys.js';
 
 const SERVICE_NAME = 'arbor.v1.ArborService';
 
@@ -28,6 +29,9 @@ export function arborService(ctx: GatewayContext): ArborServiceServer {
     heartbeat: unary(ctx, 'Heartbeat', (req) => commands.heartbeat(control, req)),
     topology: unary(ctx, 'Topology', () => commands.topology(control)),
     remove: unary(ctx, 'Remove', (req) => commands.remove(control, req)),
+    keys: unary(ctx, 'Keys', (req, call) => commands.keys(control, req, call)),
+    delete: unary(ctx, 'Delete', (req, call) => commands.del(control, req, call)),
+    watchKeys: (call) => watchKeys(ctx, call),
     session: (call) => session(ctx, call),
     watch: (call) => watch(ctx, call),
   };

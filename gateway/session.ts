@@ -20,6 +20,38 @@ import { eventMessage } from './event-message.js';
 import { SESSION_MAX_BATCH, SESSION_MAX_IN_FLIGHT } from './limits.js';
 import { toStatus } from './status.js';
 
+/**
+ * About how many bytes one SessionResponse may carry before the next result starts another: a
+ * keys page may be megabytes (10,000 names of 255 bytes), and a client's receive limit is 4 MiB
+ * by default, so two pages must not share one message. A single result larger than this (one
+ * full page, at most about 2.7 MB) goes alone.
+ */
+const RESPONSE_BYTES = 1024 * 1024;
+
+/** The bytes a result adds, roughly: only keys pages are large. */
+const resultBytes = (result: SessionResult): number =>
+  result.result?.$case === 'keys' ? result.result.value.entries.reduce((sum, e) => sum + e.name.length + 12, 16) : 64;
+
+/** The results in messages of at most SESSION_MAX_BATCH results and about RESPONSE_BYTES. */
+function batches(results: SessionResult[]): SessionResult[][] {
+  if (results.length <= SESSION_MAX_BATCH && !results.some((r) => r.result?.$case === 'keys')) return [results];
+  const out: SessionResult[][] = [];
+  let batch: SessionResult[] = [];
+  let bytes = 0;
+  for (const result of results) {
+    const size = resultBytes(result);
+    if (batch.length > 0 && (batch.length === SESSION_MAX_BATCH || bytes + size > RESPONSE_BYTES)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(result);
+    bytes += size;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
+}
+
 const refused = (tag: bigint, message: string): SessionResult => ({
   tag,
   result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message, reason: '' } },
@@ -45,8 +77,7 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     const results = outbox;
     outbox = [];
     if (finished) return;
-    for (let at = 0; at < results.length; at += SESSION_MAX_BATCH) {
-      const batch = results.length <= SESSION_MAX_BATCH ? results : results.slice(at, at + SESSION_MAX_BATCH);
+    for (const batch of batches(results)) {
       if (!call.write({ results: batch }) && writable) {
         writable = false;
         adjustFlow();

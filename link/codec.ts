@@ -37,6 +37,24 @@ export const Kind = {
   /** node → control: the request could not be delivered, or (DiskFull) not carried out. Body: u8 reason. */
   Fail: 7,
   // 8 was a heartbeat relayed up the tree; liveness has its own link now (liveness.ts). Not reused.
+  /**
+   * control → node: list names. Body: u16 limit, u8 prefix length, prefix bytes, start_after
+   * bytes (the rest; empty: from the first name). Answered by one KeysPage.
+   */
+  Keys: 9,
+  /**
+   * node → control: the answer to a Keys. Body: u8 flags (bit 0 more: names match after the
+   * last entry), u64 revision (changes with every store or delete of the node), then entries
+   * of u8 name length, name bytes, i64 value, ascending by name bytes. One record holds at most
+   * `limit` entries and what fits in the u16 length (KEYS_PAGE_ROOM): the control asks again
+   * from the last name for the rest of a page, so a reply is always one record.
+   */
+  KeysPage: 10,
+  /**
+   * control → node: delete `name`. Body: name bytes. Answered by a Value record: found = the
+   * name had a value (the value it had; now gone), added = false.
+   */
+  Delete: 11,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -57,7 +75,23 @@ export type Message =
   | { kind: 'hello'; corr: number; node: number; pid: number; keys: number }
   | { kind: 'value'; corr: number; node: number; found: boolean; added: boolean; value: bigint }
   | { kind: 'pong'; corr: number; node: number }
-  | { kind: 'fail'; corr: number; node: number; reason: FailReason };
+  | { kind: 'fail'; corr: number; node: number; reason: FailReason }
+  | { kind: 'keys'; corr: number; node: number; limit: number; prefix: string; startAfter: string }
+  | { kind: 'keys-page'; corr: number; node: number; more: boolean; revision: bigint; entries: KeyEntry[] }
+  | { kind: 'delete'; corr: number; node: number; name: string };
+
+/** One name and its value in a KeysPage. */
+export interface KeyEntry {
+  name: string;
+  value: bigint;
+}
+
+/** The body bytes a KeysPage has for entries (the record's u16 length bounds it). */
+export const KEYS_PAGE_ROOM = MAX_RECORD_BYTES - HEADER_BYTES - 9;
+/** The bytes one entry of a KeysPage takes. */
+export const keyEntryBytes = (name: string): number => 1 + name.length + 8;
+/** The most entries one Keys may ask for (a u16; the API's own limit is lower). */
+export const MAX_KEYS_LIMIT = 0xffff;
 
 /** A frame or record that does not follow the format. Never thrown: returned, so a bad frame is dropped, not fatal. */
 export class ProtocolError extends Error {
@@ -116,6 +150,34 @@ export function encode(msg: Message): Buffer {
       buf.writeUInt8(msg.reason, HEADER_BYTES);
       return buf;
     }
+    case 'keys': {
+      const buf = record(Kind.Keys, corr, node, 3 + msg.prefix.length + msg.startAfter.length);
+      buf.writeUInt16LE(msg.limit, HEADER_BYTES);
+      buf.writeUInt8(msg.prefix.length, HEADER_BYTES + 2);
+      buf.write(msg.prefix, HEADER_BYTES + 3, 'latin1');
+      buf.write(msg.startAfter, HEADER_BYTES + 3 + msg.prefix.length, 'latin1');
+      return buf;
+    }
+    case 'keys-page': {
+      let bytes = 9;
+      for (const entry of msg.entries) bytes += keyEntryBytes(entry.name);
+      const buf = record(Kind.KeysPage, corr, node, bytes);
+      buf.writeUInt8(msg.more ? 1 : 0, HEADER_BYTES);
+      buf.writeBigUInt64LE(msg.revision, HEADER_BYTES + 1);
+      let at = HEADER_BYTES + 9;
+      for (const { name, value } of msg.entries) {
+        buf.writeUInt8(name.length, at);
+        buf.write(name, at + 1, 'latin1');
+        buf.writeBigInt64LE(value, at + 1 + name.length);
+        at += keyEntryBytes(name);
+      }
+      return buf;
+    }
+    case 'delete': {
+      const buf = record(Kind.Delete, corr, node, msg.name.length);
+      buf.write(msg.name, HEADER_BYTES, 'latin1');
+      return buf;
+    }
   }
 }
 
@@ -146,13 +208,41 @@ function isNameByte(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-function readName(rec: Buffer, from: number): string | ProtocolError {
-  const len = rec.length - from;
-  if (len < 1 || len > MAX_NAME) return new ProtocolError('bad-body', `name of ${len} bytes`);
-  for (let i = from; i < rec.length; i++) {
+function readName(rec: Buffer, from: number, to = rec.length, minBytes = 1): string | ProtocolError {
+  const len = to - from;
+  if (len < minBytes || len > MAX_NAME) return new ProtocolError('bad-body', `name of ${len} bytes`);
+  for (let i = from; i < to; i++) {
     if (!isNameByte(rec[i] as number)) return new ProtocolError('bad-body', 'name byte outside [A-Za-z0-9]');
   }
-  return rec.toString('latin1', from, rec.length);
+  return rec.toString('latin1', from, to);
+}
+
+function decodeKeys(rec: Buffer, corr: number, node: number): Message | ProtocolError {
+  if (rec.length < HEADER_BYTES + 3) return new ProtocolError('bad-body', `keys record of ${rec.length} bytes`);
+  const prefixEnd = HEADER_BYTES + 3 + (rec[HEADER_BYTES + 2] as number);
+  if (prefixEnd > rec.length) return new ProtocolError('bad-body', 'keys prefix runs past the record');
+  const prefix = readName(rec, HEADER_BYTES + 3, prefixEnd, 0);
+  if (prefix instanceof ProtocolError) return prefix;
+  const startAfter = readName(rec, prefixEnd, rec.length, 0);
+  if (startAfter instanceof ProtocolError) return startAfter;
+  return { kind: 'keys', corr, node, limit: rec.readUInt16LE(HEADER_BYTES), prefix, startAfter };
+}
+
+function decodeKeysPage(rec: Buffer, corr: number, node: number): Message | ProtocolError {
+  if (rec.length < HEADER_BYTES + 9) return new ProtocolError('bad-body', `keys-page record of ${rec.length} bytes`);
+  const flags = rec[HEADER_BYTES] as number;
+  if (flags > 1) return new ProtocolError('bad-body', `keys-page flags ${flags}`);
+  const entries: KeyEntry[] = [];
+  let at = HEADER_BYTES + 9;
+  while (at < rec.length) {
+    const end = at + 1 + (rec[at] as number) + 8;
+    if (end > rec.length) return new ProtocolError('bad-body', 'keys-page entry runs past the record');
+    const name = readName(rec, at + 1, end - 8);
+    if (name instanceof ProtocolError) return name;
+    entries.push({ name, value: rec.readBigInt64LE(end - 8) });
+    at = end;
+  }
+  return { kind: 'keys-page', corr, node, more: flags === 1, revision: rec.readBigUInt64LE(HEADER_BYTES + 1), entries };
 }
 
 function expectBody(rec: Buffer, bytes: number, kind: string): ProtocolError | undefined {
@@ -197,6 +287,15 @@ export function decode(rec: Buffer): Message | ProtocolError {
       const reason = rec[HEADER_BYTES] as number;
       if (reason !== FailReason.NoRoute && reason !== FailReason.Undeliverable && reason !== FailReason.DiskFull) return new ProtocolError('bad-body', `fail reason ${reason}`);
       return { kind: 'fail', corr, node, reason };
+    }
+    case Kind.Keys:
+      return decodeKeys(rec, corr, node);
+    case Kind.KeysPage:
+      return decodeKeysPage(rec, corr, node);
+    case Kind.Delete: {
+      const name = readName(rec, HEADER_BYTES);
+      if (name instanceof ProtocolError) return name;
+      return { kind: 'delete', corr, node, name };
     }
     default:
       return new ProtocolError('unknown-kind', `kind ${kind}`);

@@ -50,3 +50,20 @@ export function checkHeartbeatInterval(ms: number): string | undefined {
   if (Number.isInteger(ms) && (ms === 0 || (ms >= MIN_HEARTBEAT_MS && ms <= MAX_HEARTBEAT_MS))) return undefined;
   return `heartbeat interval ${ms} ms is out of range: expected 0 (off) or ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`;
 }
+
+/** Keys: entries per page when the request gives no limit, and the most it may ask for. */
+export const DEFAULT_KEYS_LIMIT = 1000;
+export const MAX_KEYS_LIMIT = 10_000;
+
+const PREFIX_PATTERN = /^[A-Za-z0-9]*$/;
+
+/** A prefix or a start_after: a name's characters and limits, and it may be empty. */
+export function checkPrefix(prefix: string, what = 'prefix'): string | undefined {
+  if (PREFIX_PATTERN.test(prefix) && prefix.length <= MAX_NAME_BYTES) return undefined;
+  return `${what} ${quote(prefix)} is invalid: expected 0 to 255 characters from [A-Za-z0-9]`;
+}
+
+export function checkKeysLimit(limit: number): string | undefined {
+  if (Number.isInteger(limit) && limit >= 0 && limit <= MAX_KEYS_LIMIT) return undefined;
+  return `limit ${limit} is out of range: expected 1 to ${MAX_KEYS_LIMIT} (0: the default, ${DEFAULT_KEYS_LIMIT})`;
+}

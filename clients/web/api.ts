@@ -45,6 +45,11 @@ export class Api {
           return { $case: 'heartbeat', value: await this.unary('heartbeat', [es.HeartbeatRequestSchema, ts.HeartbeatRequest], [es.HeartbeatResponseSchema, ts.HeartbeatResponse], body.value) };
         case 'remove':
           return { $case: 'remove', value: await this.unary('remove', [es.RemoveRequestSchema, ts.RemoveRequest], [es.RemoveResponseSchema, ts.RemoveResponse], body.value) };
+        // One page (the console's default, 1,000 names); paging at the page is for later.
+        case 'keys':
+          return { $case: 'keys', value: await this.unary('keys', [es.KeysRequestSchema, ts.KeysRequest], [es.KeysResponseSchema, ts.KeysResponse], body.value) };
+        case 'delete':
+          return { $case: 'delete', value: await this.unary('delete', [es.DeleteRequestSchema, ts.DeleteRequest], [es.DeleteResponseSchema, ts.DeleteResponse], body.value) };
       }
     } catch (error) {
       const failure = ConnectError.from(error);
@@ -67,7 +72,7 @@ export class Api {
     }
   }
 
-  private async unary<M extends 'create' | 'exec' | 'ping' | 'heartbeat' | 'topology' | 'remove', ReqDesc extends DescMessage, Req, ResDesc extends DescMessage, Res>(
+  private async unary<M extends 'create' | 'exec' | 'ping' | 'heartbeat' | 'topology' | 'remove' | 'keys' | 'delete', ReqDesc extends DescMessage, Req, ResDesc extends DescMessage, Res>(
     method: M,
     request: [ReqDesc, TsProtoCodec<Req>],
     response: [ResDesc, TsProtoCodec<Res>],

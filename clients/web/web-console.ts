@@ -68,6 +68,8 @@ export class WebConsole {
         return answer(helpText(parsed.topic), false);
       case 'quit':
         return answer('(nothing to quit here: close the page; the gateway keeps running)', false);
+      case 'watch':
+        return answer('(watch is for the arbor console: the page does not follow stores yet)', false);
       case 'tree':
       case 'status': {
         const before = [...this.inFlight];

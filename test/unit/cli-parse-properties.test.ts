@@ -6,7 +6,7 @@ import { COMMAND_WORDS, type Command } from '../../clients/command.js';
 import { parseLine } from '../../clients/parse-line.js';
 import { INT64_MAX, INT64_MIN, MAX_HEARTBEAT_MS, MAX_NODE_ID, MIN_HEARTBEAT_MS } from '../../proto/limits.js';
 
-const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
+const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'delete', 'watch', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
 
 /** Checks the contract of `parseLine` for one input. */
 function checkContract(line: string): void {
@@ -83,6 +83,11 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   ),
   id.map((i): Command => ({ kind: 'ping', id: i })),
   id.map((i): Command => ({ kind: 'remove', id: i })),
+  fc.tuple(id, fc.option(name, { nil: undefined })).map(([i, p]): Command => ({ kind: 'keys', id: i, prefix: p ?? '' })),
+  fc.tuple(id, name).map(([i, n]): Command => ({ kind: 'delete', id: i, name: n })),
+  fc.tuple(fc.option(id, { nil: undefined }), fc.option(name, { nil: undefined })).map(([i, p]): Command =>
+    i === undefined ? { kind: 'watch', prefix: p ?? '' } : { kind: 'watch', id: i, prefix: p ?? '' },
+  ),
   interval.map((ms): Command => ({ kind: 'heartbeat', intervalMs: ms })),
   fc.boolean().map((json): Command => ({ kind: 'tree', json })),
   fc.constant<Command>({ kind: 'status' }),
@@ -101,6 +106,15 @@ function tokens(c: Command, zeros: string, heartbit: boolean): string[] {
     case 'ping':
     case 'remove':
       return [c.kind, num(c.id)];
+    case 'keys':
+      return ['keys', num(c.id), ...(c.prefix === '' ? [] : [c.prefix])];
+    case 'delete':
+      return ['del', num(c.id), c.name];
+    case 'watch':
+      // A lone prefix with a letter needs no `*`; one of digits only does.
+      if (c.id !== undefined) return ['watch', num(c.id), ...(c.prefix === '' ? [] : [c.prefix])];
+      if (c.prefix === '') return ['watch'];
+      return /[A-Za-z]/.test(c.prefix) ? ['watch', c.prefix] : ['watch', '*', c.prefix];
     case 'heartbeat':
       return [heartbit ? 'heartbit' : 'heartbeat', num(c.intervalMs)];
     case 'tree':

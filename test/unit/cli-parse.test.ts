@@ -67,8 +67,8 @@ describe('parseLine: lines to skip', () => {
 
 describe('parseLine: wrong commands and argument counts', () => {
   it.each([
-    ['foo', "unknown command 'foo': expected create, exec, ping, heartbeat, remove, tree, status, help or quit"],
-    ['CREATE 5', "unknown command 'CREATE': expected create, exec, ping, heartbeat, remove, tree, status, help or quit"],
+    ['foo', "unknown command 'foo': expected create, exec, ping, heartbeat, remove, keys, del, watch, tree, status, help or quit"],
+    ['CREATE 5', "unknown command 'CREATE': expected create, exec, ping, heartbeat, remove, keys, del, watch, tree, status, help or quit"],
     ['create', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
     ['create 1 2 3', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
     ['create 1 2 on b c', 'create takes 1 or 2 arguments: create <id> [<parent>] [on <host>]'],
@@ -80,7 +80,7 @@ describe('parseLine: wrong commands and argument counts', () => {
     ['heartbeat', 'heartbeat takes 1 argument: heartbeat <time>'],
     ['heartbit 1 2', 'heartbit takes 1 argument: heartbit <time>'],
     ['help a b', 'help takes at most 1 argument: help [<command>]'],
-    ['help foo', "no help for 'foo': expected create, exec, ping, heartbeat, remove, tree, status, help or quit"],
+    ['help foo', "no help for 'foo': expected create, exec, ping, heartbeat, remove, keys, del, watch, tree, status, help or quit"],
     ['quit now', 'quit takes no arguments: quit'],
     ['status 1', 'status takes no arguments: status'],
     ['tree 8', "unknown tree option '8': tree [--json]"],
@@ -141,7 +141,7 @@ describe('parseLine: garbage gives a short error', () => {
 
   it('NUL, control characters and invalid UTF-8 replacement characters are shown as ?', () => {
     expect(problem('create 5\u0000')).toBe("invalid id '5?': expected an integer from 0 to 2147483647 in plain decimal digits");
-    expect(problem('\u0000\u0001')).toBe("unknown command '??': expected create, exec, ping, heartbeat, remove, tree, status, help or quit");
+    expect(problem('\u0000\u0001')).toBe("unknown command '??': expected create, exec, ping, heartbeat, remove, keys, del, watch, tree, status, help or quit");
     expect(problem('exec 1 a\ufffdb')).toBe("name 'a?b' is invalid: expected 1 to 255 characters from [A-Za-z0-9]");
   });
 

@@ -45,13 +45,13 @@ describe('colourReply', () => {
 
 describe('completeLine', () => {
   it.each([
-    ['', ['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit'], ''],
+    ['', ['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'del', 'watch', 'tree', 'status', 'help', 'quit'], ''],
     ['c', ['create'], 'c'],
     ['re', ['remove'], 're'],
     ['he', ['heartbeat', 'help'], 'he'],
     ['  pi', ['ping'], 'pi'],
     ['x', [], 'x'],
-    ['help ', ['create', 'exec', 'ping', 'heartbeat', 'remove', 'tree', 'status', 'help', 'quit'], ''],
+    ['help ', ['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'del', 'watch', 'tree', 'status', 'help', 'quit'], ''],
     ['help st', ['status'], 'st'],
     ['tree -', ['--json'], '-'],
     ['create 8', [], '8'],

@@ -19,6 +19,9 @@ class FakeDisk implements StoreLog {
   append(name: string, value: bigint): void {
     this.pending.push([name, value]);
   }
+  appendDelete(): void {
+    throw new Error('these properties store and load only');
+  }
   flush(): DiskFullError | undefined {
     const records = this.pending;
     this.pending = [];
