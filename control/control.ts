@@ -11,7 +11,9 @@
  * - `Liveness` (liveness.ts): the liveness links and beats, and their verdicts;
  * - `Availability` (availability.ts): what each node is for clients, derived, and its events;
  * - `Requests` (requests.ts): commands waiting or in flight, each ending exactly once;
- * - `RootLink` (root-link.ts): the data path's end at the control.
+ * - `RootLink` (root-link.ts): the data path's end at the control;
+ * - `SavedTreeKeeper` (saved-tree.ts): what the tree file holds, and when a change may be
+ *   acknowledged (with --data-dir: once saved).
  * Every change of a node's life, a verdict, a host or the shape comes here as `changed()`, and
  * what follows is derived in one place (`settle`): events, failing what can no longer be
  * answered, sending what can now go, linking what must be linked again, hang clocks.
@@ -49,7 +51,8 @@ import type { NodeHandle } from './node.js';
 import { ClaimError, defaultComputingEntry } from './process.js';
 import { type Call, type Reach, Requests } from './requests.js';
 import { RootLink } from './root-link.js';
-import { DataDir, EphemeralStorage, type NodeStorage, persistTree, RuntimeDir, type SavedTree, waitForOldProcesses } from './storage.js';
+import { SavedTreeKeeper } from './saved-tree.js';
+import { DataDir, EphemeralStorage, type NodeStorage, RuntimeDir, type SavedTree, waitForOldProcesses } from './storage.js';
 import { Supervisor } from './supervisor.js';
 import { Topology } from './topology.js';
 
@@ -68,6 +71,7 @@ export class Control {
   private readonly links: Links;
   private readonly availability: Availability;
   private readonly requests: Requests;
+  private readonly treeKeeper: SavedTreeKeeper;
   private readonly listeners = new Set<EventListener>();
   /** Acknowledged stores and deletes, in each node's order (WatchKeys). */
   private readonly keyFeed = new KeyFeed();
@@ -150,12 +154,33 @@ export class Control {
         emit: (event) => this.emit(event),
         persist: () => this.persist(),
         stopForRemove: (handle) => this.supervisor.stopForRemove(handle),
-        forget: (id) => this.supervisor.forget(id),
+        forget: (id) => {
+          this.supervisor.forget(id);
+          this.treeKeeper.gone(id);
+        },
         log: this.log,
         stopping: this.shutdown.signal,
       },
       options.balance ?? 'avl',
       { ...LINK_TIMINGS, startMs: this.startTimeoutMs },
+    );
+    this.treeKeeper = new SavedTreeKeeper(
+      storage,
+      {
+        shape: this.shape,
+        balance: this.links.balance,
+        starting: (id) => this.supervisor.get(id)?.state.t === 'starting',
+        pid: (id) => {
+          const node = this.supervisor.get(id);
+          return node === undefined || node.host !== this.hostName ? null : node.pid;
+        },
+        remoteHost: (id) => {
+          const host = this.supervisor.get(id)?.host;
+          return host === undefined || host === this.hostName ? undefined : host;
+        },
+      },
+      saved?.heartbeatMs ?? 0,
+      this.log,
     );
   }
 
@@ -279,8 +304,10 @@ export class Control {
    * Starts computing node `id` under the node the search tree places it at, on `host` (default:
    * by `placement`). Resolves once the process is linked and the tree rebalanced around it.
    * Rejects with `exists`, `not-found` (parent given and missing), `wrong-parent` (parent given,
-   * tree places it elsewhere), `exhausted` (node limit), `unavailable` (its parent is down, or
-   * its process could not start), `deadline` or `cancelled`.
+   * tree places it elsewhere), `exhausted` (node limit; with a data dir: the disk is full),
+   * `unavailable` (its parent is down, its process could not start; with a data dir: the tree
+   * could not be saved), `deadline` or `cancelled`. A create that could not be saved is undone
+   * (the node removed again) before it fails.
    */
   async create(id: number, parent: number | undefined, call: CallOptions = {}, host?: string): Promise<Created> {
     // After a remove that is still going on, as if typed once it was answered.
@@ -289,6 +316,7 @@ export class Control {
     if (where instanceof ArborError) throw where;
     const scope = this.scope(call, CREATE_WAIT_MS);
     this.shape.insert(id);
+    this.treeKeeper.creating(id);
     const { node, started } = this.supervisor.create(id, where, Date.now() + Math.min(CREATE_WAIT_MS, (scope.callerDeadline ?? Infinity) - performance.now()));
     try {
       // Its process may exit before its first hello: that ends the create at once.
@@ -299,12 +327,30 @@ export class Control {
       this.emit({ kind: 'created', id, reason: `pid ${node.pid}, under ${this.shape.get(id)?.parent ?? 'control'}`, pid: node.pid ?? undefined });
       // Answered once the tree is balanced again: the response names the parent it has then.
       await this.links.afterInsert(id);
-      this.persist();
-      return { id, pid: node.pid as number, parent: this.shape.get(id)?.parent ?? null };
     } catch (error) {
       if (node.state.t === 'starting') this.abandon(id);
+      // A node that runs stays in the tree: saved from now on, as any node.
+      else this.treeKeeper.adopt(id);
       throw error instanceof ClaimError ? new ArborError('unavailable', `Node ${id} could not start: ${error.message}`) : error;
     }
+    try {
+      this.treeKeeper.acknowledgeCreate(id);
+    } catch (error) {
+      await this.undoCreate(id, error as ArborError);
+      throw error;
+    }
+    return { id, pid: node.pid as number, parent: this.shape.get(id)?.parent ?? null };
+  }
+
+  /**
+   * A create whose node runs but could not be saved: the node is removed again as a remove does
+   * (its process stopped, its log deleted), so that the tree is as if it had never been asked for.
+   */
+  private async undoCreate(id: number, why: ArborError): Promise<void> {
+    this.treeKeeper.leave(id);
+    await this.links.remove(id, () => undefined, `removed: its create could not be saved (${why.reason ?? why.message})`).catch((error: unknown) => {
+      this.log.error({ err: error, node: id }, 'cannot undo a create that could not be saved');
+    });
   }
 
   /** This host and every joined one. */
@@ -437,13 +483,15 @@ export class Control {
   }
 
   /**
-   * Removes node `id` from the tree: stops its process, deletes its log, relinks the tree as a
-   * search-tree deletion does (the in-order successor takes its place) and rebalances. Works on
-   * an unavailable or failed node. Rejects `not-found` for an unknown id.
+   * Removes node `id` from the tree: saves the tree without it (with a data dir), stops its
+   * process, deletes its log, relinks the tree as a search-tree deletion does (the in-order
+   * successor takes its place) and rebalances. Works on an unavailable or failed node. Rejects
+   * `not-found` for an unknown id; `exhausted` (disk full) or `unavailable` when the tree could
+   * not be saved, with nothing changed.
    */
   async remove(id: number): Promise<{ id: number }> {
     if (this.closed) throw stopping(id);
-    await this.links.remove(id);
+    await this.links.remove(id, () => this.treeKeeper.decideRemove(id));
     return { id };
   }
 
@@ -452,16 +500,24 @@ export class Control {
    * caller validated the range. With heartbeats off, only an exit makes a node unavailable.
    * The control rebinds its end of the liveness links with the new settings and every node's
    * link reconnects by itself (nothing runs in the nodes, nothing on the data path moves);
-   * resolves once every node has reconnected, or the time for that is up.
+   * resolves once every node has reconnected, or the time for that is up. With a data dir the
+   * new interval is saved first: when it cannot be, this rejects (`exhausted` for a full disk,
+   * else `unavailable`) and the old interval stays in force.
    */
   setHeartbeat(intervalMs: number): Promise<void> {
     const run = this.heartbeats.then(async () => {
       // The same interval again changes nothing.
       if (intervalMs === this.heartbeatInterval || this.closed) return;
       const began = performance.now();
-      await this.liveness.changeInterval(intervalMs);
-      // Saved and shown once in force (the judging switches only after the new listener is bound).
-      this.persist();
+      const previous = this.heartbeatInterval;
+      this.treeKeeper.decideHeartbeat(intervalMs);
+      try {
+        await this.liveness.changeInterval(intervalMs);
+      } catch (error) {
+        this.treeKeeper.heartbeatBack(previous);
+        throw error;
+      }
+      // Shown once in force (the judging switches only after the new listener is bound).
       this.changed();
       this.log.info({ intervalMs, nodes: this.shape.size, totalMs: Math.round(performance.now() - began) }, 'heartbeat interval in force');
     });
@@ -576,6 +632,7 @@ export class Control {
     for (const place of this.shape.removeSubtree(id)) {
       const node = this.supervisor.get(place.id);
       if (node !== undefined) this.supervisor.abandon(node);
+      this.treeKeeper.gone(place.id);
     }
     // The parent no longer has this child: tell it, so only the control's links count.
     const parent = parentId === null ? undefined : this.supervisor.get(parentId);
@@ -629,25 +686,9 @@ export class Control {
     });
   }
 
-  /** Saves the tree without the nodes still being created. */
+  /** Saves the tree after a change made on the control's own (a restart, a relink); a failure is logged. */
   private persist(): void {
-    persistTree(
-      this.storage,
-      {
-        shape: this.shape,
-        heartbeatMs: this.heartbeatInterval,
-        kept: (id) => this.supervisor.get(id)?.state.t !== 'starting',
-        pid: (id) => {
-          const node = this.supervisor.get(id);
-          return node === undefined || node.host !== this.hostName ? null : node.pid;
-        },
-        remoteHost: (id) => {
-          const host = this.supervisor.get(id)?.host;
-          return host === undefined || host === this.hostName ? undefined : host;
-        },
-      },
-      this.log,
-    );
+    this.treeKeeper.save();
   }
 
   private emit(event: Omit<NodeEvent, 'time'>): void {

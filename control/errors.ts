@@ -34,3 +34,10 @@ export const deadlineExceeded = (): ArborError => new ArborError('deadline', 'de
 export const cancelled = (): ArborError => new ArborError('cancelled', 'cancelled by the caller');
 /** The gateway is stopping: nothing new starts, and what waits is answered. */
 export const stopping = (id: number): ArborError => nodeUnavailable(id, 'the gateway is stopping');
+/**
+ * A create, remove or heartbeat change that could not be saved in the data dir: not made (or
+ * undone), and the call fails. A full disk is `exhausted` ("disk full": retry once space is
+ * freed); anything else (read-only, an I/O error) is `unavailable`.
+ */
+export const notSaved = (what: string, problem: string, diskFull: boolean): ArborError =>
+  new ArborError(diskFull ? 'exhausted' : 'unavailable', `${what}: ${problem}`, diskFull ? 'disk full' : problem);

@@ -181,11 +181,12 @@ export class Links {
   }
 
   /**
-   * Removes node `id`: its process is stopped (SIGTERM, then SIGKILL after a grace), its log
-   * deleted, the tree relinked as a search-tree deletion does (its in-order successor takes its
-   * place), then rebalanced. Rejects `not-found` for an unknown id.
+   * Removes node `id`: `decide` runs first (it saves the decision; when it throws, the remove
+   * fails with nothing changed), then its process is stopped (SIGTERM, then SIGKILL after a
+   * grace), its log deleted, the tree relinked as a search-tree deletion does (its in-order
+   * successor takes its place), then rebalanced. Rejects `not-found` for an unknown id.
    */
-  remove(id: number): Promise<void> {
+  remove(id: number, decide: () => void, reason = 'removed: its process stopped, its log deleted'): Promise<void> {
     if (this.core.node(id) === undefined) return Promise.reject(nodeNotFound(id));
     this.pendingRemovals++;
     const removal = this.enqueue(async () => {
@@ -193,6 +194,7 @@ export class Links {
       await this.noneStarting();
       const node = this.core.node(id);
       if (node === undefined || !this.core.shape.has(id)) throw nodeNotFound(id);
+      decide();
       await this.relink(
         `remove ${id}`,
         [id],
@@ -203,7 +205,7 @@ export class Links {
         () => this.core.stopForRemove(node),
       );
       this.core.forget(id);
-      this.core.emit({ kind: 'removed', id, reason: 'removed: its process stopped, its log deleted' });
+      this.core.emit({ kind: 'removed', id, reason });
       this.core.persist();
       this.core.changed();
     }).finally(() => {

@@ -5,18 +5,24 @@
  * The runtime directory is created 0700 with a fresh name and removed on close: a restart after
  * a crash never meets stale sockets, and no other user can reach an endpoint.
  *
- * With `--data-dir DIR` (created 0700): `DIR/nodes/<id>.wal` per node, `DIR/tree.json` (ids,
- * places, heartbeat interval, the pids last running), and `DIR/lock` naming the gateway that uses
- * it. The tree file is replaced atomically (temporary file, rename) after every change and
- * before the change is acknowledged, so a gateway killed at any moment leaves the last
- * acknowledged shape. Without a data dir the logs live in the private runtime directory: a node
- * crash loses nothing, and everything goes when the gateway exits.
+ * With `--data-dir DIR`: `DIR/nodes/<id>.wal` per node, `DIR/tree.json` (ids, places, heartbeat
+ * interval, the pids last running), and `DIR/lock` naming the gateway that uses it (dir-lock.ts).
+ * DIR and DIR/nodes are created 0700 when missing, and refused when another user owns them or
+ * can write them (lib/private-dir.ts): such a user could plant a link where the gateway writes.
+ * The tree file is replaced atomically (a new file of a fresh name, created exclusively, then a
+ * rename) and saved before a change is acknowledged (saved-tree.ts), so a gateway killed at any
+ * moment leaves at least every acknowledged change. Without a data dir the logs live in the
+ * private runtime directory: a node crash loses nothing, and everything goes when the gateway exits.
  */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Logger } from '../lib/logger.js';
+import { join, resolve } from 'node:path';
+import { fsCause, fsCode } from '../lib/fs-cause.js';
+import { readPlainFile, writeNewFile } from '../lib/plain-file.js';
+import { ensurePrivateDir } from '../lib/private-dir.js';
 import { syncDirectory } from '../lib/sync-directory.js';
+import type { Logger } from '../lib/logger.js';
+import { DirLock } from './dir-lock.js';
 import { Topology, type Place } from './topology.js';
 
 /** The private directory holding the ipc endpoints of one control: 0700, removed on close. */
@@ -68,12 +74,14 @@ export interface NodeStorage {
   logPath(id: number): string | null;
   /** Syncs the disk before acknowledging (the nodes' logs and the tree file). */
   readonly fsync: boolean;
-  /** Keeps the tree's shape (a no-op without a data dir). */
+  /** Keeps the tree's shape (a no-op without a data dir). Throws the file system's error when it cannot. */
   saveTree(tree: SavedTree): void;
+  /** The tree file (null: none, nothing is kept). */
+  readonly treeFile: string | null;
   removeLog(id: number): void;
 }
 
-/** The data dir cannot be used: in use by another gateway, unreadable, or its tree file is corrupt. */
+/** The data dir cannot be used: in use by another gateway, not private, not writable, unreadable, or its tree file is corrupt. */
 export class DataDirError extends Error {
   override readonly name = 'DataDirError';
 }
@@ -85,6 +93,7 @@ export class DataDirError extends Error {
  */
 export class EphemeralStorage implements NodeStorage {
   private readonly dir: string;
+  readonly treeFile = null;
 
   constructor(
     runtimeDir: string,
@@ -108,45 +117,37 @@ export class EphemeralStorage implements NodeStorage {
 }
 
 const TREE_FILE = 'tree.json';
-const LOCK_FILE = 'lock';
-
-/** The process start time from /proc (field 22), to tell a live lock holder from a recycled pid. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
+/** A tree file being written: a fresh random name each time (never an existing name, never through a link). */
+const TREE_TEMP = `${TREE_FILE}.tmp-`;
 
 export class DataDir implements NodeStorage {
   private readonly nodesDir: string;
-  private readonly lockPath: string;
-  private locked = false;
+  readonly treeFile: string;
+  private lock: DirLock | undefined;
 
   private constructor(
     readonly path: string,
     readonly fsync: boolean,
   ) {
     this.nodesDir = join(path, 'nodes');
-    this.lockPath = join(path, LOCK_FILE);
+    this.treeFile = join(path, TREE_FILE);
   }
 
-  /** Creates DIR (0700) if needed and takes its lock. Throws DataDirError when another gateway holds it. */
+  /**
+   * Creates DIR (0700) if needed, checks that it is private (ours, writable by nobody else) and
+   * takes its lock. Throws DataDirError naming the path and the cause: another gateway holds it,
+   * another user owns it or can write it, its file system is read-only...
+   */
   static open(path: string, fsync: boolean): DataDir {
-    const dir = new DataDir(path, fsync);
+    const dir = new DataDir(resolve(path), fsync);
     try {
-      mkdirSync(path, { recursive: true, mode: 0o700 });
-      if (!statSync(path).isDirectory()) throw new DataDirError(`${path} is not a directory`);
-      mkdirSync(dir.nodesDir, { recursive: true, mode: 0o700 });
+      ensurePrivateDir(dir.path);
+      ensurePrivateDir(dir.nodesDir);
+      dir.lock = DirLock.take(dir.path);
     } catch (error) {
-      if (error instanceof DataDirError) throw error;
-      throw new DataDirError(`cannot create ${path}: ${(error as Error).message}`);
+      throw new DataDirError((error as Error).message);
     }
-    dir.lock();
+    dir.removeTemporaries();
     return dir;
   }
 
@@ -160,13 +161,14 @@ export class DataDir implements NodeStorage {
 
   /** The tree a gateway left here, or undefined for a new directory. Throws DataDirError when the file is corrupt. */
   loadTree(): SavedTree | undefined {
-    const file = join(this.path, TREE_FILE);
+    const file = this.treeFile;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      const bytes = readPlainFile(file);
+      if (bytes === undefined) return undefined;
+      text = bytes.toString('utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new DataDirError(`cannot read ${file}: ${(error as Error).message}`);
+      throw new DataDirError(`cannot read ${file}: ${fsCode(error) === undefined ? (error as Error).message : fsCause(error)}`);
     }
     const problem = (what: string): DataDirError => new DataDirError(`${file} is corrupt (${what}); refusing to start rather than lose the tree`);
     let raw: unknown;
@@ -191,83 +193,35 @@ export class DataDir implements NodeStorage {
     return { heartbeatMs: tree.heartbeatMs, root, nodes: tree.nodes };
   }
 
+  /**
+   * Replaces the tree file atomically: written whole to a new file of a fresh name (created
+   * exclusively, never through a link), synced with --fsync, renamed over the old one. Throws
+   * the file system's error (the old file stays as it was).
+   */
   saveTree(tree: SavedTree): void {
-    const file = join(this.path, TREE_FILE);
-    const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const tmp = writeNewFile(join(this.path, TREE_TEMP), Buffer.from(`${JSON.stringify({ version: 1, ...tree })}\n`), this.fsync);
     try {
-      writeSync(fd, `${JSON.stringify({ version: 1, ...tree })}\n`);
-      if (this.fsync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      renameSync(tmp, this.treeFile);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw error;
     }
-    renameSync(tmp, file);
     if (this.fsync) syncDirectory(this.path);
   }
 
   /** Releases the lock (the data stays). */
   close(): void {
-    if (this.locked) rmSync(this.lockPath, { force: true });
-    this.locked = false;
+    this.lock?.release();
+    this.lock = undefined;
   }
 
-  private lock(): void {
-    const mine = JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, mine);
-        closeSync(fd);
-        this.locked = true;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataDirError(`cannot lock ${this.path}: ${(error as Error).message}`);
-      }
-      let holder: { pid?: unknown; start?: unknown } = {};
-      try {
-        holder = JSON.parse(readFileSync(this.lockPath, 'utf8')) as typeof holder;
-      } catch {
-        // Unreadable or half-written: whoever wrote it did not live to finish.
-      }
-      if (typeof holder.pid === 'number' && startTimeOf(holder.pid) !== undefined && startTimeOf(holder.pid) === holder.start) {
-        throw new DataDirError(`${this.path} is in use by another gateway (pid ${holder.pid}); stop it first, or use another --data-dir`);
-      }
-      // The holder is gone (killed without a chance to unlock): take the lock over.
-      rmSync(this.lockPath, { force: true });
+  /** Tree files left half-written by a gateway killed while saving (only the lock's holder writes them). */
+  private removeTemporaries(): void {
+    try {
+      for (const name of readdirSync(this.path)) if (name.startsWith(TREE_TEMP)) rmSync(join(this.path, name), { force: true });
+    } catch {
+      // Left for the next start.
     }
-    throw new DataDirError(`cannot lock ${this.path}: another gateway keeps taking it`);
-  }
-}
-
-/** The parts of the live tree a save reads. */
-export interface TreeToSave {
-  shape: Topology;
-  heartbeatMs: number;
-  /** Kept: nodes not still being created (not acknowledged yet; only such nodes hang below them). */
-  kept(id: number): boolean;
-  /** The pid serving the node; null for a node on another host (that host's, not waited for here). */
-  pid(id: number): number | null;
-  /** The host of a node on another host (it restarts there), else undefined. */
-  remoteHost(id: number): string | undefined;
-}
-
-/** Saves the tree. A save that fails is logged, not thrown: the change it records has already been made. */
-export function persistTree(storage: NodeStorage, tree: TreeToSave, log: Logger): void {
-  const kept = (id: number | null): number | null => (id !== null && tree.kept(id) ? id : null);
-  try {
-    storage.saveTree({
-      heartbeatMs: tree.heartbeatMs,
-      root: kept(tree.shape.root),
-      nodes: tree.shape
-        .preorder()
-        .filter((place) => kept(place.id) !== null)
-        .map((place) => {
-          const host = tree.remoteHost(place.id);
-          return { ...place, left: kept(place.left), right: kept(place.right), pid: tree.pid(place.id), ...(host !== undefined && { host }) };
-        }),
-    });
-  } catch (error) {
-    log.error({ err: error }, 'cannot save the tree in the data dir');
   }
 }
 

@@ -9,9 +9,12 @@
  * data directory and of ssh's StrictModes. The message names the path, what was found and the fix.
  *
  * Only the directory itself is checked (its parents may be shared ones such as /tmp). The check
- * follows a symbolic link: it is the directory written into that must be private.
+ * follows a symbolic link only when the link is ours or root's (another user could point it
+ * anywhere): it is the directory written into that must be private.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fsCause, fsCode } from './fs-cause.js';
 
 /** What the check needs of a directory's stat. */
 export interface DirStat {
@@ -62,27 +65,53 @@ function passwdNames(): (uid: number) => string | undefined {
 }
 
 /**
- * Makes `path` a private directory of this process's user: creates it (and missing parents) mode
- * 0700 when missing, then checks what is there. Throws PrivateDirError saying what is wrong and
- * the fix. Where the platform has no uids (Windows), only the creation is done.
+ * Makes `path` a private directory of this process's user: creates it (and each missing parent)
+ * mode 0700 when missing, then checks what is there. Throws PrivateDirError saying what is wrong
+ * and the fix. Where the platform has no uids (Windows), only the creation is done.
  */
 export function ensurePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST') throw new PrivateDirError(`cannot create ${path}: ${code ?? (error as Error).message}`);
-    // EEXIST: something that is not a directory is in the way; the check below says so.
-  }
+  const full = resolve(path);
+  makeMissing(full);
   const uid = process.geteuid?.();
   if (uid === undefined) return;
   let found: DirStat;
   try {
-    const st = statSync(path);
+    const link = lstatSync(full);
+    if (link.isSymbolicLink() && link.uid !== uid && link.uid !== 0) {
+      throw new PrivateDirError(`${full} is a symbolic link owned by another user (uid ${link.uid}); it could be pointed anywhere: use the directory itself`);
+    }
+    const st = statSync(full);
     found = { uid: st.uid, mode: st.mode, isDirectory: st.isDirectory() };
   } catch (error) {
-    throw new PrivateDirError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (error instanceof PrivateDirError) throw error;
+    throw new PrivateDirError(`cannot use ${full}: ${fsCause(error)}`);
   }
-  const problem = privateDirProblem(path, found, uid);
-  if (problem !== undefined) throw new PrivateDirError(privateDirProblem(path, found, uid, passwdNames()) ?? problem);
+  const problem = privateDirProblem(full, found, uid);
+  if (problem !== undefined) throw new PrivateDirError(privateDirProblem(full, found, uid, passwdNames()) ?? problem);
+}
+
+/**
+ * Creates each missing directory of `full`, one level at a time, so that a failure names the
+ * level and its real cause (a recursive mkdir reports ENOENT on a read-only file system).
+ */
+function makeMissing(full: string): void {
+  const missing: string[] = [];
+  for (let at = full; ; at = dirname(at)) {
+    try {
+      statSync(at);
+      break;
+    } catch (error) {
+      if (fsCode(error) !== 'ENOENT') throw new PrivateDirError(`cannot use ${at}: ${fsCause(error)}`);
+      missing.unshift(at);
+      if (dirname(at) === at) break;
+    }
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      // Made meanwhile by someone else: the checks that follow judge it.
+      if (fsCode(error) !== 'EEXIST') throw new PrivateDirError(`cannot create ${dir}: ${fsCause(error)}`);
+    }
+  }
 }

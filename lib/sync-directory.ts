@@ -1,8 +1,9 @@
 /** @module Makes a rename durable: fsync of the directory that holds the entry. Node built-ins only. */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync } from 'node:fs';
 
+/** Opened as a directory (O_DIRECTORY): anything else planted at `dir` (a fifo would block an open) fails at once. */
 export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     fsyncSync(fd);
   } finally {

@@ -85,6 +85,6 @@ describe('ensurePrivateDir', () => {
     const base = tmp();
     writeFileSync(join(base, 'file'), '');
     expect(() => ensurePrivateDir(join(base, 'file'))).toThrow(`${join(base, 'file')} is not a directory`);
-    expect(() => ensurePrivateDir(join(base, 'file', 'sub'))).toThrow(`cannot create ${join(base, 'file', 'sub')}: ENOTDIR`);
+    expect(() => ensurePrivateDir(join(base, 'file', 'sub'))).toThrow(`cannot use ${join(base, 'file', 'sub')}: a part of the path is not a directory (ENOTDIR)`);
   });
 });
