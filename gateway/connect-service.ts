@@ -70,7 +70,7 @@ export function connectArborService(ctx: GatewayContext): Partial<ArborServiceIm
     remove: unaryCall('Remove', [es.RemoveRequestSchema, ts.RemoveRequest], [es.RemoveResponseSchema, ts.RemoveResponse], (req) =>
       commands.remove(control, req),
     ),
-    watch: (_req, context) => watchStream(ctx, context),
+    watch: (req, context) => watchStream(ctx, req.backlog, context),
   };
 }
 
@@ -79,7 +79,7 @@ export function connectArborService(ctx: GatewayContext): Partial<ArborServiceIm
  * sink holds at most one event and reports itself full, so the feed's bounded queue (and its
  * RESOURCE_EXHAUSTED rule) is the only buffer, as over gRPC.
  */
-async function* watchStream(ctx: GatewayContext, context: HandlerContext): AsyncGenerator<es.WatchResponse> {
+async function* watchStream(ctx: GatewayContext, backlog: number, context: HandlerContext): AsyncGenerator<es.WatchResponse> {
   let next: ts.WatchResponse | undefined;
   let ended: FeedEnd | undefined;
   let wake = (): void => undefined;
@@ -93,7 +93,7 @@ async function* watchStream(ctx: GatewayContext, context: HandlerContext): Async
       ended = how;
       wake();
     },
-  });
+  }, backlog);
   if ('refused' in feed) throw connectError({ ...feed.refused, reason: '' });
   const onAbort = (): void => {
     ended ??= {};

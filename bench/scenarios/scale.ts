@@ -93,7 +93,7 @@ function memoryRow(gateway: Gateway, tree: TopologyResponse, settledMs: number):
 /** SIGSTOP of a few leaves at heartbeat 100 ms: time to the `unavailable` event of each. */
 async function detection(gateway: Gateway, tree: TopologyResponse, trials: number): Promise<Row> {
   const client = gateway.client();
-  const stream = client.watch({});
+  const stream = client.watch({ backlog: 0 });
   stream.on('error', () => undefined);
   const leaves = tree.nodes.filter((n) => n.left === undefined && n.right === undefined);
   const latencies: number[] = [];
