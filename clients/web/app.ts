@@ -15,6 +15,7 @@
 import type { TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { statusCounts } from '../topology-view.js';
 import { Api, isUnauthenticated } from './api.js';
+import { applyEvent } from './apply-event.js';
 import { DetailsPanel } from './details-panel.js';
 import { EventsList, MAX_EVENTS } from './events-list.js';
 import { parseNodeFilter } from './node-id.js';
@@ -52,18 +53,25 @@ function start(): void {
     connection.classList.toggle('down', down);
   };
 
-  const view = new TreeView(byId('tree'), { open: (id) => details.open(id, topology) });
+  const view = new TreeView(byId('tree'), { open: (id) => showDetails(id) });
   const events = new EventsList(byId('events'), byId('events-filter'), byId('events-note'), () => details.update(topology));
   const details: DetailsPanel = new DetailsPanel(byId('details-panel'), api, events, {
     go: (id) => {
       view.focus(id);
-      details.open(id, topology);
+      showDetails(id);
     },
     toggle: (id) => view.toggle(id),
     isCollapsed: (id) => view.isCollapsed(id),
     changed: () => redraw(),
-    closed: (id) => view.focus(id),
+    closed: (id) => {
+      view.select(undefined);
+      view.focus(id);
+    },
   });
+  function showDetails(id: number): void {
+    view.select(id);
+    details.open(id, topology);
+  }
 
   // Zoom buttons.
   byId('zoom-in').addEventListener('click', () => view.zoomBy(1.4));
@@ -169,6 +177,8 @@ function start(): void {
         for await (const event of feed) {
           delay = RETRY_MIN_MS;
           events.add(event);
+          // Drawn at once from the event itself, then confirmed (and completed) by Topology.
+          if (topology !== undefined) show(applyEvent(topology, event));
           redraw();
         }
         setConnection('the gateway ended the event stream: reconnecting…', true);

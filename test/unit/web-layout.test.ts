@@ -1,7 +1,8 @@
 /* The web view's pure parts: where the tree's nodes are drawn, what a collapsed subtree shows, the fit, the arrow keys' moves, and which state each node is drawn in. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type NodeInfo, NodeState, type TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { NodeEventKind, type NodeInfo, NodeState, type TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { applyEvent } from '../../clients/web/apply-event.js';
 import { drawnState, nodeLabel, stateCounts, worstState } from '../../clients/web/node-state.js';
 import { ancestors, BOX_H, boxWidth, fitTransform, layoutTree, neighbour } from '../../clients/web/tree-layout.js';
 import { parseNodeFilter } from '../../clients/web/node-id.js';
@@ -200,5 +201,18 @@ describe('the page console and filters', () => {
     expect(web).toContain('nothing to quit here');
     expect(helpText('quit', 'web')).not.toContain('exit');
     expect(helpText()).not.toContain('nothing to quit');
+  });
+});
+
+describe('applyEvent', () => {
+  it('draws what an event states at once: availability, its reason, a new pid; nothing else', () => {
+    const t = bst([8, 4, 12]);
+    const down = applyEvent(t, { id: 4, kind: NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE, reason: 'not heard from for 4 x 100 ms', time: undefined });
+    expect(down.nodes.find((n) => n.id === 4)).toMatchObject({ available: false, reason: 'not heard from for 4 x 100 ms' });
+    expect(t.nodes.find((n) => n.id === 4)?.available).toBe(true);
+    const back = applyEvent(down, { id: 4, kind: NodeEventKind.NODE_EVENT_KIND_RESTARTED, reason: 'pid 77', pid: 77, time: undefined });
+    expect(back.nodes.find((n) => n.id === 4)).toMatchObject({ available: true, reason: '', pid: 77 });
+    expect(applyEvent(t, { id: 99, kind: NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE, reason: '', time: undefined })).toBe(t);
+    expect(applyEvent(t, { id: 4, kind: NodeEventKind.NODE_EVENT_KIND_CREATED, reason: '', time: undefined })).toBe(t);
   });
 });
