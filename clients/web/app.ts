@@ -77,6 +77,8 @@ function start(): void {
   byId('zoom-in').addEventListener('click', () => view.zoomBy(1.4));
   byId('zoom-out').addEventListener('click', () => view.zoomBy(1 / 1.4));
   byId('zoom-fit').addEventListener('click', () => view.fit());
+  byId('overview').addEventListener('click', () => view.overview());
+  byId('expand-all').addEventListener('click', () => view.expandAll());
 
   // Search by id.
   const searchNote = byId<HTMLElement>('search-note');

@@ -23,6 +23,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 /** The fit never magnifies beyond this: a three-node tree keeps letters of a sensible size. */
 const MAX_FIT_SCALE = 1.6;
 const FIT_MARGIN = 16;
+/** The overview keeps the levels whose ids are at least this big at fit (px on screen). */
+const READABLE_PX = 12;
 /** A found node is shown with its id at least this big (px on screen). */
 const FOUND_LABEL_PX = 18;
 const MOVE_MS = 250;
@@ -119,6 +121,35 @@ export class TreeView {
     if (width === 0 || height === 0) return;
     const t = fitTransform(layout.bounds, width, height, FIT_MARGIN, MAX_FIT_SCALE);
     this.moveTo(zoomIdentity.translate(t.x, t.y).scale(t.k), animate);
+  }
+
+  /**
+   * Collapses the nodes of the deepest level that still lets the drawing fit with readable ids
+   * (each collapsed node shows how many nodes it hides and their worst state), then fits.
+   */
+  overview(): void {
+    const topology = this.topology;
+    if (topology === undefined) return;
+    const { width, height } = this.svg.getBoundingClientRect();
+    const deepest = topology.nodes.reduce((most, n) => Math.max(most, n.depth), 0);
+    for (let keep = deepest; keep >= 0; keep--) {
+      const collapsed = topology.nodes.filter((n) => n.depth === keep && (n.left !== undefined || n.right !== undefined)).map((n) => n.id);
+      const layout = layoutTree(topology, new Set(collapsed));
+      if (keep === 0 || fitTransform(layout.bounds, width, height, FIT_MARGIN, MAX_FIT_SCALE).k * ID_FONT_PX >= READABLE_PX) {
+        this.collapsed.clear();
+        for (const id of collapsed) this.collapsed.add(id);
+        break;
+      }
+    }
+    this.following = true;
+    this.render();
+  }
+
+  /** Expands every collapsed subtree, and fits. */
+  expandAll(): void {
+    this.collapsed.clear();
+    this.following = true;
+    this.render();
   }
 
   zoomBy(factor: number): void {

@@ -16,31 +16,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { runScript, START_MAIN } from '../helpers/cli.js';
-import { CLI_MAIN, GATEWAY_MAIN, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { CLI_MAIN, GATEWAY_MAIN } from '../helpers/gateway.js';
 import { rpc } from '../helpers/rpc.js';
-import { inPage, labelSizes, screenshotPath, settled } from '../helpers/web-page.js';
+import { CHROMIUM, HAVE_CHROMIUM, inPage, labelSizes, launchChromium, openPage, screenshotPath, settled, webGateway } from '../helpers/web-page.js';
 
-const CHROMIUM = process.env.ARBOR_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const WEB_LINE = /^arbor-gateway web view on (http:\/\/\S+\/)$/;
 const PID_OK = /^Ok: \d+$/;
 
 if (!HAVE_CHROMIUM) {
   // Said once, visibly, besides the skipped tests' names.
   console.warn(`web-view tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set ARBOR_CHROMIUM)`);
-}
-
-/** A gateway with the web view on, and the page's URL once it printed it. */
-async function webGateway(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ gateway: RunningGateway; url: string }> {
-  const gateway = await startGateway(['--http-listen', '127.0.0.1:0', ...extra], env);
-  await expect.poll(() => gateway.stdoutLines.some((line) => WEB_LINE.test(line)), { timeout: 10_000 }).toBe(true);
-  const url = (WEB_LINE.exec(gateway.stdoutLines.find((line) => WEB_LINE.test(line)) as string) as RegExpExecArray)[1] as string;
-  // The web view line comes after the listening line, as scripts expect.
-  expect(gateway.stdoutLines.findIndex((line) => WEB_LINE.test(line))).toBeGreaterThan(0);
-  return { gateway, url };
 }
 
 const BROWSER_SUITE = HAVE_CHROMIUM
@@ -52,34 +39,13 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
 
   beforeAll(async () => {
     // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
   });
 
-  /** A fresh page on `url`, closed after the test; any script error or CSP violation fails the test. */
-  async function open(url: string, options: BrowserContextOptions = { viewport: { width: 1400, height: 900 } }): Promise<Page> {
-    const page = await browser.newPage(options);
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    // Connect answers API errors with HTTP statuses (404 for NOT_FOUND...), which Chromium logs as
-    // failed loads: those are the commands' answers. Any other failed load is a problem.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !new URL(response.url()).pathname.startsWith('/arbor.v1.ArborService/')) {
-        problems.push(`${response.status()} for ${response.url()}`);
-      }
-    });
-    onTestFinished(async () => {
-      await page.close();
-      expect(problems).toEqual([]);
-    });
-    await page.goto(url);
-    return page;
-  }
+  const open = (url: string, options?: BrowserContextOptions): Promise<Page> => openPage(browser, url, options);
 
   /** Types a line into the console and waits for its reply; returns the reply text. */
   async function type(page: Page, line: string): Promise<string> {
