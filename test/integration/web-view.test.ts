@@ -30,6 +30,9 @@ if (!HAVE_CHROMIUM) {
   console.warn(`web-view tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set ARBOR_CHROMIUM)`);
 }
 
+/** How long the page may take to show a change on a loaded machine (expect.poll's own default is 1 s). */
+const UI = { timeout: 10_000, interval: 50 };
+
 const BROWSER_SUITE = HAVE_CHROMIUM
   ? `web view in headless Chromium (${CHROMIUM})`
   : `web view in a browser: SKIPPED, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set ARBOR_CHROMIUM)`;
@@ -67,17 +70,17 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     expect(existsSync(path)).toBe(true);
   }
 
-  it('draws the nodes created over gRPC, and a command typed in the page is answered in seed format', async () => {
+  it('draws the nodes created over gRPC, and a command typed in the page is answered in seed format', { timeout: 90_000 }, async () => {
     const { gateway, url } = await webGateway();
     const api = rpc(gateway.client());
     for (const id of [8, 11, 6]) await api.create({ id });
     await api.exec({ id: 8, name: 'X', value: 16n });
 
     const page = await open(url);
-    for (const id of [8, 11, 6]) await expect.poll(() => node(page, id).getAttribute('data-state')).toBe('available');
-    await expect.poll(() => page.locator('#node-count').textContent()).toBe('3');
+    for (const id of [8, 11, 6]) await expect.poll(() => node(page, id).getAttribute('data-state'), UI).toBe('available');
+    await expect.poll(() => page.locator('#node-count').textContent(), UI).toBe('3');
     // Each node is a treeitem named by its id, state and names.
-    await expect.poll(() => page.getByRole('treeitem', { name: 'node 8, available, 1 name', exact: true }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('treeitem', { name: 'node 8, available, 1 name', exact: true }).count(), UI).toBe(1);
 
     expect(await type(page, 'exec 8 X')).toBe("Ok: 8 'X' 16");
     expect(await type(page, 'exec 10 X')).toBe("Error: Node with id 10 doesn't exist");
@@ -89,31 +92,31 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     expect(await type(page, 'exec 8')).toBe('Error: exec takes 2 or 3 arguments: exec <id> <name> [<value>]');
     expect(await type(page, 'status')).toMatch(/^nodes 4, depth 2 \(AVL bound \d+\), heartbeat off, unavailable 0$/);
     // A node created from the page appears without reloading it (pushed over Watch).
-    await expect.poll(() => node(page, 13).getAttribute('data-state')).toBe('available');
-    await expect.poll(() => node(page, 13).getAttribute('aria-label')).toBe('node 13, available, 1 name');
+    await expect.poll(() => node(page, 13).getAttribute('data-state'), UI).toBe('available');
+    await expect.poll(() => node(page, 13).getAttribute('aria-label'), UI).toBe('node 13, available, 1 name');
     // ... and it is the gateway's tree, as gRPC sees it.
     expect((await api.topology()).nodes.map((n) => n.id).sort((a, b) => a - b)).toEqual([6, 8, 11, 13]);
     // Up recalls the lines typed before, newest first.
     const input = page.getByRole('textbox', { name: 'command' });
     await input.press('ArrowUp');
     await input.press('ArrowUp');
-    await expect.poll(() => input.inputValue()).toBe('exec 8');
+    await expect.poll(() => input.inputValue(), UI).toBe('exec 8');
     await input.fill('');
     expect(await type(page, 'remove 6')).toBe('Ok: 6 removed');
-    await expect.poll(() => node(page, 6).count()).toBe(0);
+    await expect.poll(() => node(page, 6).count(), UI).toBe(0);
 
     // Tab completes as at the CLI: several candidates are listed, one is filled in.
     await input.fill('he');
     await input.press('Tab');
-    await expect.poll(() => page.locator('#completions').textContent()).toBe('heartbeat  help');
+    await expect.poll(() => page.locator('#completions').textContent(), UI).toBe('heartbeat  help');
     await input.press('l');
     await input.press('Tab');
     expect(await input.inputValue()).toBe('help ');
-    await expect.poll(() => inPage<string | undefined>(page, 'document.activeElement?.id')).toBe('command');
+    await expect.poll(() => inPage<string | undefined>(page, 'document.activeElement?.id'), UI).toBe('command');
     // With nothing to complete, Tab leaves the console as anywhere else.
     await input.fill('');
     await input.press('Tab');
-    await expect.poll(() => inPage<string | undefined>(page, 'document.activeElement?.id')).not.toBe('command');
+    await expect.poll(() => inPage<string | undefined>(page, 'document.activeElement?.id'), UI).not.toBe('command');
     const help = await type(page, 'help');
     expect(help).toContain('Tab completes commands');
     expect(help).toContain('quit  ');
@@ -129,44 +132,44 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
 
     const page = await open(url);
     // The 7 creations happened before the page opened: Watch's backlog brings them, newest first.
-    await expect.poll(() => page.locator('#events li').count()).toBe(7);
+    await expect.poll(() => page.locator('#events li').count(), UI).toBe(7);
     expect(await page.locator('#events li').first().textContent()).toMatch(/created 14: /);
     expect(await page.locator('#events li').last().textContent()).toMatch(/created 8: /);
     await page.locator('#events-filter').fill('6');
-    await expect.poll(() => page.locator('#events li:not([hidden])').count()).toBe(1);
-    await expect.poll(() => page.locator('#events-note').textContent()).toBe('1 for node 6');
+    await expect.poll(() => page.locator('#events li:not([hidden])').count(), UI).toBe(1);
+    await expect.poll(() => page.locator('#events-note').textContent(), UI).toBe('1 for node 6');
     await page.locator('#events-filter').fill('');
 
     // Keyboard: the root is in the tab order; Down goes to the first child until a leaf, Right to the next on the row, Up to the parent.
     const focused = () => inPage<string | null>(page, "document.activeElement?.getAttribute('aria-label') ?? null");
-    await expect.poll(() => page.getByRole('tree').getByRole('treeitem').count()).toBe(7);
+    await expect.poll(() => page.getByRole('tree').getByRole('treeitem').count(), UI).toBe(7);
     const root = page.getByRole('treeitem', { name: /^node 8,/ });
     expect(await root.getAttribute('tabindex')).toBe('0');
     expect(await root.getAttribute('aria-expanded')).toBe('true');
     await root.focus();
     await page.keyboard.press('ArrowDown');
-    await expect.poll(focused).toBe('node 4, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 4, available, 0 names');
     await page.keyboard.press('ArrowDown');
-    await expect.poll(focused).toBe('node 2, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 2, available, 0 names');
     expect(await page.getByRole('treeitem', { name: /^node 2,/ }).getAttribute('aria-expanded')).toBeNull();
     await page.keyboard.press('ArrowDown');
-    await expect.poll(focused).toBe('node 2, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 2, available, 0 names');
     await page.keyboard.press('ArrowRight');
-    await expect.poll(focused).toBe('node 6, available, 1 name');
+    await expect.poll(focused, UI).toBe('node 6, available, 1 name');
     await page.keyboard.press('ArrowUp');
-    await expect.poll(focused).toBe('node 4, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 4, available, 0 names');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowRight');
-    await expect.poll(focused).toBe('node 14, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 14, available, 0 names');
     await page.keyboard.press('Home');
-    await expect.poll(focused).toBe('node 8, available, 0 names');
+    await expect.poll(focused, UI).toBe('node 8, available, 0 names');
 
     // Enter on node 6: its details, with the value stored from the CLI.
     await page.getByRole('treeitem', { name: /^node 6,/ }).focus();
     await page.keyboard.press('Enter');
     const panel = page.locator('#details-panel');
-    await expect.poll(() => panel.isVisible()).toBe(true);
+    await expect.poll(() => panel.isVisible(), UI).toBe(true);
     expect(await page.locator('#details-title').textContent()).toBe('Node 6');
     expect(await page.locator('#details-names').textContent()).toContain('1 name stored');
     expect(await page.locator('#details-facts').textContent()).toMatch(/parent4/);
@@ -174,57 +177,57 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     const result = page.locator('#details-result');
     await page.locator('#load-name').fill('X');
     await page.locator('#load-name').press('Enter');
-    await expect.poll(() => result.textContent()).toBe("Ok: 6 'X' 16");
+    await expect.poll(() => result.textContent(), UI).toBe("Ok: 6 'X' 16");
     await page.locator('#store-name').fill('Y');
     await page.locator('#store-value').fill('-5');
     await page.locator('#store-value').press('Enter');
-    await expect.poll(() => result.textContent()).toBe('Ok: 6');
+    await expect.poll(() => result.textContent(), UI).toBe('Ok: 6');
     expect((await runScript(CLI_MAIN, ['--target', gateway.address, '--ordered'], 'exec 6 Y\n')).lines).toEqual(["Ok: 6 'Y' -5"]);
-    await expect.poll(() => page.locator('#details-names').textContent()).toContain('2 names stored');
+    await expect.poll(() => page.locator('#details-names').textContent(), UI).toContain('2 names stored');
     await page.locator('#store-name').fill('bad name');
     await page.locator('#store-value').press('Enter');
-    await expect.poll(() => result.getAttribute('class')).toBe('error');
+    await expect.poll(() => result.getAttribute('class'), UI).toBe('error');
     await page.getByRole('button', { name: 'Ping' }).click();
-    await expect.poll(() => result.textContent()).toBe('Ok: 6 is available');
-    await expect.poll(() => page.locator('#details-events li').first().textContent()).toMatch(/created 6: /);
+    await expect.poll(() => result.textContent(), UI).toBe('Ok: 6 is available');
+    await expect.poll(() => page.locator('#details-events li').first().textContent(), UI).toMatch(/created 6: /);
     // The parent's button opens the parent.
     await page.getByRole('button', { name: 'node 4: show its details' }).click();
-    await expect.poll(() => page.locator('#details-title').textContent()).toBe('Node 4');
+    await expect.poll(() => page.locator('#details-title').textContent(), UI).toBe('Node 4');
     // Escape closes the panel and gives the focus back to the node.
     await page.keyboard.press('Escape');
-    await expect.poll(() => panel.isHidden()).toBe(true);
-    await expect.poll(focused).toBe('node 4, available, 0 names');
+    await expect.poll(() => panel.isHidden(), UI).toBe(true);
+    await expect.poll(focused, UI).toBe('node 4, available, 0 names');
 
     // Space collapses: the subtree's nodes leave the drawing, the node says what it hides.
     await page.keyboard.press(' ');
-    await expect.poll(focused).toBe('node 4, available, 0 names, collapsed: 2 nodes below');
+    await expect.poll(focused, UI).toBe('node 4, available, 0 names, collapsed: 2 nodes below');
     expect(await page.getByRole('treeitem', { name: /^node 4,/ }).getAttribute('aria-expanded')).toBe('false');
-    await expect.poll(() => page.getByRole('treeitem').count()).toBe(5);
+    await expect.poll(() => page.getByRole('treeitem').count(), UI).toBe(5);
     // Search opens the way to a hidden node, and zooms to it readable.
     await page.getByLabel('find node').fill('6');
     await page.getByLabel('find node').press('Enter');
-    await expect.poll(() => page.locator('#search-note').textContent()).toBe('node 6');
-    await expect.poll(focused).toBe('node 6, available, 2 names');
+    await expect.poll(() => page.locator('#search-note').textContent(), UI).toBe('node 6');
+    await expect.poll(focused, UI).toBe('node 6, available, 2 names');
     expect(await node(page, 6).getAttribute('class')).toContain('found');
     await settled(page);
     expect(Math.min(...(await labelSizes(page, 'svg [data-node-id="6"] text.id')))).toBeGreaterThanOrEqual(16);
     await page.getByLabel('find node').fill('99');
     await page.getByLabel('find node').press('Enter');
-    await expect.poll(() => page.locator('#search-note').textContent()).toBe('no node 99 in the tree');
+    await expect.poll(() => page.locator('#search-note').textContent(), UI).toBe('no node 99 in the tree');
 
     // Filters: none unavailable yet, so every node is dimmed and the note says none.
     await page.getByRole('button', { name: /unavailable/ }).click();
-    await expect.poll(() => page.locator('svg .node.dimmed').count()).toBe(7);
+    await expect.poll(() => page.locator('svg .node.dimmed').count(), UI).toBe(7);
     expect(await page.locator('#filter-note').textContent()).toBe('unavailable: none');
     await page.getByRole('button', { name: /unavailable/ }).click();
-    await expect.poll(() => page.locator('svg .node.dimmed').count()).toBe(0);
+    await expect.poll(() => page.locator('svg .node.dimmed').count(), UI).toBe(0);
     // Remove takes two clicks.
     await node(page, 14).click();
     await page.getByRole('button', { name: 'Remove…' }).click();
     await page.getByRole('button', { name: /Really remove node 14/ }).click();
-    await expect.poll(() => result.textContent()).toBe('Ok: 14 removed');
-    await expect.poll(() => node(page, 14).count()).toBe(0);
-    await expect.poll(() => page.locator('#details-facts').textContent()).toContain('not in the tree');
+    await expect.poll(() => result.textContent(), UI).toBe('Ok: 14 removed');
+    await expect.poll(() => node(page, 14).count(), UI).toBe(0);
+    await expect.poll(() => page.locator('#details-facts').textContent(), UI).toContain('not in the tree');
   });
 
   it('a SIGSTOPped node turns unavailable in the drawing and in its details within 1 s, and back; the README pictures', { timeout: 90_000 }, async () => {
@@ -233,11 +236,11 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     for (const id of [8, 4, 12]) await api.create({ id });
     const page = await open(url);
     expect(await type(page, 'heartbeat 100')).toBe('Ok');
-    await expect.poll(() => page.locator('#heartbeat').textContent()).toBe('100 ms');
-    await expect.poll(() => node(page, 12).getAttribute('data-state')).toBe('available');
+    await expect.poll(() => page.locator('#heartbeat').textContent(), UI).toBe('100 ms');
+    await expect.poll(() => node(page, 12).getAttribute('data-state'), UI).toBe('available');
     await node(page, 12).click();
     const panelState = page.locator('#details-panel [data-field="state"]');
-    await expect.poll(() => panelState.textContent()).toBe('available');
+    await expect.poll(() => panelState.textContent(), UI).toBe('available');
 
     const pid = (await api.topology()).nodes.find((n) => n.id === 12)?.pid as number;
     // Both read in one call into the page, so the poll's own round trips take little of the second.
@@ -253,9 +256,9 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     await expect.poll(drawnAndPanel, { timeout: 1000, interval: 20 }).toEqual(['unavailable', '✕ unavailable']);
     const drawnAfterMs = performance.now() - stoppedAt;
     expect(drawnAfterMs).toBeLessThan(1000);
-    await expect.poll(() => page.locator('#events li.unavailable').first().textContent()).toMatch(/unavailable 12/);
+    await expect.poll(() => page.locator('#events li.unavailable').first().textContent(), UI).toMatch(/unavailable 12/);
     expect(await node(page, 12).getAttribute('aria-label')).toBe('node 12, unavailable, 0 names');
-    await expect.poll(() => page.locator('#unavailable-count').textContent()).toBe('1');
+    await expect.poll(() => page.locator('#unavailable-count').textContent(), UI).toBe('1');
     process.kill(pid, 'SIGCONT');
     stopped = false;
     await expect.poll(drawnAndPanel, { timeout: 3000, interval: 50 }).toEqual(['available', 'available']);
@@ -271,8 +274,8 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     await expect.poll(() => node(page, 10).getAttribute('data-state'), { timeout: 3000, interval: 50 }).toBe('unavailable');
     expect(await type(page, 'ping 10')).toBe('Error: 10 is unavailable');
     await node(page, 10).click();
-    await expect.poll(() => panelState.textContent()).toBe('✕ unavailable');
-    await expect.poll(() => page.locator('#node-count').textContent()).toBe('10');
+    await expect.poll(() => panelState.textContent(), UI).toBe('✕ unavailable');
+    await expect.poll(() => page.locator('#node-count').textContent(), UI).toBe('10');
     await settled(page);
     await shoot(page, 'web-view-10.png');
     // Every label readable at fit.
@@ -284,7 +287,7 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
       ['web-view-dark.png', { viewport: { width: 1400, height: 900 }, colorScheme: 'dark' as const }],
     ] as const) {
       const other = await open(url, options);
-      await expect.poll(() => node(other, 10).getAttribute('data-state')).toBe('unavailable');
+      await expect.poll(() => node(other, 10).getAttribute('data-state'), UI).toBe('unavailable');
       await node(other, 10).click();
       await settled(other);
       if (name === 'web-view-390.png') {
@@ -302,7 +305,7 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     }
   });
 
-  it('with ARBOR_TOKEN the API refuses calls without the token, and the page asks for it', async () => {
+  it('with ARBOR_TOKEN the API refuses calls without the token, and the page asks for it', { timeout: 60_000 }, async () => {
     const token = 'web-view-test-token';
     const { gateway, url } = await webGateway([], { ARBOR_TOKEN: token });
     await expect(rpc(gateway.client()).create({ id: 5 })).rejects.toMatchObject({ code: 16 }); // gRPC: UNAUTHENTICATED
@@ -325,9 +328,9 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
     await expect(page.getByLabel('token').isVisible()).resolves.toBe(true);
     await page.getByLabel('token').fill(token);
     await page.getByLabel('token').press('Enter');
-    await expect.poll(() => page.locator('#token-form').isHidden()).toBe(true);
+    await expect.poll(() => page.locator('#token-form').isHidden(), UI).toBe(true);
     expect(await type(page, 'create 5')).toMatch(PID_OK);
-    await expect.poll(() => node(page, 5).getAttribute('data-state')).toBe('available');
+    await expect.poll(() => node(page, 5).getAttribute('data-state'), UI).toBe('available');
   });
 });
 
