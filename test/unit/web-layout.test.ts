@@ -105,7 +105,8 @@ describe('layoutTree', () => {
     expect(layoutTree(t, new Set([14])).placed.find((p) => p.node.id === 14)?.hidden).toBeUndefined();
   });
 
-  it('draws a 5,000-node chain (--balance off) without running out of stack', () => {
+  // About half a second on an idle machine; the timeout is for a loaded one.
+  it('draws a 5,000-node chain (--balance off) without running out of stack', { timeout: 30_000 }, () => {
     const ids = Array.from({ length: 5000 }, (_, i) => i);
     const layout = layoutTree(topology(0, ids.map((id) => node(id, id + 1 < ids.length ? { parent: id - 1, right: id + 1, depth: id } : { depth: id }))));
     expect(layout.placed).toHaveLength(5000);
