@@ -9,6 +9,7 @@ import {
   ArborServiceClient,
   type CreateResponse,
   type HeartbeatResponse,
+  type RemoveResponse,
 } from '../proto/gen/arbor/v1/arbor.js';
 import { remember, spawnTracked, type Tracked } from './children.js';
 import { GATEWAY_MAIN } from './paths.js';
@@ -94,6 +95,17 @@ export class Gateway {
     return Number(value);
   }
 
+  /** The web view's URL (the gateway started with `--http-listen 127.0.0.1:0`); waits for its line on stdout. */
+  async webUrl(): Promise<string> {
+    const at = /^arbor-gateway web view on (\S+)$/;
+    let line: string | undefined;
+    for (const until = Date.now() + 5000; line === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      line = this.laterLines.find((l) => at.test(l));
+    }
+    if (line === undefined) throw new Error('the gateway serves no web view (start it with --http-listen)');
+    return (at.exec(line) as RegExpExecArray)[1] as string;
+  }
+
   get pid(): number {
     return this.tracked.pid;
   }
@@ -124,6 +136,10 @@ export class Gateway {
 
 export function create(client: ArborServiceClient, id: number): Promise<CreateResponse> {
   return unaryCall<CreateResponse>((cb) => client.create({ id, parent: undefined }, cb));
+}
+
+export function remove(client: ArborServiceClient, id: number): Promise<RemoveResponse> {
+  return unaryCall<RemoveResponse>((cb) => client.remove({ id }, cb));
 }
 
 export function heartbeat(client: ArborServiceClient, intervalMs: number): Promise<HeartbeatResponse> {

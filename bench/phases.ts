@@ -184,7 +184,7 @@ export const PHASES: readonly Phase[] = [
   },
   {
     name: 'arbor, scale',
-    keys: ['scaleBuildSequential', 'scaleMemory', 'scaleCpuOff', 'scaleCpu100', 'scaleCpu1000', 'scaleSwitch', 'scaleDetectStop', 'scaleDeep', 'scaleBuildConcurrent'],
+    keys: ['scaleBuildSequential', 'scaleMemory', 'scaleCpuOff', 'scaleCpu100', 'scaleCpu1000', 'scaleSwitch', 'scaleDetectStop', 'scaleDeep', 'scaleBuildConcurrent', 'scaleWebFrames'],
     run: (opts, emit) => scale(opts, emit),
   },
 ];

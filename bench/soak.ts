@@ -60,7 +60,7 @@ try {
     });
     const watchers = Array.from({ length: 10 }, (_, w) => {
       const client = new ArborServiceClient(gateway.address, credentials.createInsecure(), w < 2 ? { 'grpc-node.flow_control_window': 1024 } : {});
-      const stream = client.watch({});
+      const stream = client.watch({ backlog: 0 });
       stream.on('data', () => undefined);
       stream.on('error', () => undefined);
       if (w < 2) stream.pause();

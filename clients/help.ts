@@ -76,13 +76,24 @@ const DETAILS: Record<HelpTopic, string[]> = {
   quit: ['stop reading commands, wait for the replies still in flight, and exit.'],
 };
 
-/** The help text (several lines, no trailing newline): every command, or one `topic`. */
-export function helpText(topic?: HelpTopic): string {
-  if (topic !== undefined) return [usageOf(topic), ...DETAILS[topic].map((line) => `  ${line}`)].join('\n');
+/** What differs in the web view's console: there is no program to quit, and the page has more than the console. */
+const WEB_QUIT_SUMMARY = 'nothing to quit here: close the page (the gateway keeps running)';
+const WEB_QUIT_DETAILS = ['the page has no program to stop: close the tab; the gateway keeps running.'];
+const WEB_PAGE_LINES = [
+  'Up and Down recall earlier lines. In the drawing: click a node (or Enter on it) for its details,',
+  'arrow keys move between nodes, Space collapses a subtree, + - 0 zoom (also wheel, drag, pinch).',
+];
+
+/** The help text (several lines, no trailing newline): every command, or one `topic`; `where` the console runs. */
+export function helpText(topic?: HelpTopic, where: 'cli' | 'web' = 'cli'): string {
+  const details = (t: HelpTopic): string[] => (where === 'web' && t === 'quit' ? WEB_QUIT_DETAILS : DETAILS[t]);
+  const summary = (t: HelpTopic): string => (where === 'web' && t === 'quit' ? WEB_QUIT_SUMMARY : SUMMARIES[t]);
+  if (topic !== undefined) return [usageOf(topic), ...details(topic).map((line) => `  ${line}`)].join('\n');
   const width = Math.max(...COMMAND_WORDS.map((word) => usageOf(word).length)) + 2;
   return [
     'Commands, one per line; each reply is printed when it arrives:',
-    ...COMMAND_WORDS.map((word) => `  ${usageOf(word).padEnd(width)}${SUMMARIES[word]}`),
+    ...COMMAND_WORDS.map((word) => `  ${usageOf(word).padEnd(width)}${summary(word)}`),
     "Lines starting with '#' are ignored. 'help <command>' tells more; Tab completes commands.",
+    ...(where === 'web' ? WEB_PAGE_LINES : []),
   ].join('\n');
 }

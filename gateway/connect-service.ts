@@ -72,7 +72,7 @@ export function connectArborService(ctx: GatewayContext): Partial<ArborServiceIm
     ),
     keys: unaryCall('Keys', [es.KeysRequestSchema, ts.KeysRequest], [es.KeysResponseSchema, ts.KeysResponse], (req, call) => commands.keys(control, req, call)),
     delete: unaryCall('Delete', [es.DeleteRequestSchema, ts.DeleteRequest], [es.DeleteResponseSchema, ts.DeleteResponse], (req, call) => commands.del(control, req, call)),
-    watch: (_req, context) => watchStream(ctx, context),
+    watch: (req, context) => watchStream(ctx, req.backlog, context),
   };
 }
 
@@ -81,7 +81,7 @@ export function connectArborService(ctx: GatewayContext): Partial<ArborServiceIm
  * sink holds at most one event and reports itself full, so the feed's bounded queue (and its
  * RESOURCE_EXHAUSTED rule) is the only buffer, as over gRPC.
  */
-async function* watchStream(ctx: GatewayContext, context: HandlerContext): AsyncGenerator<es.WatchResponse> {
+async function* watchStream(ctx: GatewayContext, backlog: number, context: HandlerContext): AsyncGenerator<es.WatchResponse> {
   let next: ts.WatchResponse | undefined;
   let ended: FeedEnd | undefined;
   let wake = (): void => undefined;
@@ -95,7 +95,7 @@ async function* watchStream(ctx: GatewayContext, context: HandlerContext): Async
       ended = how;
       wake();
     },
-  });
+  }, backlog);
   if ('refused' in feed) throw connectError({ ...feed.refused, reason: '' });
   const onAbort = (): void => {
     ended ??= {};

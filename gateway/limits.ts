@@ -17,3 +17,5 @@ export const DEFAULT_WATCH_BUFFER = 1024;
  * SESSION_MAX_BATCH stores with 255-byte names encodes to about 300 KiB, so every valid batch fits.
  */
 export const MAX_MESSAGE_BYTES = 512 * 1024;
+/** Past events the gateway keeps for a Watch that asks for them (WatchRequest.backlog); older ones are dropped. */
+export const EVENT_BACKLOG = 100;

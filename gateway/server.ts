@@ -9,6 +9,7 @@ import { bearerTokenInterceptor } from './auth.js';
 import { type CallMetrics, NO_METRICS } from './call-metrics.js';
 import * as commands from './commands.js';
 import type { GatewayContext } from './context.js';
+import { EventBacklog } from './event-backlog.js';
 import { Health } from './health.js';
 import { DEFAULT_WATCH_BUFFER, MAX_MESSAGE_BYTES } from './limits.js';
 import { addReflection } from './reflection.js';
@@ -70,6 +71,7 @@ export async function listen(control: Control, address: string, log: Logger, opt
     log,
     metrics: options.metrics ?? NO_METRICS,
     streams: new StreamRegistry(),
+    backlog: new EventBacklog(control),
     watchBuffer: options.watchBuffer ?? DEFAULT_WATCH_BUFFER,
     load: { unary: 0, watchers: 0 },
   };
@@ -105,5 +107,6 @@ export function shutdown({ server, ctx, health }: Served, graceMs: number): Prom
       resolve();
     });
     ctx.streams.closeAll();
+    ctx.backlog.close();
   });
 }

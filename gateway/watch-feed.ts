@@ -25,20 +25,24 @@ export interface FeedSink {
 }
 
 export interface WatchFeed {
-  /** The sink has room again: deliver what is queued. */
+  /** The sink has room (again, or for the first time: the past events wait for it): deliver what is queued. */
   resume: () => void;
   /** The subscriber went away (cancelled, closed): stop, without calling `end`. */
   close: () => void;
 }
 
-/** Opens a feed into `sink`, or says why not (too many subscribers). */
-export function openWatchFeed(ctx: GatewayContext, sink: FeedSink): WatchFeed | { refused: { code: status; details: string } } {
+/**
+ * Opens a feed into `sink`, or says why not (too many subscribers). `backlog` past events (as many
+ * as the gateway kept, and fewer than the subscriber may fall behind) are queued first.
+ */
+export function openWatchFeed(ctx: GatewayContext, sink: FeedSink, backlog = 0): WatchFeed | { refused: { code: status; details: string } } {
   const { control, streams, watchBuffer, load } = ctx;
   if (load.watchers >= MAX_WATCHERS) {
     return { refused: { code: status.RESOURCE_EXHAUSTED, details: `too many Watch subscribers (${MAX_WATCHERS})` } };
   }
   load.watchers++;
-  const queue: NodeEvent[] = [];
+  // Read and subscribed in the same turn: no event between the past and the live ones (event-backlog.ts).
+  const queue: NodeEvent[] = ctx.backlog.recent(Math.min(backlog, watchBuffer - 1));
   let blocked = false;
   let done = false;
 

@@ -14,7 +14,7 @@ export function watch(ctx: GatewayContext, call: ServerWritableStream<WatchReque
   const feed = openWatchFeed(ctx, {
     write: (event) => call.write({ event: eventMessage(event) }),
     end: ({ problem }) => (problem === undefined ? call.end() : call.emit('error', problem)),
-  });
+  }, call.request.backlog);
   if ('refused' in feed) {
     call.emit('error', feed.refused);
     return;
@@ -22,6 +22,8 @@ export function watch(ctx: GatewayContext, call: ServerWritableStream<WatchReque
   // The response headers go out now, not with the first event: a client that waits for them
   // knows it is subscribed, and misses no event from then on.
   call.sendMetadata(new Metadata());
+  // Then the past events asked for, queued when the feed opened.
+  feed.resume();
   call.on('drain', feed.resume);
   call.on('cancelled', feed.close);
   call.on('error', feed.close);

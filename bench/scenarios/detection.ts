@@ -31,7 +31,7 @@ function waitForEvent(stream: ClientReadableStream<WatchResponse>, id: number, k
 
 export async function detectionLatency(gateway: Gateway, trials: number): Promise<Row[]> {
   const client = gateway.client();
-  const stream = client.watch({});
+  const stream = client.watch({ backlog: 0 });
   stream.on('error', () => undefined);
   try {
     await heartbeat(client, INTERVAL_MS);

@@ -56,7 +56,7 @@ export async function heartbeatCpu(
   opts: BenchOptions,
 ): Promise<{ rows: Row[]; switches: Switch[] }> {
   const client = gateway.client();
-  const watch = client.watch({});
+  const watch = client.watch({ backlog: 0 });
   let unavailable = 0;
   watch.on('data', (res: WatchResponse) => {
     if (res.event?.kind === NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE) unavailable++;

@@ -30,7 +30,7 @@ function nextEvent(stream: ClientReadableStream<WatchResponse>, id: number, kind
 
 export async function restartLatency(gateway: Gateway, opts: BenchOptions): Promise<Row> {
   const client = gateway.client();
-  const watch = client.watch({});
+  const watch = client.watch({ backlog: 0 });
   watch.on('error', () => undefined);
   const times: number[] = [];
   try {

@@ -20,6 +20,7 @@ import { median, summarize } from '../stats.js';
 import { balancedOrder } from '../tree.js';
 import { unaryCall } from '../unary-call.js';
 import { heartbeatCpu, switchRow } from './heartbeat-cpu.js';
+import { webFrames } from './web-frames.js';
 
 const sleep = (msec: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, msec));
 
@@ -93,7 +94,7 @@ function memoryRow(gateway: Gateway, tree: TopologyResponse, settledMs: number):
 /** SIGSTOP of a few leaves at heartbeat 100 ms: time to the `unavailable` event of each. */
 async function detection(gateway: Gateway, tree: TopologyResponse, trials: number): Promise<Row> {
   const client = gateway.client();
-  const stream = client.watch({});
+  const stream = client.watch({ backlog: 0 });
   stream.on('error', () => undefined);
   const leaves = tree.nodes.filter((n) => n.left === undefined && n.right === undefined);
   const latencies: number[] = [];
@@ -144,7 +145,8 @@ async function detection(gateway: Gateway, tree: TopologyResponse, trials: numbe
 export async function scale(opts: BenchOptions, emit: (row: Row) => void): Promise<void> {
   const n = opts.scaleNodes;
   const ids = completeOrder(n);
-  const args = ['--max-nodes', String(n + 16)];
+  // The web view on too, for the frame-time row at the end (nobody opens it before).
+  const args = ['--max-nodes', String(n + 16), '--http-listen', '127.0.0.1:0'];
   const gateway = await Gateway.start({ args });
   try {
     // One tree, built in two parts: the first quarter one create at a time, the rest 16 in
@@ -183,6 +185,7 @@ export async function scale(opts: BenchOptions, emit: (row: Row) => void): Promi
       note: `node ${deepest.id} at depth ${deepest.depth} of ${n} nodes; root p50 ${ms(near.p50Ms)}; ${near.count} loads each`,
       figures: { deepP50Ms: far.p50Ms, rootP50Ms: near.p50Ms, depth: deepest.depth },
     });
+    emit(await webFrames(gateway, n, Math.max(...tree.nodes.map((node) => node.id)), opts));
   } finally {
     await gateway.stop();
   }

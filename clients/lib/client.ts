@@ -83,12 +83,14 @@ export class ArborClient implements ArborCommands {
    * Every availability change from now on, as it happens: `for await (const event of client.watch({ signal }))`.
    * The loop ends on `break`, when the signal aborts or when `timeoutMs` passes; `ready` resolves
    * once no later event can be missed. A watcher that falls 1024 events behind is dropped by the
-   * gateway (`'resource-exhausted'`).
+   * gateway (`'resource-exhausted'`). `backlog`: first the last events the gateway kept (at most
+   * 100, oldest first), then the live ones, with no gap and no repeat.
    */
-  watch(options: CallOptions = {}): EventStream<NodeEvent> {
+  watch(options: CallOptions & { backlog?: number } = {}): EventStream<NodeEvent> {
     if (this.closed) return failed(new ArborError('cancelled', 'the client is closed'));
+    const backlog = options.backlog ?? 0;
     return eventStream(
-      () => this.client.watch({}, this.metadata()),
+      () => this.client.watch({ backlog }, this.metadata()),
       (response: WatchResponse) => toNodeEvent(response.event),
       options,
     );

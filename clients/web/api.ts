@@ -64,9 +64,12 @@ export class Api {
     return this.unary('topology', [es.TopologyRequestSchema, ts.TopologyRequest], [es.TopologyResponseSchema, ts.TopologyResponse], {});
   }
 
-  /** Every availability event from now on, until `signal` aborts or the stream ends (then it throws or returns). */
-  async *watch(signal: AbortSignal): AsyncGenerator<ts.NodeEvent> {
-    for await (const response of this.client.watch({}, { signal })) {
+  /**
+   * The last `backlog` events the gateway kept (oldest first), then every availability event from
+   * now on, until `signal` aborts or the stream ends (then it throws or returns).
+   */
+  async *watch(signal: AbortSignal, backlog = 0): AsyncGenerator<ts.NodeEvent> {
+    for await (const response of this.client.watch({ backlog }, { signal })) {
       const { event } = fromEs(es.WatchResponseSchema, ts.WatchResponse, response);
       if (event !== undefined) yield event;
     }

@@ -1,23 +1,33 @@
 /**
  * @module The web view's entry (bundled to dist/web/app.js by `npm run bundle:web`): wires the
- * API client, the tree drawing, the events list, the console and the token form.
+ * API client, the tree drawing, the details panel, the events list, the header's counts and
+ * filters, the search, the console and the token form.
  *
  * Changes are pushed: the page holds one Watch stream, and each event both goes into the list
  * and triggers a fresh Topology call (coalesced: one in flight at a time, one more if anything
  * happened meanwhile), so a dead node turns red within the event's own latency, no polling. A
  * command typed here that may reshape the tree (create, remove, heartbeat) also redraws, since a
- * new heartbeat interval or a rotation has no event of its own. If the stream ends (the gateway
- * restarts, the network drops) the page says so and opens it again with backoff.
+ * new heartbeat interval or a rotation has no event of its own. The stream asks for the
+ * gateway's backlog first, so the events list starts with what happened before the page opened.
+ * If the stream ends (the gateway restarts, the network drops) the page says so and opens it
+ * again with backoff.
  */
-import { Api, isUnauthenticated } from './api.js';
-import { addEvent } from './events-list.js';
-import { TokenStore } from './token.js';
-import { drawTree } from './tree-svg.js';
-import { WebConsole } from './web-console.js';
+import type { TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { statusCounts } from '../topology-view.js';
+import { Api, isUnauthenticated } from './api.js';
+import { applyEvent } from './apply-event.js';
+import { DetailsPanel } from './details-panel.js';
+import { EventsList, MAX_EVENTS } from './events-list.js';
+import { parseNodeFilter } from './node-id.js';
+import { type DrawnState, drawnState, stateCounts } from './node-state.js';
+import { TokenStore } from './token.js';
+import { TreeView } from './tree-view.js';
+import { WebConsole } from './web-console.js';
 
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5000;
+/** Filter matches listed by id under the drawing; beyond it, a count. */
+const MAX_LISTED = 40;
 
 function byId<T extends Element>(id: string): T {
   const found = document.getElementById(id);
@@ -28,9 +38,8 @@ function byId<T extends Element>(id: string): T {
 function start(): void {
   const tokens = new TokenStore(byId('token-form'), byId('token'), byId('token-note'));
   const api = new Api(window.location.origin, () => tokens.current());
-  const svg = byId<SVGSVGElement>('tree');
   const connection = byId<HTMLElement>('connection');
-  const events = byId<HTMLOListElement>('events');
+  let topology: TopologyResponse | undefined;
 
   let asking: Promise<string> | undefined;
   /** One token prompt at a time, however many calls were refused. */
@@ -42,6 +51,86 @@ function start(): void {
   const setConnection = (text: string, down: boolean): void => {
     connection.textContent = text;
     connection.classList.toggle('down', down);
+  };
+
+  const view = new TreeView(byId('tree'), { open: (id) => showDetails(id) });
+  const events = new EventsList(byId('events'), byId('events-filter'), byId('events-note'), () => details.update(topology));
+  const details: DetailsPanel = new DetailsPanel(byId('details-panel'), api, events, {
+    go: (id) => {
+      view.focus(id);
+      showDetails(id);
+    },
+    toggle: (id) => view.toggle(id),
+    isCollapsed: (id) => view.isCollapsed(id),
+    changed: () => redraw(),
+    closed: (id) => {
+      view.select(undefined);
+      view.focus(id);
+    },
+  });
+  function showDetails(id: number): void {
+    view.select(id);
+    details.open(id, topology);
+  }
+
+  // Zoom buttons.
+  byId('zoom-in').addEventListener('click', () => view.zoomBy(1.4));
+  byId('zoom-out').addEventListener('click', () => view.zoomBy(1 / 1.4));
+  byId('zoom-fit').addEventListener('click', () => view.fit());
+  byId('overview').addEventListener('click', () => view.overview());
+  byId('expand-all').addEventListener('click', () => view.expandAll());
+
+  // Search by id.
+  const searchNote = byId<HTMLElement>('search-note');
+  byId<HTMLFormElement>('search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const parsed = parseNodeFilter(byId<HTMLInputElement>('search-id').value);
+    if ('problem' in parsed) searchNote.textContent = parsed.problem;
+    else if (parsed.id === undefined) searchNote.textContent = 'type a node id';
+    else searchNote.textContent = view.find(parsed.id) ? `node ${parsed.id}` : `no node ${parsed.id} in the tree`;
+  });
+
+  // State filters: dim the nodes in no chosen state, list the ones in one.
+  const chosen = new Set<DrawnState>();
+  const filterNote = byId<HTMLElement>('filter-note');
+  const describeFilter = (): void => {
+    if (chosen.size === 0 || topology === undefined) {
+      filterNote.replaceChildren();
+      return;
+    }
+    const ids = topology.nodes.filter((n) => chosen.has(drawnState(n))).map((n) => n.id);
+    const label = `${[...chosen].join(' or ')}: ${ids.length === 0 ? 'none' : ''}`;
+    const buttons = ids.slice(0, MAX_LISTED).map((id) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'link';
+      b.textContent = String(id);
+      b.addEventListener('click', () => view.find(id));
+      return b;
+    });
+    filterNote.replaceChildren(label, ...buttons, ids.length > MAX_LISTED ? ` and ${ids.length - MAX_LISTED} more` : '');
+  };
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#filters button.filter')) {
+    button.addEventListener('click', () => {
+      const state = button.dataset.state as DrawnState;
+      if (!chosen.delete(state)) chosen.add(state);
+      button.setAttribute('aria-pressed', String(chosen.has(state)));
+      view.setFilter(new Set(chosen));
+      describeFilter();
+    });
+  }
+
+  const show = (tree: TopologyResponse): void => {
+    topology = tree;
+    view.update(tree);
+    const counts = statusCounts(tree);
+    byId('node-count').textContent = String(counts.nodes);
+    byId('depth').textContent = counts.depthBound === null ? String(counts.depth) : `${counts.depth} (AVL bound ${counts.depthBound})`;
+    byId('heartbeat').textContent = counts.heartbeatIntervalMs === 0 ? 'off' : `${counts.heartbeatIntervalMs} ms`;
+    const states = stateCounts(tree.nodes);
+    for (const [state, n] of Object.entries(states)) byId(`${state}-count`).textContent = String(n);
+    details.update(tree);
+    describeFilter();
   };
 
   let refreshing = false;
@@ -56,13 +145,7 @@ function start(): void {
       do {
         again = false;
         try {
-          const topology = await api.topology();
-          drawTree(svg, topology);
-          const counts = statusCounts(topology);
-          byId('node-count').textContent = String(counts.nodes);
-          byId('depth').textContent = counts.depthBound === null ? String(counts.depth) : `${counts.depth} (AVL bound ${counts.depthBound})`;
-          byId('heartbeat').textContent = counts.heartbeatIntervalMs === 0 ? 'off' : `${counts.heartbeatIntervalMs} ms`;
-          byId('unavailable-count').textContent = String(counts.unavailable);
+          show(await api.topology());
         } catch (error) {
           if (!isUnauthenticated(error)) throw error;
           await askToken();
@@ -77,7 +160,7 @@ function start(): void {
     refresh().catch((error: unknown) => setConnection(`cannot read the tree: ${error instanceof Error ? error.message : String(error)}`, true));
   };
 
-  new WebConsole(api, byId('command-form'), byId('command'), byId('log'), {
+  new WebConsole(api, byId('command-form'), byId('command'), byId('log'), byId('completions'), {
     onUnauthenticated: () => void askToken().then(redraw),
     onChange: redraw,
   });
@@ -87,13 +170,17 @@ function start(): void {
     for (;;) {
       const stream = new AbortController();
       try {
-        const feed = api.watch(stream.signal);
+        const feed = api.watch(stream.signal, MAX_EVENTS);
         // Read the tree once the stream is asked for: an event from then on triggers a redraw.
         redraw();
         setConnection(`live · ${window.location.host}`, false);
+        // The backlog comes again on every (re)connection: start the list over.
+        events.clear();
         for await (const event of feed) {
           delay = RETRY_MIN_MS;
-          addEvent(events, event);
+          events.add(event);
+          // Drawn at once from the event itself, then confirmed (and completed) by Topology.
+          if (topology !== undefined) show(applyEvent(topology, event));
           redraw();
         }
         setConnection('the gateway ended the event stream: reconnecting…', true);
@@ -111,7 +198,6 @@ function start(): void {
     }
   };
   void watch();
-  byId<HTMLInputElement>('command').focus();
 }
 
 start();

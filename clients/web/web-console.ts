@@ -7,7 +7,13 @@
  * As at the interactive CLI, replies are printed as they arrive (a slow `exec` does not hold a
  * later `ping`), each under the line it answers; `tree` and `status` wait for the commands typed
  * before them, so they show what those did.
+ *
+ * Tab completes as at the CLI (`completion.ts`): one candidate is filled in, several are listed
+ * below the input (and their common start filled in). Tab with nothing to complete (an empty
+ * line, or no candidate) moves the focus on as anywhere else in the page, so the keyboard never
+ * gets stuck in the console.
  */
+import { completeLine } from '../completion.js';
 import { formatLocalError, formatReply, isFailure } from '../format.js';
 import { helpText } from '../help.js';
 import { parseLine } from '../parse-line.js';
@@ -36,23 +42,47 @@ export class WebConsole {
     private readonly form: HTMLFormElement,
     private readonly input: HTMLInputElement,
     private readonly log: HTMLElement,
+    private readonly completions: HTMLElement,
     private readonly hooks: ConsoleHooks,
   ) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const line = input.value;
       input.value = '';
+      this.completions.textContent = '';
       if (line.trim() !== '' && this.history.at(-1) !== line) this.history.push(line);
       if (this.history.length > MAX_HISTORY) this.history.shift();
       this.recalled = this.history.length;
       this.submit(line);
     });
     input.addEventListener('keydown', (event) => {
+      if (event.key === 'Tab' && !event.shiftKey && this.complete()) {
+        event.preventDefault();
+        return;
+      }
       if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
       event.preventDefault();
       this.recalled = Math.max(0, Math.min(this.history.length, this.recalled + (event.key === 'ArrowUp' ? -1 : 1)));
       input.value = this.history[this.recalled] ?? '';
     });
+  }
+
+  /** Completes the word before the cursor; false when there is nothing to complete. */
+  private complete(): boolean {
+    const { input } = this;
+    const end = input.selectionStart ?? input.value.length;
+    if (input.value.trim() === '' || end !== input.value.length) return false;
+    const [candidates, word] = completeLine(input.value);
+    if (candidates.length === 0) return false;
+    const common = candidates.reduce((prefix, c) => {
+      let i = 0;
+      while (i < prefix.length && prefix[i] === c[i]) i++;
+      return prefix.slice(0, i);
+    });
+    const filled = candidates.length === 1 ? `${common} ` : common;
+    input.value = input.value.slice(0, input.value.length - word.length) + filled;
+    this.completions.textContent = candidates.length === 1 ? '' : candidates.join('  ');
+    return true;
   }
 
   /** Runs one line as if typed. */
@@ -65,7 +95,7 @@ export class WebConsole {
       case 'invalid':
         return answer(formatLocalError(parsed.message), true);
       case 'help':
-        return answer(helpText(parsed.topic), false);
+        return answer(helpText(parsed.topic, 'web'), false);
       case 'quit':
         return answer('(nothing to quit here: close the page; the gateway keeps running)', false);
       case 'watch':

@@ -38,7 +38,7 @@ export class EventLog {
   }
 
   private constructor(client: ArborServiceClient) {
-    this.stream = client.watch({});
+    this.stream = client.watch({ backlog: 0 });
     this.subscribed = subscribed(this.stream);
     this.stream.on('error', () => undefined); // cancelled at the end of the test
     this.stream.on('data', (res: WatchResponse) => {

@@ -36,7 +36,7 @@ describe('Watch subscribers', () => {
       // A tiny HTTP/2 window, so a paused client really stops the server's writes.
       const client = new ArborServiceClient(gw.address, credentials.createInsecure(), slow ? { 'grpc-node.flow_control_window': 1024 } : {});
       onTestFinished(() => client.close());
-      const stream = client.watch({});
+      const stream = client.watch({ backlog: 0 });
       const sub: Subscriber = { events: 0, error: undefined, stream, up: new Map(), subscribed: subscribed(stream) };
       stream.on('data', ({ event }: WatchResponse) => {
         sub.events++;
