@@ -17,12 +17,14 @@ export interface FeedEnd {
 }
 
 /** Where a feed delivers: the transport's side of one stream. */
-export interface FeedSink {
+export interface Sink<E> {
   /** Delivers one event; returns false when the sink is full (the feed waits for `resume()`). */
-  write(event: NodeEvent): boolean;
+  write(event: E): boolean;
   /** The feed is over; called once, never from inside the core's event dispatch. */
   end(how: FeedEnd): void;
 }
+
+export type FeedSink = Sink<NodeEvent>;
 
 export interface WatchFeed {
   /** The sink has room (again, or for the first time: the past events wait for it): deliver what is queued. */
@@ -31,23 +33,33 @@ export interface WatchFeed {
   close: () => void;
 }
 
+export type Refused = { refused: { code: status; details: string } };
+
 /**
  * Opens a feed into `sink`, or says why not (too many subscribers). `backlog` past events (as many
  * as the gateway kept, and fewer than the subscriber may fall behind) are queued first.
  */
-export function openWatchFeed(ctx: GatewayContext, sink: FeedSink, backlog = 0): WatchFeed | { refused: { code: status; details: string } } {
-  const { control, streams, watchBuffer, load } = ctx;
+export function openWatchFeed(ctx: GatewayContext, sink: FeedSink, backlog = 0): WatchFeed | Refused {
+  return openFeed(ctx, sink, 'Watch', () => ctx.backlog.recent(Math.min(backlog, ctx.watchBuffer - 1)), (listener) => ctx.control.subscribe(listener));
+}
+
+/**
+ * The rules of every subscriber stream (Watch, WatchKeys): counted against MAX_WATCHERS, a queue
+ * bounded by `watchBuffer`, ended on shutdown. `past` gives the events queued before the live ones;
+ * it is read in the same turn as `subscribe`, so no event falls between them (event-backlog.ts).
+ */
+export function openFeed<E>(ctx: GatewayContext, sink: Sink<E>, kinds: string, past: () => E[], subscribe: (listener: (event: E) => void) => () => void): WatchFeed | Refused {
+  const { streams, watchBuffer, load } = ctx;
   if (load.watchers >= MAX_WATCHERS) {
-    return { refused: { code: status.RESOURCE_EXHAUSTED, details: `too many Watch subscribers (${MAX_WATCHERS})` } };
+    return { refused: { code: status.RESOURCE_EXHAUSTED, details: `too many ${kinds} subscribers (${MAX_WATCHERS})` } };
   }
   load.watchers++;
-  // Read and subscribed in the same turn: no event between the past and the live ones (event-backlog.ts).
-  const queue: NodeEvent[] = ctx.backlog.recent(Math.min(backlog, watchBuffer - 1));
+  const queue: E[] = past();
   let blocked = false;
   let done = false;
 
   const flush = (): void => {
-    while (!blocked && !done && queue.length > 0) blocked = !sink.write(queue.shift() as NodeEvent);
+    while (!blocked && !done && queue.length > 0) blocked = !sink.write(queue.shift() as E);
   };
 
   const close = (): void => {
@@ -58,7 +70,7 @@ export function openWatchFeed(ctx: GatewayContext, sink: FeedSink, backlog = 0):
     unregister();
   };
 
-  const unsubscribe = control.subscribe((event) => {
+  const unsubscribe = subscribe((event) => {
     if (done) return;
     if (queue.length >= watchBuffer) {
       close();
