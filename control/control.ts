@@ -265,6 +265,16 @@ export class Control {
     return this.supervisor.pool.size;
   }
 
+  /**
+   * Tells `listener` of every answered command (for metrics): its node's depth (the root's is 0)
+   * and how long its request was in the tree, from sent to answered, in seconds. One listener;
+   * undefined removes it. A command's node keeps its depth while it is in flight: a relink waits
+   * until none of the moving nodes' commands is.
+   */
+  observeTreeTimes(listener: ((depth: number, seconds: number) => void) | undefined): void {
+    this.requests.answered = listener === undefined ? undefined : (target, ms) => listener(this.shape.depth(target), ms / 1000);
+  }
+
   /** The heartbeat interval in force (0: off). */
   get heartbeatInterval(): number {
     return this.liveness.config.intervalMs;
