@@ -256,7 +256,7 @@ export const DEFAULT_START_SLOTS = Math.max(2, 2 * availableParallelism());
 
 /**
  * At most N computing processes starting at once, the rest queued in order. A process start is
- * about 130 ms of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
+ * a Node boot's worth of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
  * would make each start take seconds and every node late, and the gateway itself starved.
  * Restarts go before new creates: they bring back data that is already acknowledged.
  */
