@@ -22,8 +22,8 @@ const REFILL_DELAY_MS = 100;
 /**
  * How long a refill may wait for a quiet moment (no command in flight or waiting). A script's
  * creates take the spares while its commands queue behind them; refilling then would load new
- * processes on the cores those commands need (a whole 5-create, 4,000-exec script ran 20-30 %
- * longer with the pool than without it). Under steady load the pool still refills this late.
+ * processes on the cores those commands need (a whole piped script ran longer with the pool
+ * than without it). Under steady load the pool still refills this late.
  */
 export const REFILL_MAX_WAIT_MS = 2000;
 
