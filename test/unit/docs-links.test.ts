@@ -95,14 +95,16 @@ describe('the documents', () => {
     expect(checkSectionReferences(file)).toEqual([]);
   });
 
-  it('source comments point only at docs pages and anchors that exist', () => {
+  it('source comments point only at docs pages, anchors and sections that exist', () => {
     const problems: Problem[] = [];
     for (const file of ['agent', 'bench', 'clients', 'computing', 'control', 'gateway', 'lib', 'link', 'proto', 'scripts', 'test'].flatMap(sourceFiles)) {
-      const text = readFileSync(`${DOCS_REPO}${file}`, 'utf8');
-      for (const m of text.matchAll(/\bdocs\/([\w-]+\.md)(?:#([\w-]+))?/g)) {
+      // Comment lines joined, so that a reference wrapped over two lines is still read whole.
+      const text = readFileSync(`${DOCS_REPO}${file}`, 'utf8').replace(/\n\s*(?:\*(?!\/)|\/\/)?\s*/g, ' ');
+      for (const m of text.matchAll(/\bdocs\/([\w-]+\.md)(?:#([\w-]+)|,? (?:section )?"([^"]+)")?/g)) {
         const page = `docs/${m[1]}`;
         if (!existsSync(`${DOCS_REPO}${page}`)) problems.push({ where: file, what: `no ${page}` });
         else if (m[2] !== undefined && !anchorsOf(readDoc(page)).has(m[2])) problems.push({ where: file, what: `${page} has no #${m[2]}` });
+        else if (m[3] !== undefined && !headingTitles(readDoc(page)).has(m[3].toLowerCase())) problems.push({ where: file, what: `${page} has no section "${m[3]}"` });
       }
     }
     expect(problems).toEqual([]);
