@@ -244,7 +244,7 @@ export class Control {
 
   /**
    * Starts the pool's spare processes (`poolSize`). Not done by `start`: each spawn blocks the
-   * event loop for the fork of a big process (about 25 ms here), so the gateway calls this right
+   * event loop for the fork of a big process (`child_process.spawn` forks synchronously), so the gateway calls this right
    * after it prints that it listens; a create that comes first starts its own process.
    */
   startPool(): void {

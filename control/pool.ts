@@ -22,8 +22,8 @@ const REFILL_DELAY_MS = 100;
 /**
  * How long a refill may wait for a quiet moment (no command in flight or waiting). A script's
  * creates take the spares while its commands queue behind them; refilling then would load new
- * processes on the cores those commands need (a whole 5-create, 4,000-exec script ran 20-30 %
- * longer with the pool than without it). Under steady load the pool still refills this late.
+ * processes on the cores those commands need (a whole piped script ran longer with the pool
+ * than without it). Under steady load the pool still refills this late.
  */
 export const REFILL_MAX_WAIT_MS = 2000;
 
@@ -256,7 +256,7 @@ export const DEFAULT_START_SLOTS = Math.max(2, 2 * availableParallelism());
 
 /**
  * At most N computing processes starting at once, the rest queued in order. A process start is
- * about 130 ms of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
+ * a Node boot's worth of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
  * would make each start take seconds and every node late, and the gateway itself starved.
  * Restarts go before new creates: they bring back data that is already acknowledged.
  */
