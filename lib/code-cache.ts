@@ -135,9 +135,16 @@ function writeCache(dir: string, program: string, name: string, bytes: Buffer): 
 
 /**
  * Runs the program `programFile` (beside the loader at `loaderUrl`) with V8's code cache, and
- * returns its CommonJS exports. `program` names it in the cache (gateway, arbor, ...).
+ * returns its CommonJS exports. `program` names it in the cache (gateway, arbor, ...). `encoding`
+ * is latin1 when the bundle is plain ASCII (decoded byte for byte, the cheap way), else utf8.
  */
-export function runProgram(loaderUrl: string, program: string, programFile: string, env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+export function runProgram(
+  loaderUrl: string,
+  program: string,
+  programFile: string,
+  encoding: 'latin1' | 'utf8',
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, unknown> {
   const loaderPath = fileURLToPath(loaderUrl);
   const here = dirname(loaderPath);
   const programPath = join(here, programFile);
@@ -156,7 +163,7 @@ export function runProgram(loaderUrl: string, program: string, programFile: stri
     // Not a private directory, or none can be made: run without a cache.
     dir = undefined;
   }
-  const script = new Script(`${WRAPPER_HEAD}${source.toString('utf8')}${WRAPPER_TAIL}`, {
+  const script = new Script(`${WRAPPER_HEAD}${source.toString(encoding)}${WRAPPER_TAIL}`, {
     filename: programPath,
     ...(cached !== undefined && { cachedData: cached }),
   });

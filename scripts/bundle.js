@@ -11,7 +11,7 @@
 // (lib/code-cache.ts): a start then reads back the functions an earlier run compiled instead of
 // compiling its megabyte again (Node 20 caches no ES module code). The loader keeps the name
 // every caller spawns or imports (`node dist/bundle/gateway.js`, bin/, control/process.ts).
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Whitespace and syntax minified: V8 parses every byte of a bundle at start, and the console's
@@ -47,26 +47,32 @@ const PROGRAMS = [
   { name: 'arbor', entry: 'dist/clients/main.js', dir: 'dist/bundle', exports: ['main', 'runCli', 'runConsole'] },
   { name: 'start', entry: 'dist/clients/start.js', dir: 'dist/bundle', exports: [] },
   { name: 'agent', entry: 'dist/agent/main.js', dir: 'dist/bundle', exports: [] },
-  { name: 'node', entry: 'dist/computing/main.js', dir: 'dist/computing/bundle', file: 'main', exports: [] },
 ];
 
-function loaderSource({ name, file, exports }) {
-  const run = `runProgram(import.meta.url, ${JSON.stringify(name)}, ${JSON.stringify(`${file ?? name}.cjs`)})`;
+function loaderSource({ name, file, exports }, encoding) {
+  const run = `runProgram(import.meta.url, ${JSON.stringify(name)}, ${JSON.stringify(`${file ?? name}.cjs`)}, ${JSON.stringify(encoding)})`;
   if (exports.length === 0) return `import { runProgram } from './dist/lib/code-cache.js';\n${run};\n`;
   return `import { runProgram } from './dist/lib/code-cache.js';\nconst program = ${run};\n${exports.map((e) => `export const ${e} = program.${e};`).join('\n')}\n`;
 }
 
-// Stale chunks of an earlier layout must not linger.
-for (const dir of new Set(PROGRAMS.map((p) => p.dir))) rmSync(dir, { recursive: true, force: true });
+// The computing node stays one ES module: its bundle is small, and the loader's own modules
+// (vm, crypto) cost a node's start more than its compile saves.
+const node = { ...common, format: 'esm', entryPoints: ['dist/computing/main.js'], outfile: 'dist/computing/bundle/main.js' };
 
-await Promise.all(
-  PROGRAMS.flatMap((p) => [
-    build({ ...program, entryPoints: [p.entry], outfile: `${p.dir}/${p.file ?? p.name}.cjs` }),
-    build({
-      ...common,
-      format: 'esm',
-      stdin: { contents: loaderSource(p), resolveDir: process.cwd(), sourcefile: `${p.name}-loader.js`, loader: 'js' },
-      outfile: `${p.dir}/${p.file ?? p.name}.js`,
-    }),
-  ]),
-);
+// Stale chunks of an earlier layout must not linger.
+for (const dir of ['dist/bundle', 'dist/computing/bundle']) rmSync(dir, { recursive: true, force: true });
+
+/** Builds the program, then its loader: told to decode the program as latin1 when it is plain ASCII (cheaper than utf8). */
+async function buildProgram(p) {
+  const outfile = `${p.dir}/${p.file ?? p.name}.cjs`;
+  await build({ ...program, entryPoints: [p.entry], outfile });
+  const encoding = readFileSync(outfile).every((byte) => byte < 0x80) ? 'latin1' : 'utf8';
+  await build({
+    ...common,
+    format: 'esm',
+    stdin: { contents: loaderSource(p, encoding), resolveDir: process.cwd(), sourcefile: `${p.name}-loader.js`, loader: 'js' },
+    outfile: `${p.dir}/${p.file ?? p.name}.js`,
+  });
+}
+
+await Promise.all([build(node), ...PROGRAMS.map(buildProgram)]);
