@@ -45,7 +45,6 @@ const program = {
 const PROGRAMS = [
   { name: 'gateway', entry: 'dist/gateway/main.js', dir: 'dist/bundle', exports: [] },
   { name: 'arbor', entry: 'dist/clients/main.js', dir: 'dist/bundle', exports: ['main', 'runCli', 'runConsole'] },
-  { name: 'start', entry: 'dist/clients/start.js', dir: 'dist/bundle', exports: [] },
   { name: 'agent', entry: 'dist/agent/main.js', dir: 'dist/bundle', exports: [] },
 ];
 
@@ -58,6 +57,26 @@ function loaderSource({ name, file, exports }, encoding) {
 // The computing node stays one ES module: its bundle is small, and the loader's own modules
 // (vm, crypto) cost a node's start more than its compile saves.
 const node = { ...common, format: 'esm', entryPoints: ['dist/computing/main.js'], outfile: 'dist/computing/bundle/main.js' };
+
+// `npm start`'s own program is small and spawns the gateway first thing: it stays one ES module
+// (no loader, nothing compiled before the spawn), and the console it runs next (its dynamic
+// import of clients/cli.js) is the console's program, dist/bundle/arbor.js, cached, loaded while
+// the gateway boots.
+const consoleProgram = {
+  name: 'the console program',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\.js$/ }, (args) => (args.importer.endsWith('/clients/start.js') ? { path: './arbor.js', external: true } : undefined));
+  },
+};
+const start = {
+  ...common,
+  format: 'esm',
+  entryPoints: ['dist/clients/start.js'],
+  outfile: 'dist/bundle/start.js',
+  plugins: [consoleProgram],
+  external: ['zeromq', '@grpc/proto-loader'],
+  banner: { js: "import { createRequire as __arborCreateRequire } from 'node:module'; const require = __arborCreateRequire(import.meta.url);" },
+};
 
 // Stale chunks of an earlier layout must not linger.
 for (const dir of ['dist/bundle', 'dist/computing/bundle']) rmSync(dir, { recursive: true, force: true });
@@ -75,4 +94,4 @@ async function buildProgram(p) {
   });
 }
 
-await Promise.all([build(node), ...PROGRAMS.map(buildProgram)]);
+await Promise.all([build(node), build(start), ...PROGRAMS.map(buildProgram)]);
