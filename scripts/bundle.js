@@ -12,6 +12,7 @@
 // compiling its megabyte again (Node 20 caches no ES module code). The loader keeps the name
 // every caller spawns or imports (`node dist/bundle/gateway.js`, bin/, control/process.ts).
 import { readFileSync, rmSync } from 'node:fs';
+import process from 'node:process';
 import { build } from 'esbuild';
 
 // Whitespace and syntax minified: V8 parses every byte of a bundle at start, and the console's
