@@ -91,6 +91,7 @@ export class Supervisor {
       core.log,
       () => core.busy(),
       options.startTimeoutMs,
+      () => (this.closed ? 0 : options.maxNodes - core.shape.size),
     );
   }
 
