@@ -1,5 +1,5 @@
 /**
- * @module The console's views of a `TopologyResponse`: `tree`, `status` and `tree --json`. Pure.
+ * @module The console's views of a `Topology`: `tree`, `status` and `tree --json`. Pure.
  *
  * `tree` draws the search tree with box-drawing characters, the root first and each node's
  * children below it, left (smaller ids) before right, each marked `L` or `R`:
@@ -27,17 +27,17 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { NodeState, type NodeInfo, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { NodeInfo, Topology } from './lib/types.js';
 import type { TopologyCommand } from './command.js';
 
 /** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
-export function topologyText(command: TopologyCommand, topology: TopologyResponse): string {
+export function topologyText(command: TopologyCommand, topology: Topology): string {
   if (command.kind === 'status') return statusLine(topology);
   return command.json ? JSON.stringify(topologyJson(topology)) : drawTree(topology);
 }
 
 /** The text of `tree` (several lines, no trailing newline). */
-export function drawTree(topology: TopologyResponse): string {
+export function drawTree(topology: Topology): string {
   const byId = new Map(topology.nodes.map((node) => [node.id, node]));
   const drawn = new Set<number>();
   const lines: string[] = [];
@@ -91,14 +91,14 @@ export function describeNode(node: NodeInfo): string {
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
 export function nodeMark(node: NodeInfo): string {
   switch (node.state) {
-    case NodeState.NODE_STATE_EXITED:
+    case 'exited':
       return '✗ exited';
-    case NodeState.NODE_STATE_FAILED:
+    case 'failed':
       return '✗ failed';
-    case NodeState.NODE_STATE_STARTING:
-    case NodeState.NODE_STATE_RESTARTING:
-    case NodeState.NODE_STATE_STOPPING:
-      return `… ${stateName(node.state)}`;
+    case 'starting':
+    case 'restarting':
+    case 'stopping':
+      return `… ${node.state}`;
     default:
       return node.available ? '' : '✗ unavailable';
   }
@@ -117,7 +117,7 @@ export interface StatusCounts {
 }
 
 /** Counts the nodes, the depth and the unavailable nodes. */
-export function statusCounts(topology: TopologyResponse): StatusCounts {
+export function statusCounts(topology: Topology): StatusCounts {
   return {
     nodes: topology.nodes.length,
     depth: topology.nodes.reduce((deepest, node) => Math.max(deepest, node.depth), 0),
@@ -128,18 +128,15 @@ export function statusCounts(topology: TopologyResponse): StatusCounts {
 }
 
 /** The `status` line, e.g. `nodes 5, depth 2, heartbeat 100 ms, unavailable 1`. */
-export function statusLine(topology: TopologyResponse): string {
+export function statusLine(topology: Topology): string {
   const { nodes, depth, heartbeatIntervalMs, unavailable, depthBound } = statusCounts(topology);
   const heartbeat = heartbeatIntervalMs === 0 ? 'off' : `${heartbeatIntervalMs} ms`;
   const bound = depthBound === null ? '' : ` (AVL bound ${depthBound})`;
   return `nodes ${nodes}, depth ${depth}${bound}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
 }
 
-/** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened). */
-export const stateName = (state: NodeState): string => nodeStateToJSON(state).replace(/^NODE_STATE_/, '').toLowerCase();
-
 /** The topology as a plain object for `JSON.stringify` (every field present). */
-export function topologyJson(topology: TopologyResponse): Record<string, unknown> {
+export function topologyJson(topology: Topology): Record<string, unknown> {
   return {
     root: topology.root ?? null,
     heartbeatIntervalMs: topology.heartbeatIntervalMs,
@@ -152,7 +149,7 @@ export function topologyJson(topology: TopologyResponse): Record<string, unknown
       pid: node.pid,
       depth: node.depth,
       available: node.available,
-      state: stateName(node.state),
+      state: node.state,
       restarts: node.restarts,
       reason: node.reason === '' ? null : node.reason,
     })),
