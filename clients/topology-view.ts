@@ -27,7 +27,18 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import type { NodeInfo, Topology } from './lib/types.js';
+import { type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { NodeInfo as LibNodeInfo, Topology as LibTopology } from './lib/types.js';
+
+/**
+ * A tree as the library gives it (the console) or as the wire carries it (the web view, which
+ * draws the same text): the same fields, the state a string or the wire's enum.
+ */
+type Topology = LibTopology | TopologyResponse;
+type NodeInfo = LibNodeInfo | WireNodeInfo;
+
+/** A node's state as a lowercase word (`restarting`), whichever shape it came in. */
+const stateOf = (node: NodeInfo): string => (typeof node.state === 'number' ? stateName(node.state) : node.state);
 import type { TopologyCommand } from './command.js';
 
 /** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
@@ -38,7 +49,7 @@ export function topologyText(command: TopologyCommand, topology: Topology): stri
 
 /** The text of `tree` (several lines, no trailing newline). */
 export function drawTree(topology: Topology): string {
-  const byId = new Map(topology.nodes.map((node) => [node.id, node]));
+  const byId = new Map<number, NodeInfo>(topology.nodes.map((node: NodeInfo) => [node.id, node]));
   const drawn = new Set<number>();
   const lines: string[] = [];
 
@@ -90,7 +101,8 @@ export function describeNode(node: NodeInfo): string {
 
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
 export function nodeMark(node: NodeInfo): string {
-  switch (node.state) {
+  const state = stateOf(node);
+  switch (state) {
     case 'exited':
       return '✗ exited';
     case 'failed':
@@ -98,7 +110,7 @@ export function nodeMark(node: NodeInfo): string {
     case 'starting':
     case 'restarting':
     case 'stopping':
-      return `… ${node.state}`;
+      return `… ${state}`;
     default:
       return node.available ? '' : '✗ unavailable';
   }
@@ -135,6 +147,9 @@ export function statusLine(topology: Topology): string {
   return `nodes ${nodes}, depth ${depth}${bound}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
 }
 
+/** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened; the web view reads the wire's enum). */
+export const stateName = (state: NodeState): string => nodeStateToJSON(state).replace(/^NODE_STATE_/, '').toLowerCase();
+
 /** The topology as a plain object for `JSON.stringify` (every field present). */
 export function topologyJson(topology: Topology): Record<string, unknown> {
   return {
@@ -149,7 +164,7 @@ export function topologyJson(topology: Topology): Record<string, unknown> {
       pid: node.pid,
       depth: node.depth,
       available: node.available,
-      state: node.state,
+      state: stateOf(node),
       restarts: node.restarts,
       reason: node.reason === '' ? null : node.reason,
     })),
