@@ -12,7 +12,7 @@
 import type { KeyEntry } from '../proto/gen/arbor/v1/arbor.js';
 import { MAX_KEYS_LIMIT } from '../proto/limits.js';
 import { type KeysCommand, toCommandBody, type Outcome, type RemoteCommand, type TopologyCommand, type WatchCommand } from './command.js';
-import { formatEvent, formatJsonEvent } from './format-event.js';
+import { formatEvent, formatJsonEvent, RestartNotes } from './format-event.js';
 import { formatJsonHelp, formatJsonKeyEvent, formatJsonLocalError, formatJsonReply, formatJsonTopology, formatJsonWatchError } from './format-json.js';
 import { formatKeyEvent, formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
 import { GatewayCallError, type GatewayPort } from './gateway-link.js';
@@ -32,7 +32,8 @@ export interface DispatcherOptions {
   ordered: boolean;
   /**
    * Add an indented `why: ...` line under an error that carries a reason (e.g. which node
-   * does not answer). Only for a person at a terminal: script output stays byte-exact.
+   * does not answer), and tell a restart as `node 11 restarted (why), now pid 4242`. Only for
+   * a person at a terminal: script output stays byte-exact.
    */
   explain?: boolean;
 }
@@ -53,6 +54,8 @@ export class Dispatcher {
   private readonly tally: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, createsAnswered: 0 };
   /** The open `watch`es. */
   readonly watches: KeyWatches;
+  /** At a prompt (`explain`): restarts are told as one line of their own. */
+  private readonly restarts: RestartNotes | undefined;
 
   /**
    * @param gateway where commands go
@@ -68,11 +71,12 @@ export class Dispatcher {
   ) {
     this.order = new ReplyOrder(options.ordered, emit);
     this.watches = new KeyWatches(gateway);
+    this.restarts = options.explain === true ? new RestartNotes() : undefined;
   }
 
   /** Prints an availability event at once: events are not replies, so `--ordered` does not hold them. */
   printEvent(event: NodeEvent): void {
-    const text = this.options.json ? formatJsonEvent(event) : formatEvent(event);
+    const text = this.options.json ? formatJsonEvent(event) : this.restarts !== undefined ? this.restarts.line(event) : formatEvent(event);
     if (text !== undefined) this.emit(text);
   }
 

@@ -37,3 +37,31 @@ export function formatJsonEvent(event: NodeEvent): string {
     pid: event.pid,
   });
 }
+
+/**
+ * At a prompt only (scripts keep the lines above, byte for byte): a restart is told as one line,
+ * `node 11 restarted (its process was killed by SIGKILL), now pid 4242`, with the reason its
+ * `exited` event gave. So this remembers, per node, why its process last exited.
+ */
+export class RestartNotes {
+  private readonly exits = new Map<number, string>();
+
+  /** The line for `event` at a prompt, or `undefined` for none. */
+  line(event: NodeEvent): string | undefined {
+    switch (event.kind) {
+      case 'exited':
+        this.exits.set(event.id, event.reason);
+        return undefined;
+      case 'restarted': {
+        const why = this.exits.get(event.id);
+        this.exits.delete(event.id);
+        return `node ${event.id} restarted${why === undefined || why === '' ? '' : ` (${why})`}${event.pid === undefined ? '' : `, now pid ${event.pid}`}`;
+      }
+      case 'removed':
+        this.exits.delete(event.id);
+        return formatEvent(event);
+      default:
+        return formatEvent(event);
+    }
+  }
+}

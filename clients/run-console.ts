@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import type { CliOptions } from './args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliControl, type CliIo } from './console-io.js';
 import { colourEnabled, colourReply } from './colour.js';
+import { CompletionSource } from './completion-source.js';
 import { connect, ConnectError } from './connect.js';
 import { Dispatcher } from './dispatcher.js';
 import { ALWAYS_OPEN } from './flow-control.js';
@@ -96,7 +97,7 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
       const direct = io.stdout.isTTY === true;
       const history = new HistoryFile(historyPath(io.env, io.env['HOME'] ?? homedir()));
       await runInteractive(
-        { input: io.stdin, output: direct ? io.stdout : io.stderr, notices: io.stderr, history },
+        { input: io.stdin, output: direct ? io.stdout : io.stderr, notices: io.stderr, history, complete: new CompletionSource(link).complete },
         (prompter) => {
           say = prompter.notice;
           return (dispatcher = new Dispatcher(link, { ...options, explain: direct }, paint(direct ? prompter.print : toWriter)));
