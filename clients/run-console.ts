@@ -75,6 +75,7 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
     },
     interactive,
   );
+  control.notices?.attach((text) => say(text));
   const writer = new BatchedWriter(
     io.stdout,
     (error) => {

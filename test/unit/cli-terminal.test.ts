@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { colourEnabled, colourReply } from '../../clients/colour.js';
 import { completeLine, lookupFor } from '../../clients/completion.js';
 import { RestartNotes } from '../../clients/format-event.js';
+import { noticeOf } from '../../clients/gateway-log.js';
 import { isRetryable, nextRetryDelay, RETRY_DELAY_MS } from '../../clients/gateway-link.js';
 import { HISTORY_LINES, HistoryFile, historyPath, keepsInHistory, lastLines } from '../../clients/history.js';
 import { progressEnabled, progressText } from '../../clients/progress.js';
@@ -184,5 +185,16 @@ describe('history', () => {
     impossible.add('ping 1');
     impossible.close();
     expect(impossible.load()).toEqual([]);
+  });
+});
+
+describe("npm start: the gateway's log lines told at the prompt", () => {
+  it('warn and worse as one console line; the rest only in the log', () => {
+    expect(noticeOf('{"level":40,"time":1,"msg":"node hung: restarting it"}')).toBe('arbor: gateway warning: node hung: restarting it');
+    expect(noticeOf('{"level":50,"msg":"cannot write","err":{"message":"ENOSPC"}}')).toBe('arbor: gateway error: cannot write (ENOSPC)');
+    expect(noticeOf('{"level":30,"msg":"serving"}')).toBeUndefined();
+    expect(noticeOf('arbor-gateway: cannot listen on 1.2.3.4:5: EADDRNOTAVAIL')).toBe('arbor: gateway: cannot listen on 1.2.3.4:5: EADDRNOTAVAIL');
+    expect(noticeOf('{not json')).toBeUndefined();
+    expect(noticeOf('{"level":"40","msg":5}')).toBeUndefined();
   });
 });
