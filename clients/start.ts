@@ -17,7 +17,8 @@
  */
 import { constants } from 'node:os';
 import { quote } from '../proto/limits.js';
-import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
+import { helpText, type OptionSpec, type OptionTable } from '../lib/args.js';
+import { CLI_OPTIONS, parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, processIo, type CliIo } from './console-io.js';
 import { exitWith, isEntryPoint } from './entry.js';
 import { defaultLogFile, GatewayLog } from './gateway-log.js';
@@ -40,22 +41,33 @@ export const GATEWAY_LOG_LEVEL = 'warn';
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** `npm start`'s own options; the console's (but `--target`) follow them in its `--help`. */
+export const START_OPTIONS: OptionTable = {
+  listen: { type: 'string', value: 'host:port', env: 'ARBOR_LISTEN', default: DEFAULT_LISTEN, help: 'where the gateway listens (port 0 picks a free one)' },
+  'log-file': {
+    type: 'string',
+    value: 'FILE|-',
+    help: "where the gateway's log goes (default: a file in the runtime directory, named in the start line; - for stderr)",
+  },
+  format: CLI_OPTIONS['format'] as OptionSpec,
+  ordered: CLI_OPTIONS['ordered'] as OptionSpec,
+  json: CLI_OPTIONS['json'] as OptionSpec,
+};
+
 /** The `--help` text of `npm start`. */
-export const START_USAGE_TEXT = [
-  'Usage: npm start -- [--listen host:port] [--log-file FILE|-] [console options]',
-  '',
-  `Starts a gateway on --listen (default: env ARBOR_LISTEN, else ${DEFAULT_LISTEN}; port 0 picks a`,
-  'free one) and attaches the console to it. When the console ends (quit, Ctrl-D, or the end of',
-  'piped input, once the replies in flight are in), the gateway and every computing process stop.',
-  'The web view (a page drawing the live tree, with a console) is on env ARBOR_HTTP_LISTEN, default',
-  `${DEFAULT_HTTP_LISTEN} (a free port); on a terminal the start line gives its URL.`,
-  "The gateway's log goes to a file in the runtime directory ($XDG_RUNTIME_DIR/arbor, else",
-  '<tmp>/arbor-<user>; the start line gives its path), or to --log-file FILE, or with --log-file -',
-  'to stderr; its warnings and errors are also shown as console lines.',
-  '',
-  'Console options (--target is set to the gateway started here):',
-  ...USAGE_TEXT.split('\n').filter((line) => /^ {2}--(format|ordered|json|help|version)/.test(line)),
-].join('\n');
+export const START_USAGE_TEXT = helpText(START_OPTIONS, {
+  usage: ['Usage: npm start -- [--listen host:port] [--log-file FILE|-] [console options]'],
+  about: [
+    'Starts a gateway on --listen and attaches the console to it. When the console ends (quit,',
+    'Ctrl-D, or the end of piped input, once the replies in flight are in), the gateway and every',
+    'computing process stop. The web view (a page drawing the live tree, with a console) is on env',
+    `ARBOR_HTTP_LISTEN, default ${DEFAULT_HTTP_LISTEN} (a free port); on a terminal the start line gives its URL.`,
+    "The gateway's log goes to a file in the runtime directory ($XDG_RUNTIME_DIR/arbor, else",
+    '<tmp>/arbor-<user>), or to --log-file; its warnings and errors are also shown as console lines.',
+    'The console options are those of arbor (--target is set to the gateway started here).',
+  ],
+  environment: { ARBOR_HTTP_LISTEN: `where the gateway serves the web view (default ${DEFAULT_HTTP_LISTEN})` },
+});
 
 /** The one line `npm start` prints on a terminal before the prompt: version, gateway, web view, help. */
 export function startLine(address: string, webView: string | undefined, logFile?: string): string {
