@@ -37,7 +37,6 @@ import {
   controlLine,
   curveClientOptions,
   type FromAgent,
-  HOST_NAME,
   loadClusterSecret,
   parseToAgent,
   parseToNode,

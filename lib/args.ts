@@ -203,5 +203,5 @@ function asParseArgsOptions(table: OptionTable): Record<string, { type: 'string'
 
 /** An argument in single quotes, control characters shown as `?` (it goes on one line of stderr). */
 function quoteArg(text: string): string {
-  return `'${text.replace(/[\u0000-\u001f\u007f]/g, '?')}'`;
+  return `'${[...text].map((c) => (c < ' ' || c === '\u007f' ? '?' : c)).join('')}'`;
 }
