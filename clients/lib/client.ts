@@ -2,8 +2,10 @@
  * @module `ArborClient`: the gateway's API as methods, over one gRPC channel.
  *
  * Each method is one unary call (see operations.ts), with the caller's signal and deadline;
- * `watch()` is the Watch stream as an async iterable; `session()` opens a Session stream for
- * pipelined calls. Every failure is an `ArborError`.
+ * `keys()` iterates the Keys pages; `watch()` and `watchKeys()` are the Watch and WatchKeys
+ * streams as async iterables; `session()` opens a Session stream for pipelined calls. Every
+ * failure is an `ArborError`. The console (clients/) runs on this class too: one client
+ * implementation in the project.
  */
 import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { ArborServiceClient, type KeyEvent as ProtoKeyEvent, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
