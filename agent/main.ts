@@ -37,7 +37,6 @@ import {
   controlLine,
   curveClientOptions,
   type FromAgent,
-  HOST_NAME,
   loadClusterSecret,
   parseToAgent,
   parseToNode,
@@ -47,54 +46,11 @@ import { ensurePrivateDir, PrivateDirError } from '../lib/private-dir.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
 import { versionLine } from '../lib/version.js';
 import { defaultDataDir } from './data-dir.js';
+import { EXIT_USAGE, UsageError, usageErrorLine } from '../lib/args.js';
+import { AGENT_USAGE, type AgentArgs, type AgentRequest, parseAgentArgs } from './args.js';
 import { REFUSAL_LIMIT, refusalsAfter } from './handshake-refusals.js';
 
 const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
-
-const USAGE = `usage: arbor-agent --join HOST:PORT --cluster-secret FILE --name NAME [options]
-  --join HOST:PORT         the gateway's --cluster-listen address
-  --cluster-secret FILE    the cluster's key file, copied from the gateway's host (env ARBOR_CLUSTER_SECRET)
-  --name NAME              this host's name in the cluster (create <id> on NAME)
-  --advertise IP           the address nodes here bind and others reach them at (default: the address this host reaches the gateway from)
-  --data-dir DIR           where this host's nodes keep their logs (default: $XDG_STATE_HOME/arbor-agent/NAME,
-                           else ~/.local/state/arbor-agent/NAME); made 0700 when missing, refused when another
-                           user owns it or group or others can write into it
-  --orphan-grace-ms N      keep the nodes running this long while the gateway cannot be reached (default 60000)
-  --version                print the version (and Node's)
-exit status 2: bad arguments, an unusable secret file or data dir, the gateway refused the join, or the
-  gateway refused this agent's key: ${REFUSAL_LIMIT} failed CURVE handshakes in a row (another cluster's secret file),
-  or one that libzmq does not retry`;
-
-interface AgentArgs {
-  join: string;
-  secret: string;
-  name: string;
-  advertise: string | undefined;
-  dataDir: string | undefined;
-  orphanGraceMs: number;
-}
-
-function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AgentArgs | string {
-  const values: Record<string, string | undefined> = { 'cluster-secret': env.ARBOR_CLUSTER_SECRET, 'orphan-grace-ms': '60000' };
-  const known = new Set(['join', 'cluster-secret', 'name', 'advertise', 'data-dir', 'orphan-grace-ms']);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (m === null || !known.has(m[1] as string)) return `unknown argument ${arg}`;
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) return `${arg} needs a value`;
-    values[m[1] as string] = value;
-  }
-  const { join: joinAt, name } = values;
-  if (joinAt === undefined || !/^[^:\s]+:\d{1,5}$/.test(joinAt)) return '--join HOST:PORT is required';
-  if (values['cluster-secret'] === undefined) return '--cluster-secret FILE (or ARBOR_CLUSTER_SECRET) is required';
-  if (name === undefined || !HOST_NAME.test(name)) return '--name NAME is required (letters, digits, . _ -; at most 63)';
-  const grace = Number(values['orphan-grace-ms']);
-  if (!/^\d+$/.test(values['orphan-grace-ms'] ?? '') || grace > 86_400_000) return '--orphan-grace-ms: expected an integer from 0 to 86400000';
-  if (values.advertise !== undefined && !/^[0-9.]+$|^[0-9a-fA-F:]+$/.test(values.advertise)) return '--advertise: expected an IP address';
-  return { join: joinAt, secret: values['cluster-secret'], name, advertise: values.advertise, dataDir: values['data-dir'], orphanGraceMs: grace };
-}
 
 /** The address this host reaches `host` from (a connected UDP socket; nothing is sent). */
 function localAddressTowards(host: string, port: number): Promise<string> {
@@ -295,19 +251,23 @@ class Agent {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.slice(2).includes('--version')) {
+  let request: AgentRequest;
+  try {
+    request = parseAgentArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${usageErrorLine('arbor-agent', error.message)}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (request.kind === 'version') {
     process.stdout.write(`${versionLine('arbor-agent')}\n`);
     return;
   }
-  const args = parseArgs(process.argv.slice(2), process.env);
-  if (args === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (request.kind === 'help') {
+    process.stdout.write(`${AGENT_USAGE}\n`);
     return;
   }
-  if (typeof args === 'string') {
-    process.stderr.write(`arbor-agent: ${args}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const { args } = request;
   let keys: ClusterKeys;
   try {
     keys = loadClusterSecret(args.secret, false, (message) => log('warn', message));

@@ -1,11 +1,14 @@
 /**
  * @module The `arbor` command line: flags and environment → options, or a usage error. Pure.
  *
- * Hand-written rather than `util.parseArgs` so every usage error is one short line that names
- * the problem (parseArgs' messages run to several sentences).
+ * One table (`CLI_OPTIONS`) gives both the parsing and the `--help` text, through lib/args.ts,
+ * the mechanism every arbor program uses.
  */
+import { flagOrEnv, helpText, type OptionTable, parseOptions, UsageError } from '../lib/args.js';
 import { quote } from '../proto/limits.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output-format.js';
+
+export { UsageError } from '../lib/args.js';
 
 /** The default gateway address (the gateway's default `--listen`). */
 export const DEFAULT_TARGET = '127.0.0.1:50051';
@@ -36,47 +39,44 @@ export interface CliOptions {
   command?: string;
 }
 
-/** A usage error: the message (one line, without the program name). Exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** The console's options (those of the console proper; `--target` and `--tls-ca` are dump's and restore's too). */
+export const CLI_OPTIONS: OptionTable = {
+  target: { type: 'string', short: 't', value: 'ADDR', env: 'ARBOR_TARGET', default: DEFAULT_TARGET, help: "the gateway's host:port" },
+  format: { type: 'string', value: 'seed|mai', help: 'reply lines as in the lab report (seed, the default) or the course (mai)' },
+  ordered: { type: 'boolean', help: 'print replies in input order instead of as they arrive' },
+  json: { type: 'boolean', help: 'print one JSON object per reply (JSON Lines)' },
+  'tls-ca': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_CA', help: 'connect with TLS, trusting the CA certificate in FILE (PEM)' },
+};
 
 /** The `--help` text of `arbor`. */
-export const USAGE_TEXT = [
-  'Usage: arbor [-t|--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE] [<command> [args...]]',
-  '       arbor dump [-t|--target host:port] [--tls-ca FILE] > data.jsonl',
-  '       arbor restore [-t|--target host:port] [--tls-ca FILE] < data.jsonl',
-  '',
-  'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, remove, keys,',
-  'del, watch, tree, status, help, quit) from stdin, interactively on a terminal, else as a',
-  'script sent all at once, and prints one line per reply. Type "help" at the prompt for the',
-  'commands.',
-  'With a command after the options (arbor -t HOST:PORT exec 50 a 42), it runs that one command,',
-  'prints its reply as a script would, and exits; stdin is not read.',
-  '',
-  'dump writes every node\'s names and values as JSON lines ({"id":8,"name":"X","value":"16"};',
-  '{"id":8} for a node without names), node by node, each node as it was at one moment;',
-  'restore creates the nodes a gateway lacks and stores every value of such a file.',
-  '',
-  'Options:',
-  `  -t, --target ADDR    the gateway's host:port (default: env ARBOR_TARGET, else ${DEFAULT_TARGET})`,
-  '  --format seed|mai    reply lines as in the lab report (seed, the default) or the course (mai)',
-  '  --ordered            print replies in input order instead of as they arrive',
-  '  --json               print one JSON object per reply (JSON Lines)',
-  '  --tls-ca FILE        connect with TLS, trusting the CA certificate in FILE (PEM; env ARBOR_TLS_CA)',
-  '  --help               print this text',
-  "  --version            print the version (and Node's)",
-  '',
-  'Environment:',
-  '  ARBOR_TARGET         the gateway, when --target is not given',
-  '  ARBOR_TOKEN          sent as "authorization: Bearer <token>" (for a gateway started with one)',
-  '  NO_COLOR             when set (to anything), no colours; there are none off a terminal anyway',
-  '  XDG_STATE_HOME       the prompt history is kept in $XDG_STATE_HOME/arbor/history',
-  '                       (default ~/.local/state/arbor/history, last 1000 lines)',
-  '',
-  'Exit status: 0 when every command succeeded, 1 when any failed, 2 for a usage error or an',
-  'unreachable gateway (or one lost while running a script).',
-].join('\n');
+export const USAGE_TEXT = helpText(CLI_OPTIONS, {
+  usage: [
+    'Usage: arbor [-t|--target host:port] [--format seed|mai] [--ordered] [--json] [--tls-ca FILE] [<command> [args...]]',
+    '       arbor dump [-t|--target host:port] [--tls-ca FILE] > data.jsonl',
+    '       arbor restore [-t|--target host:port] [--tls-ca FILE] < data.jsonl',
+  ],
+  about: [
+    'The console of an arbor gateway: reads commands (create, exec, ping, heartbeat, remove, keys,',
+    'del, watch, tree, status, help, quit) from stdin, interactively on a terminal, else as a',
+    'script sent all at once, and prints one line per reply. Type "help" at the prompt for the',
+    'commands.',
+    'With a command after the options (arbor -t HOST:PORT exec 50 a 42), it runs that one command,',
+    'prints its reply as a script would, and exits; stdin is not read.',
+    '',
+    'dump writes every node\'s names and values as JSON lines ({"id":8,"name":"X","value":"16"};',
+    '{"id":8} for a node without names), node by node, each node as it was at one moment;',
+    'restore creates the nodes a gateway lacks and stores every value of such a file.',
+  ],
+  environment: {
+    ARBOR_TOKEN: 'sent as "authorization: Bearer <token>" (for a gateway started with one)',
+    NO_COLOR: 'when set (to anything), no colours; there are none off a terminal anyway',
+    XDG_STATE_HOME: 'the prompt history is kept in $XDG_STATE_HOME/arbor/history (default ~/.local/state/arbor/history, last 1000 lines)',
+  },
+  footer: [
+    'Exit status: 0 when every command succeeded, 1 when any failed, 2 for a usage error or an',
+    'unreachable gateway (or one lost while running a script).',
+  ],
+});
 
 /**
  * Reads the command line: options, then (one-shot) a command and its arguments. `--help` and
@@ -86,100 +86,45 @@ export const USAGE_TEXT = [
  * @throws UsageError for an unknown option or a missing or bad value
  */
 export function parseArgs(args: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
-  let argv = args;
-  let commandAt = firstCommandWord(argv);
+  const first = parseOptions(CLI_OPTIONS, args, { positionals: 'stop' });
   // dump and restore are programs of their own, not console commands: options may come on either side.
-  const word = argv[commandAt];
+  const word = first.positionals[0];
   const kind = word === 'dump' || word === 'restore' ? word : 'run';
+  const parsed = kind === 'run' ? first : mergeOptions(first, parseOptions(CLI_OPTIONS, first.positionals.slice(1), { positionals: 'stop' }));
+  if (parsed.help) return { kind: 'help' };
+  if (parsed.version) return { kind: 'version' };
+  if (kind !== 'run' && parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${quote(parsed.positionals[0] ?? '')} after ${kind}`);
+  const flag = (name: string): string | true | undefined => parsed.values.get(name);
   if (kind !== 'run') {
-    argv = [...argv.slice(0, commandAt), ...argv.slice(commandAt + 1)];
-    commandAt = firstCommandWord(argv);
+    for (const name of ['ordered', 'json', 'format']) if (flag(name) !== undefined) throw new UsageError(`option --${name} is for the console, not ${kind}`);
   }
-  const optionArgs = argv.slice(0, commandAt);
-  if (optionArgs.includes('--help') || optionArgs.includes('-h')) return { kind: 'help' };
-  if (optionArgs.includes('--version')) return { kind: 'version' };
-  if (kind !== 'run' && commandAt < argv.length) throw new UsageError(`unexpected argument ${quote(argv[commandAt] ?? '')} after ${kind}`);
+  const format = flag('format');
   const options: CliOptions = {
     target: '',
-    format: 'seed',
-    ordered: false,
-    json: false,
+    format: typeof format === 'string' ? checkFormat(format) : 'seed',
+    ordered: flag('ordered') === true,
+    json: flag('json') === true,
   };
-  let formatGiven = false;
-  let target: string | undefined;
-  let tlsCa: string | undefined;
-  for (let i = 0; i < optionArgs.length; i += 1) {
-    const arg = optionArgs[i] ?? '';
-    const [flag, inline] = splitInline(arg);
-    const value = (): string => {
-      const found = inline ?? optionArgs[++i];
-      /* `--target --json` is a forgotten value, not a target named "--json". */
-      if (found === undefined || found === '' || (inline === undefined && found.startsWith('--'))) {
-        throw new UsageError(`option ${flag} needs a value`);
-      }
-      return found;
-    };
-    switch (flag) {
-      case '--target':
-      case '-t':
-        target = checkTarget(value(), '--target');
-        break;
-      case '--tls-ca':
-        tlsCa = value();
-        break;
-      case '--format':
-        options.format = checkFormat(value());
-        formatGiven = true;
-        break;
-      case '--ordered':
-      case '--json':
-        if (kind !== 'run') throw new UsageError(`option ${flag} is for the console, not ${kind}`);
-        if (inline !== undefined) throw new UsageError(`option ${flag} takes no value`);
-        options[flag === '--json' ? 'json' : 'ordered'] = true;
-        break;
-      default:
-        throw new UsageError(`unknown option ${quote(arg)}`);
-    }
-  }
-  if (commandAt < argv.length) options.command = argv.slice(commandAt).join(' ');
+  if (kind === 'run' && parsed.positionals.length > 0) options.command = parsed.positionals.join(' ');
   /* The environment is only read when no flag overrides it, so a stale bad value cannot block. */
-  options.target = target ?? checkTarget(nonEmpty(env['ARBOR_TARGET']) ?? DEFAULT_TARGET, 'ARBOR_TARGET');
-  tlsCa ??= nonEmpty(env['ARBOR_TLS_CA']);
+  const target = flag('target');
+  options.target = typeof target === 'string' ? checkTarget(target, '--target') : checkTarget(flagOrEnv(parsed, CLI_OPTIONS, 'target', env) ?? DEFAULT_TARGET, 'ARBOR_TARGET');
+  const tlsCa = flagOrEnv(parsed, CLI_OPTIONS, 'tls-ca', env);
   if (tlsCa !== undefined) options.tlsCa = tlsCa;
-  const token = nonEmpty(env['ARBOR_TOKEN']);
-  if (token !== undefined) options.token = token;
-  if (options.json && formatGiven) throw new UsageError('--format and --json cannot be used together');
-  if (kind !== 'run' && formatGiven) throw new UsageError(`option --format is for the console, not ${kind}`);
-  switch (kind) {
-    case 'dump':
-    case 'restore':
-      return { kind, options };
-    case 'run':
-      return { kind, options };
-  }
+  const token = env['ARBOR_TOKEN']?.trim();
+  if (token !== undefined && token !== '') options.token = token;
+  if (options.json && format !== undefined) throw new UsageError('--format and --json cannot be used together');
+  return kind === 'run' ? { kind, options } : { kind, options };
 }
 
-/** Options that take a value as the next argument, when not given as `--name=value`. */
-const TAKES_VALUE: ReadonlySet<string> = new Set(['--target', '-t', '--tls-ca', '--format']);
-
-/**
- * Where the one-shot command starts: the first argument that is neither an option nor an
- * option's value (`argv.length` when there is none).
- */
-function firstCommandWord(argv: readonly string[]): number {
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
-    if (!arg.startsWith('-')) return i;
-    if (TAKES_VALUE.has(arg)) i += 1;
-  }
-  return argv.length;
-}
-
-/** `--name=value` → [`--name`, `value`]; anything else → [arg, undefined]. */
-function splitInline(arg: string): [string, string | undefined] {
-  const eq = arg.indexOf('=');
-  if (!arg.startsWith('--') || eq === -1) return [arg, undefined];
-  return [arg.slice(0, eq), arg.slice(eq + 1)];
+/** The options before and after `dump`/`restore`, as one command line (later ones win). */
+function mergeOptions(before: ReturnType<typeof parseOptions>, after: ReturnType<typeof parseOptions>): ReturnType<typeof parseOptions> {
+  return {
+    values: new Map([...before.values, ...after.values]),
+    positionals: after.positionals,
+    help: before.help || after.help,
+    version: before.version || after.version,
+  };
 }
 
 function checkTarget(target: string, source: string): string {
@@ -193,8 +138,4 @@ function checkFormat(format: string): OutputFormat {
     throw new UsageError(`invalid --format ${quote(format)}: expected ${OUTPUT_FORMATS.join(' or ')}`);
   }
   return known;
-}
-
-function nonEmpty(text: string | undefined): string | undefined {
-  return text === undefined || text.trim() === '' ? undefined : text.trim();
 }

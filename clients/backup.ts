@@ -12,18 +12,18 @@
  * the nodes the gateway does not have, in the order they first appear (the tree balances
  * itself), then stores every value over one Session, RESTORE_WINDOW commands in flight at a time.
  */
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { Readable } from 'node:stream';
-import type { ArborServiceClient, KeysResponse, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
 import { MAX_KEYS_LIMIT } from '../proto/limits.js';
 import type { CliOptions } from './args.js';
-import type { CommandBody, Outcome } from './command.js';
 import { connect, ConnectError } from './connect.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './console-io.js';
 import { dumpLine, parseDumpLine, type DumpRecord } from './dump-format.js';
 import { statusName } from './format.js';
+import { statusOf } from './gateway-link.js';
+import type { ArborClient } from './lib/client.js';
+import { ArborError } from './lib/errors.js';
+import type { KeyEntry } from './lib/types.js';
 import { BatchedWriter } from './output.js';
-import { SessionClient } from './session-client.js';
 
 /** How many times a node that keeps changing while it is read is read again before the dump fails. */
 export const DUMP_ATTEMPTS = 5;
@@ -32,25 +32,26 @@ export const RESTORE_WINDOW = 4096;
 /** Deadline of each unary call of dump and restore. */
 const CALL_MS = 30_000;
 
+/** A library error as dump and restore print it: `STATUS: message`. */
+const problem = (error: ArborError): string => `${statusName(statusOf(error))}: ${error.message}`;
+
 class CallFailed extends Error {
   override readonly name = 'CallFailed';
 }
 
-function metadataOf(options: CliOptions): Metadata {
-  const metadata = new Metadata();
-  if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
-  return metadata;
-}
-
-function unary<Req, Res>(call: (req: Req, md: Metadata, opts: { deadline: number }, cb: (e: ServiceError | null, r: Res) => void) => unknown, req: Req, md: Metadata, what: string): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    call(req, md, { deadline: Date.now() + CALL_MS }, (error, res) => (error ? reject(new CallFailed(`${what}: ${statusName(error.code)}: ${error.details || error.message}`)) : resolve(res))),
-  );
-}
-
-async function open(options: CliOptions, io: CliIo): Promise<ArborServiceClient | undefined> {
+/** Runs one call of the library; its failure becomes a `CallFailed` naming `what`. */
+async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
-    return await connect(options.target, { tlsCa: options.tlsCa });
+    return await run();
+  } catch (error) {
+    if (!(error instanceof ArborError)) throw error;
+    throw new CallFailed(`${what}: ${problem(error)}`, { cause: error });
+  }
+}
+
+async function open(options: CliOptions, io: CliIo): Promise<ArborClient | undefined> {
+  try {
+    return await connect(options.target, { tlsCa: options.tlsCa, token: options.token });
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;
     io.stderr.write(`arbor: ${error.message}\n`);
@@ -59,14 +60,14 @@ async function open(options: CliOptions, io: CliIo): Promise<ArborServiceClient 
 }
 
 /** Every page of node `id`, all with one revision; null when it changed while read DUMP_ATTEMPTS times. */
-async function readNode(client: ArborServiceClient, md: Metadata, id: number): Promise<KeysResponse['entries'] | null> {
+async function readNode(client: ArborClient, id: number): Promise<KeyEntry[] | null> {
   for (let attempt = 0; attempt < DUMP_ATTEMPTS; attempt++) {
-    const entries: KeysResponse['entries'] = [];
+    const entries: KeyEntry[] = [];
     let startAfter = '';
     let revision: bigint | undefined;
     let changed = false;
     for (;;) {
-      const page = await unary(client.keys.bind(client), { id, prefix: '', limit: MAX_KEYS_LIMIT, startAfter }, md, `node ${id}`);
+      const page = await call(`node ${id}`, () => client.keysPage(id, { limit: MAX_KEYS_LIMIT, startAfter, timeoutMs: CALL_MS }));
       if (revision !== undefined && page.revision !== revision) {
         changed = true;
         break;
@@ -85,19 +86,18 @@ async function readNode(client: ArborServiceClient, md: Metadata, id: number): P
 export async function runDump(options: CliOptions, io: CliIo): Promise<number> {
   const client = await open(options, io);
   if (client === undefined) return EXIT_USAGE;
-  const md = metadataOf(options);
   let outputError: Error | undefined;
   const writer = new BatchedWriter(io.stdout, (error) => (outputError = error));
   let names = 0;
   let failed = 0;
   try {
-    const topology: TopologyResponse = await unary(client.topology.bind(client), {}, md, 'Topology');
+    const topology = await call('Topology', () => client.topology({ timeoutMs: CALL_MS }));
     const ids = topology.nodes.map((n) => n.id).sort((a, b) => a - b);
     for (const id of ids) {
       if (outputError !== undefined) break;
-      let entries: KeysResponse['entries'] | null;
+      let entries: KeyEntry[] | null;
       try {
-        entries = await readNode(client, md, id);
+        entries = await readNode(client, id);
       } catch (error) {
         if (!(error instanceof CallFailed)) throw error;
         io.stderr.write(`arbor: dump: ${error.message}\n`);
@@ -153,43 +153,44 @@ export async function runRestore(options: CliOptions, io: CliIo): Promise<number
   }
   const client = await open(options, io);
   if (client === undefined) return EXIT_USAGE;
-  const md = metadataOf(options);
-  const session = new SessionClient(client.session(md), options.target);
+  const session = client.session();
   let failures = 0;
-  const run = async (commands: CommandBody[]): Promise<Outcome[]> => {
-    const outcomes: Outcome[] = [];
-    for (let at = 0; at < commands.length; at += RESTORE_WINDOW) {
-      const window = commands.slice(at, at + RESTORE_WINDOW).map((command) => session.send(command));
-      for (const outcome of await Promise.all(window)) outcomes.push(outcome);
+  /** Each call's error (`undefined`: it succeeded), RESTORE_WINDOW in flight at a time; a lost session throws. */
+  const run = async (calls: (() => Promise<unknown>)[]): Promise<(ArborError | undefined)[]> => {
+    const errors: (ArborError | undefined)[] = [];
+    for (let at = 0; at < calls.length; at += RESTORE_WINDOW) {
+      const window = await Promise.allSettled(calls.slice(at, at + RESTORE_WINDOW).map((start) => start()));
+      if (session.lostWith !== undefined) throw session.lostWith;
+      for (const result of window) errors.push(result.status === 'fulfilled' ? undefined : (result.reason as ArborError));
     }
-    return outcomes;
+    return errors;
   };
   try {
-    const topology: TopologyResponse = await unary(client.topology.bind(client), {}, md, 'Topology');
+    const topology = await call('Topology', () => client.topology({ timeoutMs: CALL_MS }));
     const have = new Set(topology.nodes.map((n) => n.id));
     const missing = [...new Set(records.map((r) => r.id))].filter((id) => !have.has(id));
-    const created = await run(missing.map((id) => ({ $case: 'create', value: { id } })));
-    for (const [i, outcome] of created.entries()) {
-      if (outcome.$case === 'error') {
-        failures++;
-        io.stderr.write(`arbor: restore: create ${missing[i]}: ${statusName(outcome.value.code)}: ${outcome.value.message}\n`);
-      }
+    const created = await run(missing.map((id) => () => session.create(id)));
+    for (const [i, error] of created.entries()) {
+      if (error === undefined) continue;
+      failures++;
+      io.stderr.write(`arbor: restore: create ${missing[i]}: ${problem(error)}\n`);
     }
     const stores = records.filter((r): r is Extract<DumpRecord, { name: string }> => 'name' in r);
-    const stored = await run(stores.map(({ id, name, value }) => ({ $case: 'exec', value: { id, name, value } })));
-    for (const [i, outcome] of stored.entries()) {
-      if (outcome.$case !== 'error') continue;
+    const stored = await run(stores.map(({ id, name, value }) => () => session.store(id, name, value)));
+    for (const [i, error] of stored.entries()) {
+      if (error === undefined) continue;
       failures++;
-      if (failures <= 10) io.stderr.write(`arbor: restore: exec ${stores[i]?.id} ${stores[i]?.name}: ${statusName(outcome.value.code)}: ${outcome.value.message}\n`);
+      if (failures <= 10) io.stderr.write(`arbor: restore: exec ${stores[i]?.id} ${stores[i]?.name}: ${problem(error)}\n`);
     }
     const nodes = new Set(stores.map((r) => r.id)).size;
-    io.stdout.write(`Ok: created ${missing.length - created.filter((o) => o.$case === 'error').length} nodes, stored ${stored.length - stored.filter((o) => o.$case === 'error').length} values in ${nodes} nodes\n`);
+    const ok = (errors: (ArborError | undefined)[]): number => errors.filter((e) => e === undefined).length;
+    io.stdout.write(`Ok: created ${ok(created)} nodes, stored ${ok(stored)} values in ${nodes} nodes\n`);
   } catch (error) {
-    if (!(error instanceof CallFailed) && !(error instanceof Error && error.name === 'SessionClosedError')) throw error;
+    if (!(error instanceof CallFailed) && !(error instanceof ArborError)) throw error;
     io.stderr.write(`arbor: restore: ${error.message}\n`);
     failures++;
   } finally {
-    await session.end();
+    await session.close().catch(() => undefined);
     client.close();
   }
   if (failures > 0) io.stderr.write(`arbor: restore: ${failures} commands failed\n`);

@@ -6,6 +6,7 @@
  * succeeded (always 0 for an interactive session that ended normally), 1 when any line or reply
  * was an error (script mode), 2 for a usage error or an unreachable or lost gateway.
  */
+import { usageErrorLine } from '../lib/args.js';
 import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliControl, type CliIo } from './console-io.js';
 import { runDump, runRestore } from './backup.js';
@@ -30,7 +31,7 @@ export async function runCli(
     request = parseArgs(argv, io.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`arbor: ${error.message} (see arbor --help)\n`);
+    io.stderr.write(`${usageErrorLine('arbor', error.message)}\n`);
     return EXIT_USAGE;
   }
   switch (request.kind) {

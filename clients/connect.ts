@@ -5,24 +5,11 @@
  * one clear message (exit 2) rather than every command failing.
  */
 import { readFileSync } from 'node:fs';
-import { credentials } from '@grpc/grpc-js';
-import { ArborServiceClient } from '../proto/gen/arbor/v1/arbor.js';
 import { quote } from '../proto/limits.js';
+import { ArborClient } from './lib/client.js';
 
 /** How long the console waits for the gateway to accept a connection. */
 export const CONNECT_TIMEOUT_MS = 3000;
-
-/**
- * The channel's own reconnection backoff (grpc-js doubles-ish with jitter between these): a lost
- * gateway is retried after about 100 ms, then less and less often, at least every 5 s. grpc-js's
- * defaults (1 s up to 120 s) would leave an interactive user waiting minutes after a restart.
- */
-export const RECONNECT_BACKOFF_MS = { initial: 100, max: 5000 } as const;
-
-const CHANNEL_OPTIONS = {
-  'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.initial,
-  'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.max,
-};
 
 /** The gateway could not be reached (or its address makes no sense). */
 export class ConnectError extends Error {
@@ -30,18 +17,17 @@ export class ConnectError extends Error {
 }
 
 /**
- * Creates the client for `target` (TLS when `tlsCa`, a CA certificate file, is given) and waits
- * until its channel is ready.
+ * Creates the library's client for `target` (TLS when `tlsCa`, a CA certificate file, is given;
+ * `token` on every call) and waits until its channel is ready.
  *
  * @throws ConnectError naming the target, when the address is invalid or nothing answers
  *   within `timeoutMs` (the client is closed first)
  */
 export async function connect(
   target: string,
-  options: { tlsCa?: string; timeoutMs?: number } = {},
-): Promise<ArborServiceClient> {
-  const { tlsCa, timeoutMs = CONNECT_TIMEOUT_MS } = options;
-  let client: ArborServiceClient;
+  options: { tlsCa?: string; token?: string; timeoutMs?: number } = {},
+): Promise<ArborClient> {
+  const { tlsCa, token, timeoutMs = CONNECT_TIMEOUT_MS } = options;
   let ca: Buffer | undefined;
   if (tlsCa !== undefined) {
     try {
@@ -51,14 +37,15 @@ export async function connect(
     }
   }
   if (ca !== undefined) hideIpServerNameWarning();
+  let client: ArborClient;
   try {
-    const channel = ca === undefined ? credentials.createInsecure() : credentials.createSsl(ca);
-    client = new ArborServiceClient(target, channel, CHANNEL_OPTIONS);
+    client = new ArborClient({ target, ...(token !== undefined && { token }), ...(ca !== undefined && { tls: { ca } }) });
   } catch (error) {
-    throw new ConnectError(`invalid gateway address ${quote(target)}: ${(error as Error).message}`, { cause: error });
+    const why = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
+    throw new ConnectError(`invalid gateway address ${quote(target)}: ${why}`, { cause: error });
   }
   try {
-    await waitUntilReady(client, timeoutMs);
+    await client.waitForReady({ timeoutMs });
   } catch (error) {
     client.close();
     const seconds = timeoutMs / 1000;
@@ -68,13 +55,6 @@ export async function connect(
     );
   }
   return client;
-}
-
-/** Resolves once `client`'s channel is ready (connecting it if idle); rejects after `timeoutMs`. */
-export function waitUntilReady(client: ArborServiceClient, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    client.waitForReady(Date.now() + timeoutMs, (error) => (error === undefined ? resolve() : reject(error)));
-  });
 }
 
 let warningFiltered = false;

@@ -20,6 +20,8 @@ export interface CliIo {
 export interface CliControl {
   /** Aborting it is like typing `quit`: stop reading, await the replies in flight, close. */
   quit?: AbortSignal;
+  /** Lines to tell the person (the gateway's warnings under `npm start`): `attach` is given the console's way of saying one. */
+  notices?: { attach(say: (text: string) => void): void };
 }
 
 /** The process's stdin, stdout, stderr and environment. */

@@ -9,10 +9,10 @@
  * has been answered, and commands after them are sent once they are answered, so they show
  * exactly the tree the lines before them left (`create 8`, `tree`, `create 9` shows 8 alone).
  */
-import type { KeyEntry, NodeEvent, TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { KeyEntry } from '../proto/gen/arbor/v1/arbor.js';
 import { MAX_KEYS_LIMIT } from '../proto/limits.js';
 import { type KeysCommand, toCommandBody, type Outcome, type RemoteCommand, type TopologyCommand, type WatchCommand } from './command.js';
-import { formatEvent, formatJsonEvent } from './format-event.js';
+import { formatEvent, formatJsonEvent, RestartNotes } from './format-event.js';
 import { formatJsonHelp, formatJsonKeyEvent, formatJsonLocalError, formatJsonReply, formatJsonTopology, formatJsonWatchError } from './format-json.js';
 import { formatKeyEvent, formatLocalError, formatReply, isFailure, type OutputFormat } from './format.js';
 import { GatewayCallError, type GatewayPort } from './gateway-link.js';
@@ -20,8 +20,9 @@ import { helpText } from './help.js';
 import { KeyWatches } from './key-watches.js';
 import { parseLine } from './parse-line.js';
 import type { ProgressCounts } from './progress.js';
+import { ArborError } from './lib/errors.js';
+import type { NodeEvent, Topology } from './lib/types.js';
 import { ReplyOrder } from './reply-order.js';
-import { SessionClosedError } from './session-client.js';
 import { topologyText } from './topology-view.js';
 
 /** How replies are printed. */
@@ -31,7 +32,8 @@ export interface DispatcherOptions {
   ordered: boolean;
   /**
    * Add an indented `why: ...` line under an error that carries a reason (e.g. which node
-   * does not answer). Only for a person at a terminal: script output stays byte-exact.
+   * does not answer), and tell a restart as `node 11 restarted (why), now pid 4242`. Only for
+   * a person at a terminal: script output stays byte-exact.
    */
   explain?: boolean;
 }
@@ -43,7 +45,7 @@ export type LineVerdict = 'continue' | 'quit';
 export class Dispatcher {
   private lineNumber = 0;
   private failed = false;
-  private lost: SessionClosedError | undefined;
+  private lost: ArborError | undefined;
   private readonly order: ReplyOrder;
   private changeWaiters: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -52,6 +54,8 @@ export class Dispatcher {
   private readonly tally: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, createsAnswered: 0 };
   /** The open `watch`es. */
   readonly watches: KeyWatches;
+  /** At a prompt (`explain`): restarts are told as one line of their own. */
+  private readonly restarts: RestartNotes | undefined;
 
   /**
    * @param gateway where commands go
@@ -67,11 +71,12 @@ export class Dispatcher {
   ) {
     this.order = new ReplyOrder(options.ordered, emit);
     this.watches = new KeyWatches(gateway);
+    this.restarts = options.explain === true ? new RestartNotes() : undefined;
   }
 
   /** Prints an availability event at once: events are not replies, so `--ordered` does not hold them. */
   printEvent(event: NodeEvent): void {
-    const text = this.options.json ? formatJsonEvent(event) : formatEvent(event);
+    const text = this.options.json ? formatJsonEvent(event) : this.restarts !== undefined ? this.restarts.line(event) : formatEvent(event);
     if (text !== undefined) this.emit(text);
   }
 
@@ -125,7 +130,7 @@ export class Dispatcher {
   }
 
   /** The session's failure, once replies were lost with it. */
-  get lostSession(): SessionClosedError | undefined {
+  get lostSession(): ArborError | undefined {
     return this.lost;
   }
 
@@ -188,7 +193,7 @@ export class Dispatcher {
   }
 
   /** `Topology`, once everything sent before has been answered. */
-  private async askTopology(): Promise<TopologyResponse> {
+  private async askTopology(): Promise<Topology> {
     await Promise.allSettled([...this.inFlight]);
     return this.gateway.topology();
   }
@@ -197,7 +202,7 @@ export class Dispatcher {
   private track(
     line: number,
     command: RemoteCommand | TopologyCommand,
-    answer: Promise<Outcome | TopologyResponse>,
+    answer: Promise<Outcome | Topology>,
   ): Promise<void> {
     const slot = this.order.reserve();
     const creates = command.kind === 'create' ? 1 : 0;
@@ -220,9 +225,9 @@ export class Dispatcher {
     return settled;
   }
 
-  private replyText(line: number, command: RemoteCommand | TopologyCommand, result: Outcome | TopologyResponse): string {
+  private replyText(line: number, command: RemoteCommand | TopologyCommand, result: Outcome | Topology): string {
     if (command.kind === 'tree' || command.kind === 'status') {
-      const topology = result as TopologyResponse;
+      const topology = result as Topology;
       return this.options.json ? formatJsonTopology(line, command, topology) : topologyText(command, topology);
     }
     const outcome = result as Outcome;
@@ -241,7 +246,7 @@ export class Dispatcher {
     if (error instanceof GatewayCallError) {
       return this.options.json ? formatJsonLocalError(line, error.message, error.code) : formatLocalError(error.message);
     }
-    this.lost ??= error instanceof SessionClosedError ? error : new SessionClosedError(String(error));
+    this.lost ??= error instanceof ArborError ? error : new ArborError('internal', String(error));
     return undefined;
   }
 

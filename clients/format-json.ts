@@ -32,7 +32,7 @@
  * `{"line":3,"command":"exec","id":8,"name":"X","ok":true,"found":true,"value":"16"}`.
  */
 import { status } from '@grpc/grpc-js';
-import { type KeyEvent, KeyEventKind, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { KeyEvent, Topology } from './lib/types.js';
 import type { Outcome, RemoteCommand, TopologyCommand, WatchCommand } from './command.js';
 import { answers, mismatchMessage, statusName } from './format.js';
 import { statusCounts, topologyJson } from './topology-view.js';
@@ -72,8 +72,8 @@ export function formatJsonReply(line: number, command: RemoteCommand, outcome: O
 
 /** The JSON line of a WatchKeys event of the `watch` read from input line `line`. */
 export function formatJsonKeyEvent(line: number, event: KeyEvent): string {
-  const put = event.kind !== KeyEventKind.KEY_EVENT_KIND_DELETE;
-  return JSON.stringify({ line, command: 'watch', id: event.id, name: event.name, kind: put ? 'put' : 'delete', ...(put && { value: String(event.value) }) });
+  const put = event.kind === 'put';
+  return JSON.stringify({ line, command: 'watch', id: event.id, name: event.name, kind: event.kind, ...(put && { value: String(event.value) }) });
 }
 
 /** The JSON line of a `watch` that failed. */
@@ -87,7 +87,7 @@ export function formatJsonLocalError(line: number, message: string, code = statu
 }
 
 /** The JSON line for `tree` or `status`. */
-export function formatJsonTopology(line: number, command: TopologyCommand, topology: TopologyResponse): string {
+export function formatJsonTopology(line: number, command: TopologyCommand, topology: Topology): string {
   if (command.kind === 'status') return JSON.stringify({ line, command: 'status', ok: true, ...statusCounts(topology) });
   return JSON.stringify({ line, command: 'tree', ok: true, topology: topologyJson(topology) });
 }

@@ -8,8 +8,7 @@
  * INVALID_ARGUMENT).
  */
 import { status } from '@grpc/grpc-js';
-import type { KeyEvent } from '../proto/gen/arbor/v1/arbor.js';
-import { KeyEventKind } from '../proto/gen/arbor/v1/arbor.js';
+import type { KeyEvent } from './lib/types.js';
 import type { ExecCommand, Outcome, RemoteCommand } from './command.js';
 import type { OutputFormat } from './output-format.js';
 
@@ -55,7 +54,7 @@ export function formatReply(command: RemoteCommand, outcome: Outcome, format: Ou
 
 /** The line of a WatchKeys event: `Watch: <id> '<name>' = <value>` or `Watch: <id> '<name>' deleted`. */
 export function formatKeyEvent(event: KeyEvent): string {
-  return event.kind === KeyEventKind.KEY_EVENT_KIND_DELETE ? `Watch: ${event.id} '${event.name}' deleted` : `Watch: ${event.id} '${event.name}' = ${event.value}`;
+  return event.kind === 'delete' ? `Watch: ${event.id} '${event.name}' deleted` : `Watch: ${event.id} '${event.name}' = ${event.value}`;
 }
 
 /**

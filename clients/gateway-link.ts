@@ -1,22 +1,25 @@
 /**
- * @module The console's link to the gateway: its `Session` stream and its `Topology` call, over
- * one gRPC channel, and (interactive mode) reconnection when the gateway goes away.
+ * @module The console's link to the gateway: the library's client (clients/lib) with the
+ * console's policy on top: one Session at a time, and (interactive mode) reconnection when the
+ * gateway goes away. The transport (channel, token, Session multiplexing and backpressure,
+ * Topology, WatchKeys) is the library's; nothing here speaks gRPC.
  *
  * When the session is lost, `onLost` is told once. Without `reconnect` that is the end (script
  * mode exits; anything sent later gets the lost session's error, as the replies in flight did).
  * With it, the link waits for the channel to be ready again, in windows of 100 ms doubling to
- * 5 s (the channel itself retries within the same bounds, see `connect.ts`), opens a new session
- * and calls `onReconnected`; meanwhile every command is refused at once with `GatewayCallError`
- * ("not connected"), never queued. A refusal no retry cures (`isRetryable`) is not retried, and
- * a session lost again right after it opened waits longer each time before the next try.
- * Every call carries the bearer token, when there is one.
+ * 5 s (the channel itself retries within the same bounds, see clients/lib/client.ts), opens a
+ * new session and calls `onReconnected`; meanwhile every command is refused at once with
+ * `GatewayCallError` ("not connected"), never queued. A refusal no retry cures (`isRetryable`)
+ * is not retried, and a session lost again right after it opened waits longer each time before
+ * the next try.
  */
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { ArborServiceClient, KeyEvent, SessionResult, TopologyResponse, WatchKeysRequest } from '../proto/gen/arbor/v1/arbor.js';
+import { status } from '@grpc/grpc-js';
 import type { CommandBody, Outcome } from './command.js';
-import { waitUntilReady } from './connect.js';
 import { statusName } from './format.js';
-import { SessionClient, type SessionClosedError } from './session-client.js';
+import type { ArborClient } from './lib/client.js';
+import type { ArborError, ArborErrorCode } from './lib/errors.js';
+import type { ArborSession } from './lib/session.js';
+import type { KeyEvent, NodeEvent, Topology, WatchKeysOptions } from './lib/types.js';
 
 /** How long a `tree` or `status` waits for the gateway's answer. */
 export const TOPOLOGY_TIMEOUT_MS = 5000;
@@ -32,7 +35,7 @@ export function isRetryable(code: status | undefined): boolean {
   return code === undefined || !FATAL.has(code);
 }
 
-/** A call the link could not make or the gateway refused, with its gRPC status code. */
+/** A call the link could not make or the gateway refused, with its gRPC status code (what `--json` prints). */
 export class GatewayCallError extends Error {
   override readonly name = 'GatewayCallError';
 
@@ -44,14 +47,27 @@ export class GatewayCallError extends Error {
   }
 }
 
+/* The status of a library error the gateway did not answer with (refused before anything was sent). */
+const LOCAL_STATUS: Partial<Record<ArborErrorCode, status>> = {
+  cancelled: status.CANCELLED,
+  'deadline-exceeded': status.DEADLINE_EXCEEDED,
+  'invalid-argument': status.INVALID_ARGUMENT,
+  unavailable: status.UNAVAILABLE,
+};
+
+/** The gRPC status number of a library error, as the console prints it. */
+export function statusOf(error: ArborError): status {
+  return error.grpcStatus ?? LOCAL_STATUS[error.code] ?? status.UNKNOWN;
+}
+
 /** What the console needs from the gateway (the `Dispatcher`'s view of a `GatewayLink`). */
 export interface GatewayPort {
-  /** Sends a command on the session; rejects with `SessionClosedError` or `GatewayCallError`. */
+  /** Sends a command on the session; rejects with `ArborError` (the session was lost) or `GatewayCallError`. */
   send(command: CommandBody): Promise<Outcome>;
   /** Calls `Topology`; rejects with `GatewayCallError` (or the lost session's error). */
-  topology(): Promise<TopologyResponse>;
+  topology(): Promise<Topology>;
   /** Opens a `WatchKeys` stream (see `KeyStream`). */
-  watchKeys(request: WatchKeysRequest, handlers: KeyStreamHandlers): KeyStream;
+  watchKeys(request: WatchKeysOptions, handlers: KeyStreamHandlers): KeyStream;
 }
 
 /** What a `WatchKeys` stream reports. */
@@ -70,13 +86,15 @@ export interface KeyStream {
 
 /** What a `GatewayLink` reports. */
 export interface LinkHandlers {
-  /** A session result that answers no command (tag 0: an availability event). */
-  onUnmatched: (result: SessionResult) => void;
+  /** An availability event, sent on the session as it happens. */
+  onEvent: (event: NodeEvent) => void;
+  /** A session result that answers no command and is no event. */
+  onStray: (tag: bigint) => void;
   /**
    * The session was lost (not closed by us). Called once per loss; `retrying` says whether the
    * link reconnects (with `reconnect`, unless the status is one no retry cures).
    */
-  onLost: (error: SessionClosedError, retrying: boolean) => void;
+  onLost: (error: ArborError, retrying: boolean) => void;
   /** A new session is open after a loss (only with `reconnect`). */
   onReconnected?: () => void;
 }
@@ -88,71 +106,72 @@ export function nextRetryDelay(delayMs: number): number {
 
 /** A session (re)opened on demand over one client. */
 export class GatewayLink implements GatewayPort {
-  private session: SessionClient | undefined;
+  private session: ArborSession | undefined;
   private closing = false;
   private openedAt = 0;
   private quickLosses = 0;
 
   /**
    * @param client a connected client; the link takes it over and closes it
-   * @param target its address, for messages
+   * @param handlers what the link reports
    * @param reconnect reopen the session after a loss (interactive mode)
-   * @param token sent as `authorization: Bearer <token>` on every call
    */
   constructor(
-    private readonly client: ArborServiceClient,
-    readonly target: string,
+    private readonly client: ArborClient,
     private readonly handlers: LinkHandlers,
     private readonly reconnect: boolean,
-    private readonly token?: string,
   ) {
     this.session = this.open();
   }
 
+  /** The gateway's address, for messages. */
+  get target(): string {
+    return this.client.target;
+  }
+
   send(command: CommandBody): Promise<Outcome> {
     if (this.session === undefined) return Promise.reject(this.notConnected());
-    return this.session.send(command);
+    return this.session.command(command);
   }
 
-  topology(): Promise<TopologyResponse> {
-    if (this.session === undefined) return Promise.reject(this.notConnected());
-    if (this.session.closedError !== undefined) return Promise.reject(this.session.closedError);
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + TOPOLOGY_TIMEOUT_MS;
-      this.client.topology({}, this.metadata(), { deadline }, (error: ServiceError | null, answer) => {
-        if (error === null) resolve(answer);
-        else reject(new GatewayCallError(error.code, this.topologyProblem(error)));
-      });
-    });
+  async topology(): Promise<Topology> {
+    if (this.session === undefined) throw this.notConnected();
+    if (this.session.lostWith !== undefined) throw this.session.lostWith;
+    try {
+      return await this.client.topology({ timeoutMs: TOPOLOGY_TIMEOUT_MS });
+    } catch (error) {
+      const code = statusOf(error as ArborError);
+      throw new GatewayCallError(code, `the gateway at ${this.target} did not give the tree (${statusName(code)}: ${(error as Error).message})`);
+    }
   }
 
-  watchKeys(request: WatchKeysRequest, handlers: KeyStreamHandlers): KeyStream {
-    const stream = this.client.watchKeys(request, this.metadata());
+  watchKeys(request: WatchKeysOptions, handlers: KeyStreamHandlers): KeyStream {
+    const stream = this.client.watchKeys(request);
     let cancelled = false;
-    let settle: { resolve: () => void; reject: (error: GatewayCallError) => void } | undefined;
-    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const failure = (error: ArborError): GatewayCallError => new GatewayCallError(statusOf(error), error.message);
+    const ready = stream.ready.catch((error: ArborError) => Promise.reject(failure(error)));
     ready.catch(() => undefined);
-    stream.on('metadata', () => settle?.resolve());
-    stream.on('data', (event: KeyEvent) => handlers.event(event));
-    stream.on('error', (error: ServiceError) => {
-      if (cancelled) return;
-      const failed = new GatewayCallError(error.code, error.details || error.message);
-      settle?.reject(failed);
-      handlers.end(failed);
-    });
-    stream.on('end', () => {
-      if (!cancelled) handlers.end();
-    });
+    void (async () => {
+      try {
+        for await (const event of stream) handlers.event(event);
+        if (!cancelled) handlers.end();
+      } catch (error) {
+        if (cancelled) return;
+        /* The gateway ending the stream (it does so only when it shuts down) is an end, not a failure. */
+        const arborError = error as ArborError;
+        handlers.end(arborError.grpcStatus === undefined ? undefined : failure(arborError));
+      }
+    })();
     return {
       ready,
       cancel: () => {
         cancelled = true;
-        stream.cancel();
+        stream.close();
       },
     };
   }
 
-  /** False while the session's stream is full (see `SessionClient.writable`). */
+  /** False while the session's stream is full (see `ArborSession.writable`). */
   get writable(): boolean {
     return this.session?.writable ?? true;
   }
@@ -167,28 +186,23 @@ export class GatewayLink implements GatewayPort {
     this.session?.cancel();
   }
 
-  /** Stops reconnecting, ends the session politely (see `SessionClient.end`), closes the client. */
+  /** Stops reconnecting, ends the session politely (see `ArborSession.close`), closes the client. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.session?.end();
+    await this.session?.close().catch(() => undefined);
     this.client.close();
   }
 
-  private metadata(): Metadata {
-    const metadata = new Metadata();
-    if (this.token !== undefined) metadata.set('authorization', `Bearer ${this.token}`);
-    return metadata;
-  }
-
-  private open(): SessionClient {
+  private open(): ArborSession {
     this.openedAt = Date.now();
-    const session: SessionClient = new SessionClient(this.client.session(this.metadata()), this.target, {
-      onUnmatched: this.handlers.onUnmatched,
-      onClosed: (error) => {
+    const session: ArborSession = this.client.session({
+      onEvent: this.handlers.onEvent,
+      onStray: this.handlers.onStray,
+      onLost: (error) => {
         if (this.closing || this.session !== session) return;
-        const retrying = this.reconnect && isRetryable(error.code);
+        const retrying = this.reconnect && isRetryable(error.grpcStatus);
         this.handlers.onLost(error, retrying);
-        if (!retrying) return; // the closed session stays: later sends get its error
+        if (!retrying) return; // the lost session stays: later sends get its error
         this.session = undefined;
         void this.retry();
       },
@@ -203,7 +217,7 @@ export class GatewayLink implements GatewayPort {
     let delay: number = RETRY_DELAY_MS.initial;
     while (!this.closing) {
       try {
-        await waitUntilReady(this.client, delay);
+        await this.client.waitForReady({ timeoutMs: delay });
       } catch {
         delay = nextRetryDelay(delay);
         continue;
@@ -213,10 +227,6 @@ export class GatewayLink implements GatewayPort {
       this.handlers.onReconnected?.();
       return;
     }
-  }
-
-  private topologyProblem(error: ServiceError): string {
-    return `the gateway at ${this.target} did not give the tree (${statusName(error.code)}: ${error.details || error.message})`;
   }
 
   private notConnected(): GatewayCallError {

@@ -11,6 +11,7 @@
  * period, and always awaits the exit.
  */
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describeExit, type Exit, StartError, SupervisedProcess } from '../lib/supervised-process.js';
 
@@ -53,14 +54,27 @@ export class GatewayProcess {
    */
   static async start(
     listen: string,
-    options: { readyTimeoutMs: number; log: NodeJS.WritableStream; entry?: string; env?: NodeJS.ProcessEnv; extraArgs?: readonly string[] },
+    options: {
+      readyTimeoutMs: number;
+      log: NodeJS.WritableStream;
+      entry?: string;
+      env?: NodeJS.ProcessEnv;
+      extraArgs?: readonly string[];
+      /** Each line of the gateway's stderr (else its stderr is the terminal's, inherited). */
+      stderrLine?: (line: string) => void;
+    },
   ): Promise<GatewayProcess> {
     const entry = options.entry ?? gatewayEntry();
     if (!existsSync(entry)) throw new GatewayStartError(`${entry} does not exist: run 'npm run build' first`);
     const proc = SupervisedProcess.spawn(process.execPath, [entry, '--listen', listen, ...(options.extraArgs ?? [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', options.stderrLine === undefined ? 'inherit' : 'pipe'],
       env: options.env ?? process.env,
     });
+    const { stderrLine } = options;
+    if (stderrLine !== undefined && proc.child.stderr !== null) {
+      // Read to its end whatever happens: a gateway blocked on a full stderr pipe would stop serving.
+      createInterface({ input: proc.child.stderr, crlfDelay: Infinity }).on('line', stderrLine);
+    }
     const stdout = proc.child.stdout;
     if (stdout === null) throw new GatewayStartError('the gateway has no stdout pipe');
     let printed: (url: string | undefined) => void = () => undefined;

@@ -24,6 +24,8 @@ export interface Terminal {
   output: NodeJS.WritableStream;
   notices: NodeJS.WritableStream;
   history?: HistoryFile;
+  /** Tab completion (readline's callback form); by default, command words only. */
+  complete?: (line: string, callback: (error: null, result: [string[], string]) => void) => void;
 }
 
 /** An interactive session's controls, for building its `Dispatcher`. */
@@ -54,7 +56,7 @@ export function runInteractive(
     terminal: true,
     history: terminal.history?.load() ?? [],
     historySize: HISTORY_LINES,
-    completer: completeLine,
+    completer: terminal.complete ?? ((line: string) => completeLine(line)),
   });
   let closed = false;
   let quitTyped = false;

@@ -7,9 +7,9 @@
  * the script that a watch matches is owed as an event on that watch: the watches stay open
  * until each has come (or CATCH_UP_MS passed), then close.
  */
-import { type KeyEvent, KeyEventKind } from '../proto/gen/arbor/v1/arbor.js';
 import type { WatchCommand } from './command.js';
 import type { GatewayCallError, GatewayPort, KeyStream } from './gateway-link.js';
+import type { KeyEvent } from './lib/types.js';
 
 /** The longest a piped script's end waits for the events its own commands owe. */
 export const CATCH_UP_MS = 5000;
@@ -39,10 +39,10 @@ export class KeyWatches {
       command,
       owed,
       stream: this.gateway.watchKeys(
-        { id: command.id, prefix: command.prefix },
+        { ...(command.id !== undefined && { id: command.id }), prefix: command.prefix },
         {
           event: (e) => {
-            const key = eventKey(e.id, e.name, e.kind !== KeyEventKind.KEY_EVENT_KIND_DELETE, e.value);
+            const key = eventKey(e.id, e.name, e.kind === 'put', e.value);
             const left = (owed.get(key) ?? 0) - 1;
             if (left > 0) owed.set(key, left);
             else owed.delete(key);

@@ -10,10 +10,10 @@
  */
 import { homedir } from 'node:os';
 import { Readable } from 'node:stream';
-import type { ArborServiceClient } from '../proto/gen/arbor/v1/arbor.js';
 import type { CliOptions } from './args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliControl, type CliIo } from './console-io.js';
 import { colourEnabled, colourReply } from './colour.js';
+import { CompletionSource } from './completion-source.js';
 import { connect, ConnectError } from './connect.js';
 import { Dispatcher } from './dispatcher.js';
 import { ALWAYS_OPEN } from './flow-control.js';
@@ -23,7 +23,8 @@ import { runInteractive } from './interactive-mode.js';
 import { BatchedWriter } from './output.js';
 import { ProgressMeter, progressEnabled, type ProgressCounts } from './progress.js';
 import { InputError, runScript } from './script-mode.js';
-import type { SessionClosedError } from './session-client.js';
+import type { ArborClient } from './lib/client.js';
+import type { ArborError } from './lib/errors.js';
 
 const NO_COUNTS: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, createsAnswered: 0 };
 
@@ -33,9 +34,9 @@ const NO_COUNTS: ProgressCounts = { sent: 0, answered: 0, createsSent: 0, create
  */
 export async function runConsole(options: CliOptions, io: CliIo, control: CliControl = {}): Promise<number> {
   const { target } = options;
-  let client: ArborServiceClient;
+  let client: ArborClient;
   try {
-    client = await connect(target, { tlsCa: options.tlsCa });
+    client = await connect(target, { tlsCa: options.tlsCa, token: options.token });
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;
     io.stderr.write(`arbor: ${error.message}\n`);
@@ -46,7 +47,7 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
   const interactive = !oneShot && io.stdin.isTTY === true;
   const stop = new AbortController();
   let dispatcher: Dispatcher | undefined;
-  let lost: SessionClosedError | undefined;
+  let lost: ArborError | undefined;
   let outputError: Error | undefined;
   const meter = progressEnabled(io.stderr, interactive, io.env)
     ? new ProgressMeter(io.stderr, () => dispatcher?.counts ?? NO_COUNTS)
@@ -58,12 +59,9 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
   };
   const link = new GatewayLink(
     client,
-    target,
     {
-      onUnmatched: ({ tag, result }) => {
-        if (tag === 0n && result?.$case === 'event') dispatcher?.printEvent(result.value);
-        else say(`arbor: ignored a reply with unknown tag ${tag}`);
-      },
+      onEvent: (event) => dispatcher?.printEvent(event),
+      onStray: (tag) => say(`arbor: ignored a reply with unknown tag ${tag}`),
       onLost: (error, retrying) => {
         if (outputError !== undefined) return;
         if (retrying) {
@@ -76,8 +74,8 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
       onReconnected: () => say(`arbor: reconnected to the gateway at ${target}`),
     },
     interactive,
-    options.token,
   );
+  control.notices?.attach((text) => say(text));
   const writer = new BatchedWriter(
     io.stdout,
     (error) => {
@@ -100,7 +98,7 @@ export async function runConsole(options: CliOptions, io: CliIo, control: CliCon
       const direct = io.stdout.isTTY === true;
       const history = new HistoryFile(historyPath(io.env, io.env['HOME'] ?? homedir()));
       await runInteractive(
-        { input: io.stdin, output: direct ? io.stdout : io.stderr, notices: io.stderr, history },
+        { input: io.stdin, output: direct ? io.stdout : io.stderr, notices: io.stderr, history, complete: new CompletionSource(link).complete },
         (prompter) => {
           say = prompter.notice;
           return (dispatcher = new Dispatcher(link, { ...options, explain: direct }, paint(direct ? prompter.print : toWriter)));

@@ -6,8 +6,10 @@
  * console ends (quit or end of input, after the replies in flight) stops the gateway, which stops
  * every computing process. Exits with the console's exit code; 2 if the gateway cannot start or
  * stops unexpectedly (the console then quits too); 128 + n after forwarding signal n (SIGINT,
- * SIGTERM) to the gateway. The gateway shares the terminal (its stderr is inherited), so it logs
- * warnings only unless `ARBOR_LOG_LEVEL` says more.
+ * SIGTERM) to the gateway. The gateway logs warnings and worse (unless `ARBOR_LOG_LEVEL` says
+ * more) to a file in the runtime directory (gateway-log.ts), `--log-file FILE` to another,
+ * `--log-file -` to stderr as before; its warnings and errors are also told as console lines,
+ * above the prompt, never as raw log lines over it.
  *
  * The gateway's web view is on (`--http-listen`, env `ARBOR_HTTP_LISTEN`, default 127.0.0.1 on a
  * free port). On a terminal one start line says where everything is (`startLine`); with stdin
@@ -15,9 +17,11 @@
  */
 import { constants } from 'node:os';
 import { quote } from '../proto/limits.js';
-import { parseArgs, USAGE_TEXT, UsageError } from './args.js';
+import { helpText, type OptionSpec, type OptionTable } from '../lib/args.js';
+import { CLI_OPTIONS, parseArgs, UsageError } from './args.js';
 import { EXIT_USAGE, processIo, type CliIo } from './console-io.js';
 import { exitWith, isEntryPoint } from './entry.js';
+import { defaultLogFile, GatewayLog } from './gateway-log.js';
 import { describeExit, GatewayProcess, GatewayStartError, type GatewayExit } from './gateway-process.js';
 import { packageVersion } from './version.js';
 
@@ -37,31 +41,46 @@ export const GATEWAY_LOG_LEVEL = 'warn';
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** `npm start`'s own options; the console's (but `--target`) follow them in its `--help`. */
+export const START_OPTIONS: OptionTable = {
+  listen: { type: 'string', value: 'host:port', env: 'ARBOR_LISTEN', default: DEFAULT_LISTEN, help: 'where the gateway listens (port 0 picks a free one)' },
+  'log-file': {
+    type: 'string',
+    value: 'FILE|-',
+    help: "where the gateway's log goes (default: a file in the runtime directory, named in the start line; - for stderr)",
+  },
+  format: CLI_OPTIONS['format'] as OptionSpec,
+  ordered: CLI_OPTIONS['ordered'] as OptionSpec,
+  json: CLI_OPTIONS['json'] as OptionSpec,
+};
+
 /** The `--help` text of `npm start`. */
-export const START_USAGE_TEXT = [
-  'Usage: npm start -- [--listen host:port] [console options]',
-  '',
-  `Starts a gateway on --listen (default: env ARBOR_LISTEN, else ${DEFAULT_LISTEN}; port 0 picks a`,
-  'free one) and attaches the console to it. When the console ends (quit, Ctrl-D, or the end of',
-  'piped input, once the replies in flight are in), the gateway and every computing process stop.',
-  'The web view (a page drawing the live tree, with a console) is on env ARBOR_HTTP_LISTEN, default',
-  `${DEFAULT_HTTP_LISTEN} (a free port); on a terminal the start line gives its URL.`,
-  '',
-  'Console options (--target is set to the gateway started here):',
-  ...USAGE_TEXT.split('\n').filter((line) => /^ {2}--(format|ordered|json|help|version)/.test(line)),
-].join('\n');
+export const START_USAGE_TEXT = helpText(START_OPTIONS, {
+  usage: ['Usage: npm start -- [--listen host:port] [--log-file FILE|-] [console options]'],
+  about: [
+    'Starts a gateway on --listen and attaches the console to it. When the console ends (quit,',
+    'Ctrl-D, or the end of piped input, once the replies in flight are in), the gateway and every',
+    'computing process stop. The web view (a page drawing the live tree, with a console) is on env',
+    `ARBOR_HTTP_LISTEN, default ${DEFAULT_HTTP_LISTEN} (a free port); on a terminal the start line gives its URL.`,
+    "The gateway's log goes to a file in the runtime directory ($XDG_RUNTIME_DIR/arbor, else",
+    '<tmp>/arbor-<user>), or to --log-file; its warnings and errors are also shown as console lines.',
+    'The console options are those of arbor (--target is set to the gateway started here).',
+  ],
+  environment: { ARBOR_HTTP_LISTEN: `where the gateway serves the web view (default ${DEFAULT_HTTP_LISTEN})` },
+});
 
 /** The one line `npm start` prints on a terminal before the prompt: version, gateway, web view, help. */
-export function startLine(address: string, webView: string | undefined): string {
+export function startLine(address: string, webView: string | undefined, logFile?: string): string {
   const web = webView === undefined ? '' : ` · web view ${webView}`;
-  return `arbor ${packageVersion()} · gateway ${address}${web} · type help for the commands`;
+  const log = logFile === undefined ? '' : ` · log ${logFile}`;
+  return `arbor ${packageVersion()} · gateway ${address}${web}${log} · type help for the commands`;
 }
 
 /** What `npm start`'s command line asks for. */
 export type StartRequest =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; listen: string; consoleArgs: string[] };
+  | { kind: 'run'; listen: string; consoleArgs: string[]; /** A path, `-` for stderr, or undefined for the default file. */ logFile?: string };
 
 /**
  * Reads `npm start`'s command line: `--listen` is its own; the rest are console options,
@@ -72,9 +91,14 @@ export type StartRequest =
 export function parseStartArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): StartRequest {
   let listen = env['ARBOR_LISTEN']?.trim() || DEFAULT_LISTEN;
   const consoleArgs: string[] = [];
+  let logFile: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
-    if (arg === '--listen' || arg.startsWith('--listen=')) {
+    if (arg === '--log-file' || arg.startsWith('--log-file=')) {
+      const value = arg === '--log-file' ? argv[++i] : arg.slice('--log-file='.length);
+      if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError('option --log-file needs a value');
+      logFile = value;
+    } else if (arg === '--listen' || arg.startsWith('--listen=')) {
       const value = arg === '--listen' ? argv[++i] : arg.slice('--listen='.length);
       if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError('option --listen needs a value');
       listen = value;
@@ -88,7 +112,7 @@ export function parseStartArgs(argv: readonly string[], env: Readonly<Record<str
   const request = parseArgs(consoleArgs, {});
   if (request.kind === 'dump' || request.kind === 'restore') throw new UsageError(`${request.kind} does not apply: npm start runs its own gateway (run 'arbor ${request.kind} --target')`);
   if (request.kind !== 'run') return request;
-  return { kind: 'run', listen, consoleArgs };
+  return { kind: 'run', listen, consoleArgs, ...(logFile !== undefined && { logFile }) };
 }
 
 /**
@@ -113,11 +137,23 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
   /* The console (gRPC and all) loads while the gateway boots: spawning the gateway first is
      what the first reply of a script waits for. */
   const cli = import('./cli.js');
+  let logPath: string | undefined;
+  let log: GatewayLog | undefined;
+  if (request.logFile !== '-') {
+    try {
+      logPath = request.logFile ?? defaultLogFile(io.env);
+      log = await GatewayLog.toFile(logPath);
+    } catch (error) {
+      io.stderr.write(`arbor: cannot open the gateway's log file${logPath === undefined ? '' : ` ${quote(logPath)}`}: ${(error as Error).message} (--log-file - logs to stderr)\n`);
+      return EXIT_USAGE;
+    }
+  }
   let gateway: GatewayProcess;
   try {
     gateway = await GatewayProcess.start(request.listen, {
       readyTimeoutMs: READY_TIMEOUT_MS,
       log: io.stderr,
+      ...(log !== undefined && { stderrLine: (line: string) => log.line(line) }),
       extraArgs: ['--http-listen', io.env['ARBOR_HTTP_LISTEN']?.trim() || DEFAULT_HTTP_LISTEN],
       /* The gateway logs to the terminal the console's prompt is on: only warnings and worse,
          unless the user asked for more. */
@@ -125,7 +161,9 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     });
   } catch (error) {
     if (!(error instanceof GatewayStartError)) throw error;
+    for (const notice of log?.takeHeld() ?? []) io.stderr.write(`${notice}\n`);
     io.stderr.write(`arbor: cannot start the gateway on ${request.listen}: ${error.message}\n`);
+    await log?.close();
     return EXIT_USAGE;
   }
 
@@ -134,7 +172,7 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), WEB_VIEW_WAIT_MS)));
     const webView = await Promise.race([gateway.webView, late]);
     clearTimeout(timer);
-    io.stdout.write(`${startLine(gateway.address, webView)}\n`);
+    io.stdout.write(`${startLine(gateway.address, webView, logPath)}\n`);
   }
 
   let received: NodeJS.Signals | undefined;
@@ -159,11 +197,13 @@ export async function runStart(argv: readonly string[], io: CliIo = processIo())
   });
   let code: number;
   try {
-    code = await (await cli).runCli(['--target', gateway.address, ...request.consoleArgs], io, { quit: quit.signal });
+    code = await (await cli).runCli(['--target', gateway.address, ...request.consoleArgs], io, { quit: quit.signal, ...(log !== undefined && { notices: log }) });
   } finally {
     stopping = true;
     const exit = await gateway.stop(STOP_GRACE_MS);
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    for (const notice of log?.takeHeld() ?? []) io.stderr.write(`${notice}\n`);
+    await log?.close();
     if (received === undefined && exit.code !== 0 && exit.code !== null) {
       io.stderr.write(`arbor: the gateway did not stop cleanly (${describeExit(exit)})\n`);
     }

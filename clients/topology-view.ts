@@ -1,5 +1,5 @@
 /**
- * @module The console's views of a `TopologyResponse`: `tree`, `status` and `tree --json`. Pure.
+ * @module The console's views of a `Topology`: `tree`, `status` and `tree --json`. Pure.
  *
  * `tree` draws the search tree with box-drawing characters, the root first and each node's
  * children below it, left (smaller ids) before right, each marked `L` or `R`:
@@ -27,18 +27,29 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { NodeState, type NodeInfo, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import type { NodeInfo as LibNodeInfo, Topology as LibTopology } from './lib/types.js';
+
+/**
+ * A tree as the library gives it (the console) or as the wire carries it (the web view, which
+ * draws the same text): the same fields, the state a string or the wire's enum.
+ */
+type Topology = LibTopology | TopologyResponse;
+type NodeInfo = LibNodeInfo | WireNodeInfo;
+
+/** A node's state as a lowercase word (`restarting`), whichever shape it came in. */
+const stateOf = (node: NodeInfo): string => (typeof node.state === 'number' ? stateName(node.state) : node.state);
 import type { TopologyCommand } from './command.js';
 
 /** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
-export function topologyText(command: TopologyCommand, topology: TopologyResponse): string {
+export function topologyText(command: TopologyCommand, topology: Topology): string {
   if (command.kind === 'status') return statusLine(topology);
   return command.json ? JSON.stringify(topologyJson(topology)) : drawTree(topology);
 }
 
 /** The text of `tree` (several lines, no trailing newline). */
-export function drawTree(topology: TopologyResponse): string {
-  const byId = new Map(topology.nodes.map((node) => [node.id, node]));
+export function drawTree(topology: Topology): string {
+  const byId = new Map<number, NodeInfo>(topology.nodes.map((node: NodeInfo) => [node.id, node]));
   const drawn = new Set<number>();
   const lines: string[] = [];
 
@@ -90,15 +101,16 @@ export function describeNode(node: NodeInfo): string {
 
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
 export function nodeMark(node: NodeInfo): string {
-  switch (node.state) {
-    case NodeState.NODE_STATE_EXITED:
+  const state = stateOf(node);
+  switch (state) {
+    case 'exited':
       return '✗ exited';
-    case NodeState.NODE_STATE_FAILED:
+    case 'failed':
       return '✗ failed';
-    case NodeState.NODE_STATE_STARTING:
-    case NodeState.NODE_STATE_RESTARTING:
-    case NodeState.NODE_STATE_STOPPING:
-      return `… ${stateName(node.state)}`;
+    case 'starting':
+    case 'restarting':
+    case 'stopping':
+      return `… ${state}`;
     default:
       return node.available ? '' : '✗ unavailable';
   }
@@ -117,7 +129,7 @@ export interface StatusCounts {
 }
 
 /** Counts the nodes, the depth and the unavailable nodes. */
-export function statusCounts(topology: TopologyResponse): StatusCounts {
+export function statusCounts(topology: Topology): StatusCounts {
   return {
     nodes: topology.nodes.length,
     depth: topology.nodes.reduce((deepest, node) => Math.max(deepest, node.depth), 0),
@@ -128,18 +140,18 @@ export function statusCounts(topology: TopologyResponse): StatusCounts {
 }
 
 /** The `status` line, e.g. `nodes 5, depth 2, heartbeat 100 ms, unavailable 1`. */
-export function statusLine(topology: TopologyResponse): string {
+export function statusLine(topology: Topology): string {
   const { nodes, depth, heartbeatIntervalMs, unavailable, depthBound } = statusCounts(topology);
   const heartbeat = heartbeatIntervalMs === 0 ? 'off' : `${heartbeatIntervalMs} ms`;
   const bound = depthBound === null ? '' : ` (AVL bound ${depthBound})`;
   return `nodes ${nodes}, depth ${depth}${bound}, heartbeat ${heartbeat}, unavailable ${unavailable}`;
 }
 
-/** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened). */
+/** `restarting` for NODE_STATE_RESTARTING (the generated name, shortened; the web view reads the wire's enum). */
 export const stateName = (state: NodeState): string => nodeStateToJSON(state).replace(/^NODE_STATE_/, '').toLowerCase();
 
 /** The topology as a plain object for `JSON.stringify` (every field present). */
-export function topologyJson(topology: TopologyResponse): Record<string, unknown> {
+export function topologyJson(topology: Topology): Record<string, unknown> {
   return {
     root: topology.root ?? null,
     heartbeatIntervalMs: topology.heartbeatIntervalMs,
@@ -152,7 +164,7 @@ export function topologyJson(topology: TopologyResponse): Record<string, unknown
       pid: node.pid,
       depth: node.depth,
       available: node.available,
-      state: stateName(node.state),
+      state: stateOf(node),
       restarts: node.restarts,
       reason: node.reason === '' ? null : node.reason,
     })),

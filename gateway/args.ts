@@ -2,6 +2,7 @@
  * @module The gateway's command line: flags win over environment variables, which win over defaults.
  */
 import { DEFAULT_MAX_NODES, DEFAULT_POOL_SIZE, LOG_LEVELS, type LogLevel } from '../control/index.js';
+import { flagOrEnv, flagOrEnvSwitch, helpText, type OptionTable, parseOptions, type ParsedOptions, UsageError } from '../lib/args.js';
 import { splitHostPort } from './address.js';
 import { DEFAULT_WATCH_BUFFER } from './limits.js';
 import { type AllowedHosts, parseAllowedHosts } from './web-guard.js';
@@ -38,35 +39,61 @@ export interface GatewayArgs {
   placement: 'local' | 'spread';
 }
 
-export const USAGE = `usage: arbor-gateway [options]
-  --listen host:port          serve gRPC here (env ARBOR_LISTEN, default 127.0.0.1:50051; port 0 picks a free port)
-  --request-timeout-ms N      how long a command waits for a node's reply (env ARBOR_REQUEST_TIMEOUT_MS, default 2000)
-  --log-level LEVEL           ${LOG_LEVELS.join('|')} (env ARBOR_LOG_LEVEL, default info); JSON to stderr
-  --metrics-listen host:port  serve Prometheus metrics at /metrics (env ARBOR_METRICS_LISTEN; off by default)
-  --http-listen host:port     serve the web view (a page drawing the live tree, with a console) here (env ARBOR_HTTP_LISTEN; off by default; port 0 picks a free port)
-  --http-allowed-hosts LIST   more Host names the web view answers, comma-separated: name (any port), name:port, .domain (and names under it), or all
-                              (no Host check); by default only localhost, 127.0.0.1, [::1] and the --http-listen host, on its port; other hosts get 403
-                              (env ARBOR_HTTP_ALLOWED_HOSTS)
-  --max-nodes N               most nodes the tree may hold (env ARBOR_MAX_NODES; default sized from this machine: ${DEFAULT_MAX_NODES})
-  --pool-size N               spare computing processes kept started ahead, counted against --max-nodes; 0 = none (env ARBOR_POOL_SIZE, default ${DEFAULT_POOL_SIZE})
-  --watch-buffer N            events a Watch subscriber may fall behind before it is dropped (default ${DEFAULT_WATCH_BUFFER})
-  --tls-cert FILE --tls-key FILE  serve TLS with this PEM certificate and key (env ARBOR_TLS_CERT, ARBOR_TLS_KEY)
-  --restart always|never      restart a computing process that exits unasked, in place, from its log (env ARBOR_RESTART, default always)
-  --hang-restart-ms N         kill and restart a node silent by itself for N ms; 0 = never (env ARBOR_HANG_RESTART_MS, default 30000)
-  --blocked-loop-ms N         with heartbeats on, a node whose event loop is blocked is found within max(4 x interval, N ms) (env ARBOR_BLOCKED_LOOP_MS, default 10000)
-  --data-dir DIR              keep every node's log and the tree's shape in DIR across gateway runs (env ARBOR_DATA_DIR; default: gone on exit)
-  --fsync                     sync the disk before acknowledging stores (group commit), surviving power loss too (env ARBOR_FSYNC=1)
-  --balance avl|off           keep the tree AVL-balanced by live rotations, or the plain search tree (env ARBOR_BALANCE, default avl)
-  --cluster-listen IP:PORT    let agents on other hosts join here, tcp with CURVE (env ARBOR_CLUSTER_LISTEN; off by default)
-  --cluster-secret FILE       the cluster's key file, created (0600) when missing; copy it to each agent host (env ARBOR_CLUSTER_SECRET)
-  --name NAME                 this host's name in the cluster (default local)
-  --placement local|spread    where a create without "on <host>" goes: here, or the joined host with the fewest nodes (default local)
-  --help                      show this help
-  --version                   print the version (and Node's)
-environment only:
-  ARBOR_TOKEN                 when set, ArborService calls (gRPC and the web view's API) must send "authorization: Bearer <token>"`;
+/** The gateway's options: the parsing and `--help` both come from here (lib/args.ts). */
+export const GATEWAY_OPTIONS: OptionTable = {
+  listen: { type: 'string', value: 'host:port', env: 'ARBOR_LISTEN', default: '127.0.0.1:50051', help: 'serve gRPC here (port 0 picks a free port)' },
+  'request-timeout-ms': { type: 'string', value: 'N', env: 'ARBOR_REQUEST_TIMEOUT_MS', default: '2000', help: "how long a command waits for a node's reply" },
+  'log-level': { type: 'string', value: 'LEVEL', env: 'ARBOR_LOG_LEVEL', default: 'info', help: `${LOG_LEVELS.join('|')}; JSON to stderr` },
+  'metrics-listen': { type: 'string', value: 'host:port', env: 'ARBOR_METRICS_LISTEN', help: 'serve Prometheus metrics at /metrics (off by default)' },
+  'http-listen': {
+    type: 'string',
+    value: 'host:port',
+    env: 'ARBOR_HTTP_LISTEN',
+    help: 'serve the web view (a page drawing the live tree, with a console) here (off by default; port 0 picks a free port)',
+  },
+  'http-allowed-hosts': {
+    type: 'string',
+    value: 'LIST',
+    env: 'ARBOR_HTTP_ALLOWED_HOSTS',
+    help: [
+      'more Host names the web view answers, comma-separated: name (any port), name:port, .domain (and names under it), or all',
+      '(no Host check); by default only localhost, 127.0.0.1, [::1] and the --http-listen host, on its port; other hosts get 403',
+    ],
+  },
+  'max-nodes': { type: 'string', value: 'N', env: 'ARBOR_MAX_NODES', default: `sized from this machine: ${DEFAULT_MAX_NODES}`, help: 'most nodes the tree may hold' },
+  'pool-size': { type: 'string', value: 'N', env: 'ARBOR_POOL_SIZE', default: String(DEFAULT_POOL_SIZE), help: 'spare computing processes kept started ahead, counted against --max-nodes; 0 = none' },
+  'watch-buffer': { type: 'string', value: 'N', default: String(DEFAULT_WATCH_BUFFER), help: 'events a Watch subscriber may fall behind before it is dropped' },
+  'tls-cert': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_CERT', help: 'serve TLS with this PEM certificate (with --tls-key)' },
+  'tls-key': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_KEY', help: 'the PEM key of --tls-cert' },
+  restart: { type: 'string', value: 'always|never', env: 'ARBOR_RESTART', default: 'always', help: 'restart a computing process that exits unasked, in place, from its log' },
+  'hang-restart-ms': { type: 'string', value: 'N', env: 'ARBOR_HANG_RESTART_MS', default: '30000', help: 'kill and restart a node silent by itself for N ms; 0 = never' },
+  'blocked-loop-ms': {
+    type: 'string',
+    value: 'N',
+    env: 'ARBOR_BLOCKED_LOOP_MS',
+    default: '10000',
+    help: 'with heartbeats on, a node whose event loop is blocked is found within max(4 x interval, N ms)',
+  },
+  'data-dir': { type: 'string', value: 'DIR', env: 'ARBOR_DATA_DIR', help: "keep every node's log and the tree's shape in DIR across gateway runs (default: gone on exit)" },
+  fsync: { type: 'boolean', env: 'ARBOR_FSYNC', help: 'sync the disk before acknowledging stores (group commit), surviving power loss too (env value 1)' },
+  balance: { type: 'string', value: 'avl|off', env: 'ARBOR_BALANCE', default: 'avl', help: 'keep the tree AVL-balanced by live rotations, or the plain search tree' },
+  'cluster-listen': { type: 'string', value: 'IP:PORT', env: 'ARBOR_CLUSTER_LISTEN', help: 'let agents on other hosts join here, tcp with CURVE (off by default)' },
+  'cluster-secret': {
+    type: 'string',
+    value: 'FILE',
+    env: 'ARBOR_CLUSTER_SECRET',
+    help: "the cluster's key file, created (0600) when missing; copy it to each agent host",
+  },
+  name: { type: 'string', value: 'NAME', default: 'local', help: "this host's name in the cluster" },
+  placement: { type: 'string', value: 'local|spread', default: 'local', help: 'where a create without "on <host>" goes: here, or the joined host with the fewest nodes' },
+};
 
-export type ParsedGatewayArgs = { run: GatewayArgs } | { help: true } | { problem: string };
+export const USAGE = helpText(GATEWAY_OPTIONS, {
+  usage: ['Usage: arbor-gateway [options]'],
+  environment: { ARBOR_TOKEN: 'when set, ArborService calls (gRPC and the web view\'s API) must send "authorization: Bearer <token>"' },
+});
+
+export type ParsedGatewayArgs = { run: GatewayArgs } | { help: true } | { version: true } | { problem: string };
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/;
 
@@ -78,44 +105,34 @@ function positive(value: string, flag: string, max: number): number | string {
 
 /** The arguments to run with, a request for help, or the problem in words. */
 export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedGatewayArgs {
-  const values: Record<string, string | undefined> = {
-    listen: env.ARBOR_LISTEN ?? '127.0.0.1:50051',
-    'request-timeout-ms': env.ARBOR_REQUEST_TIMEOUT_MS ?? '2000',
-    'log-level': env.ARBOR_LOG_LEVEL ?? 'info',
-    'metrics-listen': env.ARBOR_METRICS_LISTEN,
-    'http-listen': env.ARBOR_HTTP_LISTEN === '' ? undefined : env.ARBOR_HTTP_LISTEN,
-    'http-allowed-hosts': env.ARBOR_HTTP_ALLOWED_HOSTS ?? '',
-    'max-nodes': env.ARBOR_MAX_NODES ?? String(DEFAULT_MAX_NODES),
+  let parsed: ParsedOptions;
+  try {
+    parsed = parseOptions(GATEWAY_OPTIONS, argv);
+  } catch (error) {
+    if (error instanceof UsageError) return { problem: error.message };
+    throw error;
+  }
+  if (parsed.help) return { help: true };
+  if (parsed.version) return { version: true };
+  /* Flags win over environment variables, which win over the defaults. */
+  const defaults: Record<string, string | undefined> = {
+    listen: '127.0.0.1:50051',
+    'request-timeout-ms': '2000',
+    'log-level': 'info',
+    'http-allowed-hosts': '',
+    'max-nodes': String(DEFAULT_MAX_NODES),
     'watch-buffer': String(DEFAULT_WATCH_BUFFER),
-    'tls-cert': env.ARBOR_TLS_CERT,
-    'tls-key': env.ARBOR_TLS_KEY,
-    restart: env.ARBOR_RESTART ?? 'always',
-    'hang-restart-ms': env.ARBOR_HANG_RESTART_MS ?? '30000',
-    'blocked-loop-ms': env.ARBOR_BLOCKED_LOOP_MS ?? '10000',
-    'data-dir': env.ARBOR_DATA_DIR === '' ? undefined : env.ARBOR_DATA_DIR,
-    balance: env.ARBOR_BALANCE ?? 'avl',
-    'pool-size': env.ARBOR_POOL_SIZE ?? String(DEFAULT_POOL_SIZE),
-    'cluster-listen': env.ARBOR_CLUSTER_LISTEN === '' ? undefined : env.ARBOR_CLUSTER_LISTEN,
-    'cluster-secret': env.ARBOR_CLUSTER_SECRET === '' ? undefined : env.ARBOR_CLUSTER_SECRET,
+    restart: 'always',
+    'hang-restart-ms': '30000',
+    'blocked-loop-ms': '10000',
+    balance: 'avl',
+    'pool-size': String(DEFAULT_POOL_SIZE),
     name: 'local',
     placement: 'local',
   };
-  let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') return { help: true };
-    if (arg === '--fsync') {
-      fsync = true;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const name = flag.replace(/^--/, '');
-    if (!flag.startsWith('--') || !(name in values)) return { problem: `unknown option ${flag}` };
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) return { problem: `${flag} needs a value` };
-    values[name] = value;
-  }
+  const values: Record<string, string | undefined> = {};
+  for (const name of Object.keys(GATEWAY_OPTIONS)) values[name] = flagOrEnv(parsed, GATEWAY_OPTIONS, name, env) ?? defaults[name];
+  const fsync = flagOrEnvSwitch(parsed, GATEWAY_OPTIONS, 'fsync', env);
   const listen = values.listen as string;
   if (!ADDRESS.test(listen)) return { problem: `--listen ${listen}: expected host:port` };
   const requestTimeoutMs = positive(values['request-timeout-ms'] as string, '--request-timeout-ms', 3_600_000);

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { type ClusterKeys, ClusterSecretError, Control, createLogger, DataDirError, loadClusterSecret } from '../control/index.js';
 import { splitHostPort } from './address.js';
+import { EXIT_USAGE, usageErrorLine } from '../lib/args.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
 import { serveWeb, type WebServer } from './web-server.js';
@@ -26,13 +27,17 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const parsed = parseGatewayArgs(process.argv.slice(2), process.env);
+  if ('version' in parsed) {
+    process.stdout.write(`${versionLine('arbor-gateway')}\n`);
+    process.exit(0);
+  }
   if ('help' in parsed) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
   if ('problem' in parsed) {
-    process.stderr.write(`arbor-gateway: ${parsed.problem}\n${USAGE}\n`);
-    process.exit(2);
+    process.stderr.write(`${usageErrorLine('arbor-gateway', parsed.problem)}\n`);
+    process.exit(EXIT_USAGE);
   }
   const args = parsed.run;
   const log = createLogger(args.logLevel);

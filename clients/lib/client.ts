@@ -2,18 +2,34 @@
  * @module `ArborClient`: the gateway's API as methods, over one gRPC channel.
  *
  * Each method is one unary call (see operations.ts), with the caller's signal and deadline;
- * `watch()` is the Watch stream as an async iterable; `session()` opens a Session stream for
- * pipelined calls. Every failure is an `ArborError`.
+ * `keys()` iterates the Keys pages; `watch()` and `watchKeys()` are the Watch and WatchKeys
+ * streams as async iterables; `session()` opens a Session stream for pipelined calls. Every
+ * failure is an `ArborError`. The console (clients/) runs on this class too: one client
+ * implementation in the project.
  */
 import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { ArborServiceClient, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
-import { quote } from '../../proto/limits.js';
-import { toNodeEvent } from './convert.js';
+import { ArborServiceClient, type KeyEvent as ProtoKeyEvent, type WatchResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { checkKeysLimit, checkNodeId, checkPrefix, MAX_KEYS_LIMIT, quote } from '../../proto/limits.js';
+import { toKeyEvent, toNodeEvent } from './convert.js';
 import { ArborError, cancelledBy, fromServiceError, invalidArgument } from './errors.js';
 import { eventStream, failed, type EventStream } from './event-stream.js';
 import * as op from './operations.js';
 import { ArborSession, type SessionOptions } from './session.js';
-import type { ArborClientOptions, ArborCommands, CallOptions, CreatedNode, CreateOptions, NodeEvent, Topology } from './types.js';
+import type {
+  ArborClientOptions,
+  ArborCommands,
+  CallOptions,
+  CreatedNode,
+  CreateOptions,
+  KeyEntry,
+  KeyEvent,
+  KeysOptions,
+  KeysPage,
+  KeysPageOptions,
+  NodeEvent,
+  Topology,
+  WatchKeysOptions,
+} from './types.js';
 
 /**
  * The channel's reconnection backoff: a lost gateway is retried after about 100 ms, then less
@@ -72,6 +88,81 @@ export class ArborClient implements ArborCommands {
 
   remove(id: number, options: CallOptions = {}): Promise<void> {
     return this.call(op.remove, { id }, options);
+  }
+
+  delete(id: number, name: string, options: CallOptions = {}): Promise<boolean> {
+    return this.call(op.deleteName, { id, name }, options);
+  }
+
+  /**
+   * Every name of node `id` (that starts with `prefix`) with its value, in ascending order, page
+   * after page: `for await (const { name, value } of client.keys(8, { prefix: 'a' }))`. Each page
+   * is one moment of the dictionary; a name stored or deleted between pages may or may not show.
+   * `signal` ends the listing (with `'cancelled'`); `timeoutMs` is each page's deadline.
+   */
+  keys(id: number, options: KeysOptions = {}): AsyncIterable<KeyEntry> {
+    const { prefix = '', pageSize = MAX_KEYS_LIMIT, signal, timeoutMs } = options;
+    const problem = checkNodeId(id) ?? checkPrefix(prefix) ?? checkKeysLimit(pageSize);
+    const page = (startAfter: string): Promise<KeysPage> => this.keysPage(id, { prefix, startAfter, limit: pageSize, signal, timeoutMs });
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (problem !== undefined) throw invalidArgument(problem, id);
+        let startAfter = '';
+        for (;;) {
+          const { entries, more } = await page(startAfter);
+          yield* entries;
+          const last = entries.at(-1);
+          if (!more || last === undefined) return;
+          startAfter = last.name;
+        }
+      },
+    };
+  }
+
+  /** One page of node `id`'s names, with the dictionary's revision (what `keys()` iterates). */
+  keysPage(id: number, options: KeysPageOptions = {}): Promise<KeysPage> {
+    const { prefix = '', startAfter = '', limit = 0 } = options;
+    return this.call(op.keysPage, { id, prefix, startAfter, limit }, options);
+  }
+
+  /**
+   * Every acknowledged store and delete from now on (of node `id`, or of every node; of names
+   * starting with `prefix`), as `watch()` gives node events: ended by `break`, the signal or
+   * `timeoutMs`; `ready` resolves once none can be missed.
+   */
+  watchKeys(options: WatchKeysOptions = {}): EventStream<KeyEvent> {
+    if (this.closed) return failed(new ArborError('cancelled', 'the client is closed'));
+    const { id, prefix = '' } = options;
+    const problem = (id === undefined ? undefined : checkNodeId(id)) ?? checkPrefix(prefix);
+    if (problem !== undefined) return failed(invalidArgument(problem, id));
+    return eventStream(
+      () => this.client.watchKeys({ ...(id !== undefined && { id }), prefix }, this.metadata()),
+      (event: ProtoKeyEvent) => toKeyEvent(event),
+      options,
+    );
+  }
+
+  /**
+   * Resolves once the channel to the gateway is connected (connecting it if idle); rejects with
+   * `'unavailable'` when it is not within `timeoutMs` (default 3000), `'cancelled'` when the
+   * signal aborts. Calls do not need it (each waits for the channel by itself, up to its
+   * deadline); it tells a program early that the gateway is not there.
+   */
+  waitForReady(options: CallOptions = {}): Promise<void> {
+    const problem = op.checkCallOptions(options);
+    if (problem !== undefined) return Promise.reject(invalidArgument(problem));
+    if (this.closed) return Promise.reject(new ArborError('cancelled', 'the client is closed'));
+    const { signal, timeoutMs = 3000 } = options;
+    if (signal?.aborted === true) return Promise.reject(cancelledBy(signal));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(cancelledBy(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.waitForReady(Date.now() + timeoutMs, (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else reject(new ArborError('unavailable', `the gateway at ${this.target} is not reachable within ${timeoutMs} ms`, { cause: error }));
+      });
+    });
   }
 
   /** The whole tree, as the gateway sees it now. */

@@ -2,13 +2,15 @@
  * @module The generated messages as the library's public shapes (types.ts). Pure.
  */
 import {
+  KeyEventKind as ProtoKeyEventKind,
+  type KeyEvent as ProtoKeyEvent,
   NodeEventKind as ProtoEventKind,
   NodeState as ProtoNodeState,
   type NodeEvent as ProtoNodeEvent,
   type NodeInfo as ProtoNodeInfo,
   type TopologyResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
-import type { NodeEvent, NodeEventKind, NodeInfo, NodeState, Topology } from './types.js';
+import type { KeyEvent, NodeEvent, NodeEventKind, NodeInfo, NodeState, Topology } from './types.js';
 
 const EVENT_KINDS: ReadonlyMap<ProtoEventKind, NodeEventKind> = new Map([
   [ProtoEventKind.NODE_EVENT_KIND_CREATED, 'created'],
@@ -72,4 +74,11 @@ export function toTopology(response: TopologyResponse): Topology {
     balanced: response.balanced,
     ...(response.depthBound !== undefined && { depthBound: response.depthBound }),
   };
+}
+
+/** A key event as `watchKeys()` yields it, or `undefined` for a kind this version does not know. */
+export function toKeyEvent(event: ProtoKeyEvent): KeyEvent | undefined {
+  if (event.kind === ProtoKeyEventKind.KEY_EVENT_KIND_PUT) return { id: event.id, name: event.name, kind: 'put', value: event.value };
+  if (event.kind === ProtoKeyEventKind.KEY_EVENT_KIND_DELETE) return { id: event.id, name: event.name, kind: 'delete', value: 0n };
+  return undefined;
 }

@@ -9,10 +9,14 @@ import type {
   ArborServiceClient,
   CreateRequest,
   CreateResponse,
+  DeleteRequest,
+  DeleteResponse,
   ExecRequest,
   ExecResponse,
   HeartbeatRequest,
   HeartbeatResponse,
+  KeysRequest,
+  KeysResponse,
   PingRequest,
   PingResponse,
   RemoveRequest,
@@ -20,10 +24,10 @@ import type {
   TopologyRequest,
   TopologyResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
-import { checkHeartbeatInterval, checkName, checkNodeId, checkValue, NO_PARENT } from '../../proto/limits.js';
+import { checkHeartbeatInterval, checkKeysLimit, checkName, checkNodeId, checkPrefix, checkValue, NO_PARENT } from '../../proto/limits.js';
 import { toTopology } from './convert.js';
 import type { CommandBody, Outcome } from './session-stream.js';
-import type { CallOptions, CreatedNode, Topology } from './types.js';
+import type { CallOptions, CreatedNode, KeysPage, Topology } from './types.js';
 
 /** A unary method of the generated client, called with metadata, options and a callback. */
 export type UnaryCall<Request, Response> = (
@@ -124,4 +128,23 @@ export const topology: Operation<TopologyRequest, TopologyResponse, Topology> = 
   nodeId: () => undefined,
   unary: (client, request, metadata, options, callback) => client.topology(request, metadata, options, callback),
   result: toTopology,
+};
+
+export const deleteName: Operation<DeleteRequest, DeleteResponse, boolean> = {
+  check: (r) => checkNodeId(r.id) ?? checkName(r.name),
+  nodeId: (r) => r.id,
+  unary: (client, request, metadata, options, callback) => client.delete(request, metadata, options, callback),
+  command: (request) => ({ $case: 'delete', value: request }),
+  answer: (outcome) => (outcome.$case === 'delete' ? outcome.value : undefined),
+  result: (r) => r.found,
+};
+
+/** One page of a node's names (the Session carries it too, as the console's `keys` does). */
+export const keysPage: Operation<KeysRequest, KeysResponse, KeysPage> = {
+  check: (r) => checkNodeId(r.id) ?? checkPrefix(r.prefix) ?? checkKeysLimit(r.limit) ?? (r.startAfter === '' ? undefined : checkName(r.startAfter)),
+  nodeId: (r) => r.id,
+  unary: (client, request, metadata, options, callback) => client.keys(request, metadata, options, callback),
+  command: (request) => ({ $case: 'keys', value: request }),
+  answer: (outcome) => (outcome.$case === 'keys' ? outcome.value : undefined),
+  result: (r) => ({ entries: r.entries.map(({ name, value }) => ({ name, value })), more: r.more, revision: r.revision }),
 };

@@ -13,11 +13,12 @@
  * signal, `cancel()` or a failed stream rejects everything pending.
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import type { SessionRequest, SessionResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import type { SessionRequest, SessionResponse, SessionResult } from '../../proto/gen/arbor/v1/arbor.js';
+import { toNodeEvent } from './convert.js';
 import { ArborError, cancelledBy, codeOfStatus, fromStatus, invalidArgument, timedOut } from './errors.js';
 import * as op from './operations.js';
 import { type CommandBody, type Outcome, SessionClient, type SessionClosedError } from './session-stream.js';
-import type { ArborCommands, CallOptions, CreatedNode, CreateOptions } from './types.js';
+import type { ArborCommands, CallOptions, CreatedNode, CreateOptions, KeysPage, KeysPageOptions, NodeEvent } from './types.js';
 
 /**
  * Commands written and not yet answered, at most. Above the gateway's own in-flight limit (4096
@@ -33,6 +34,15 @@ const COMPACT_AFTER = 4096;
 export interface SessionOptions {
   /** Aborting it cancels the session: every call not yet answered rejects with `'cancelled'`. */
   signal?: AbortSignal;
+  /** Receives the availability events the gateway sends on every session, as they happen (as `watch()` yields them). */
+  onEvent?: (event: NodeEvent) => void;
+  /**
+   * Called once when the session ends by itself (the gateway went away, ended it or refused it),
+   * not after `close()` or `cancel()`; every call not yet answered rejects with the same error.
+   */
+  onLost?: (error: ArborError) => void;
+  /** @internal Receives a result whose tag answers no call and that is no event (the console reports it). */
+  onStray?: (tag: bigint) => void;
 }
 
 interface Queued {
@@ -53,6 +63,7 @@ export class ArborSession implements ArborCommands {
   private closing = false;
   private ended: ArborError | undefined;
   private readonly whenIdle: (() => void)[] = [];
+  private readonly whenRoom: (() => void)[] = [];
 
   /** @internal Made by `ArborClient.session()`. */
   constructor(
@@ -60,7 +71,7 @@ export class ArborSession implements ArborCommands {
     target: string,
     private readonly options: SessionOptions = {},
   ) {
-    this.stream = new SessionClient(stream, target, { onClosed: this.onClosed });
+    this.stream = new SessionClient(stream, target, { onClosed: this.onClosed, onUnmatched: this.onUnmatched });
     options.signal?.addEventListener('abort', this.cancel, { once: true });
     if (options.signal?.aborted === true) this.cancel();
   }
@@ -87,6 +98,58 @@ export class ArborSession implements ArborCommands {
 
   remove(id: number, options: CallOptions = {}): Promise<void> {
     return this.send(op.remove, { id }, options);
+  }
+
+  delete(id: number, name: string, options: CallOptions = {}): Promise<boolean> {
+    return this.send(op.deleteName, { id, name }, options);
+  }
+
+  /** One page of node `id`'s names, pipelined like the other calls (see `ArborClient.keys` for all pages). */
+  keysPage(id: number, options: KeysPageOptions = {}): Promise<KeysPage> {
+    const { prefix = '', startAfter = '', limit = 0 } = options;
+    return this.send(op.keysPage, { id, prefix, startAfter, limit }, options);
+  }
+
+  /**
+   * @internal The console's way in: one command as the wire carries it, answered with the wire's
+   * result (the console prints it in the assignment's formats). It goes onto the stream at once,
+   * past the queue: the caller paces itself with `writable` and `whenWritable()`.
+   */
+  command(body: CommandBody): Promise<Outcome> {
+    if (this.ended !== undefined) return Promise.reject(this.ended);
+    return this.stream.send(body).then(this.commandAnswered, this.commandLost);
+  }
+
+  private readonly commandAnswered = (outcome: Outcome): Outcome => {
+    if (this.whenRoom.length > 0 && this.stream.inFlight < MAX_SENT) this.wakeRoom();
+    if (this.whenIdle.length > 0 && this.stream.inFlight === 0 && this.queued === 0) this.wakeIdle();
+    return outcome;
+  };
+
+  private readonly commandLost = (error: SessionClosedError): never => {
+    throw this.closedError(error);
+  };
+
+  /**
+   * False while the stream's buffer is full (the gateway is not reading: it has as many commands
+   * in flight as it takes); calls still queue, in memory. A program making calls in a loop
+   * can `await session.whenWritable()` when this is false, to keep its own memory bounded.
+   */
+  get writable(): boolean {
+    return this.stream.writable && this.stream.inFlight < MAX_SENT;
+  }
+
+  /** Resolves when the stream has room again (or the session is over). */
+  async whenWritable(): Promise<void> {
+    while (!this.writable && this.ended === undefined) {
+      if (!this.stream.writable) await this.stream.whenWritable();
+      else await new Promise<void>((resolve) => this.whenRoom.push(resolve));
+    }
+  }
+
+  /** The error the session ended with, once it ended by itself; `undefined` while it is open. */
+  get lostWith(): ArborError | undefined {
+    return this.ended;
   }
 
   /** Calls queued and not yet written to the stream. */
@@ -210,6 +273,7 @@ export class ArborSession implements ArborCommands {
   };
 
   private afterReply(): void {
+    if (this.whenRoom.length > 0 && this.stream.inFlight < MAX_SENT) this.wakeRoom();
     if (this.queued > 0) this.schedulePump();
     else if (this.stream.inFlight === 0) this.wakeIdle();
   }
@@ -225,10 +289,23 @@ export class ArborSession implements ArborCommands {
   }
 
   private readonly onClosed = (error: SessionClosedError): void => {
+    const byItself = this.ended === undefined && !this.closing;
     this.ended ??= this.closedError(error);
     this.failQueued(this.ended);
+    this.wakeRoom();
     this.options.signal?.removeEventListener('abort', this.cancel);
+    if (byItself) this.options.onLost?.(this.ended);
   };
+
+  private readonly onUnmatched = ({ tag, result }: SessionResult): void => {
+    const event = tag === 0n && result?.$case === 'event' ? toNodeEvent(result.value) : undefined;
+    if (event !== undefined) this.options.onEvent?.(event);
+    else if (tag !== 0n || result?.$case !== 'event') this.options.onStray?.(tag);
+  };
+
+  private wakeRoom(): void {
+    for (const wake of this.whenRoom.splice(0)) wake();
+  }
 
   private failQueued(error: ArborError): void {
     const waiting = this.queue.slice(this.head);
@@ -250,7 +327,7 @@ export class ArborSession implements ArborCommands {
   /** What a call gets when the stream is over. */
   private closedError(error: SessionClosedError): ArborError {
     if (this.closing && (error.code === undefined || codeOfStatus(error.code) === 'cancelled')) return this.cancelled();
-    if (error.code === undefined) return new ArborError('unavailable', error.message, { cause: error });
-    return new ArborError(codeOfStatus(error.code), error.message, { grpcStatus: error.code, cause: error });
+    if (error.code === undefined) return new ArborError('unavailable', error.message, { reason: error.reason, cause: error });
+    return new ArborError(codeOfStatus(error.code), error.message, { reason: error.reason, grpcStatus: error.code, cause: error });
   }
 }

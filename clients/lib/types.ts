@@ -97,6 +97,58 @@ export interface Topology {
   depthBound?: number;
 }
 
+/** One name of a node's dictionary, with its value. */
+export interface KeyEntry {
+  name: string;
+  value: bigint;
+}
+
+/** `keys`' options. */
+export interface KeysOptions extends CallOptions {
+  /** Only the names that start with it ('' or absent: every name). */
+  prefix?: string;
+  /** Names per page asked of the gateway (1 to 10,000; absent: 10,000). Each page is one call and one deadline. */
+  pageSize?: number;
+}
+
+/** One page of `keysPage`: names in ascending order, from one moment of the node's dictionary. */
+export interface KeysPage {
+  entries: KeyEntry[];
+  /** Whether names follow: ask again with `startAfter` the last entry's name. */
+  more: boolean;
+  /** The dictionary's revision at that moment: two pages with the same revision saw the same dictionary. */
+  revision: bigint;
+}
+
+/** `keysPage`'s options. */
+export interface KeysPageOptions extends CallOptions {
+  prefix?: string;
+  /** The page starts after this name ('' or absent: at the first). */
+  startAfter?: string;
+  /** At most this many entries (1 to 10,000; absent: the gateway's default). */
+  limit?: number;
+}
+
+/** What happened to one name: `put` (stored, with its value) or `delete`. */
+export type KeyEventKind = 'put' | 'delete';
+
+/** One acknowledged store or delete, as `watchKeys()` yields it. */
+export interface KeyEvent {
+  id: number;
+  name: string;
+  kind: KeyEventKind;
+  /** For `put`: the value stored; `0n` for `delete`. */
+  value: bigint;
+}
+
+/** `watchKeys`' options. */
+export interface WatchKeysOptions extends CallOptions {
+  /** Only this node's changes (absent: every node's). */
+  id?: number;
+  /** Only names that start with it ('' or absent: every name). */
+  prefix?: string;
+}
+
 /** What `ArborClient` and `ArborSession` both do: each call is one command of the API. */
 export interface ArborCommands {
   /** Starts node `id` and places it in the tree; resolves once it is reachable. */
@@ -111,4 +163,6 @@ export interface ArborCommands {
   heartbeat(intervalMs: number, options?: CallOptions): Promise<number>;
   /** Takes node `id` out of the tree (its process and data are gone). */
   remove(id: number, options?: CallOptions): Promise<void>;
+  /** Deletes `name` from node `id`'s dictionary; resolves with whether it was there. */
+  delete(id: number, name: string, options?: CallOptions): Promise<boolean>;
 }

@@ -3,7 +3,6 @@
  * `arbor dump`/`restore` on the command line, and the dump's line format.
  */
 import { describe, expect, it } from 'vitest';
-import { KeyEventKind } from '../../proto/gen/arbor/v1/arbor.js';
 import { parseArgs } from '../../clients/args.js';
 import { dumpLine, parseDumpLine } from '../../clients/dump-format.js';
 import { formatKeyEvent, formatReply } from '../../clients/format.js';
@@ -34,8 +33,8 @@ describe('keys, del and watch lines', () => {
     const keys = { $case: 'keys' as const, value: { entries: [{ name: 'a', value: -1n }], more: false, revision: 1n } };
     expect(formatReply({ kind: 'keys', id: 5, prefix: '' }, keys, 'seed')).toBe("Ok: 5 'a' -1\nOk: 5 1 names");
     expect(formatReply({ kind: 'delete', id: 5, name: 'a' }, { $case: 'delete', value: { id: 5, name: 'a', found: false } }, 'mai')).toBe("Ok: 5 'a' not found");
-    expect(formatKeyEvent({ id: 5, name: 'a', kind: KeyEventKind.KEY_EVENT_KIND_PUT, value: 7n })).toBe("Watch: 5 'a' = 7");
-    expect(formatKeyEvent({ id: 5, name: 'a', kind: KeyEventKind.KEY_EVENT_KIND_DELETE, value: 0n })).toBe("Watch: 5 'a' deleted");
+    expect(formatKeyEvent({ id: 5, name: 'a', kind: 'put', value: 7n })).toBe("Watch: 5 'a' = 7");
+    expect(formatKeyEvent({ id: 5, name: 'a', kind: 'delete', value: 0n })).toBe("Watch: 5 'a' deleted");
   });
 });
 

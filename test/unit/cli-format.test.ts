@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { NodeEventKind } from '../../proto/gen/arbor/v1/arbor.js';
+import type { NodeEventKind as LibEventKind } from '../../clients/lib/types.js';
 import {
   errorOutcome,
   toCommandBody,
@@ -199,17 +199,17 @@ describe('formatJsonReply', () => {
 });
 
 describe('events', () => {
-  const event = (kind: NodeEventKind) => ({ id: 9, kind, time: new Date(0), reason: 'silent for 400 ms' });
+  const event = (kind: LibEventKind) => ({ id: 9, kind, time: new Date(0), reason: 'silent for 400 ms' });
 
   it('text: the two heartbit lines, nothing for the rest', () => {
-    expect(formatEvent(event(NodeEventKind.NODE_EVENT_KIND_UNAVAILABLE))).toBe('Heartbit: node 9 is unavailable now');
-    expect(formatEvent(event(NodeEventKind.NODE_EVENT_KIND_AVAILABLE))).toBe('Heartbit: node 9 is available again');
-    expect(formatEvent(event(NodeEventKind.NODE_EVENT_KIND_CREATED))).toBeUndefined();
-    expect(formatEvent(event(NodeEventKind.NODE_EVENT_KIND_EXITED))).toBeUndefined();
+    expect(formatEvent(event('unavailable'))).toBe('Heartbit: node 9 is unavailable now');
+    expect(formatEvent(event('available'))).toBe('Heartbit: node 9 is available again');
+    expect(formatEvent(event('created'))).toBeUndefined();
+    expect(formatEvent(event('exited'))).toBeUndefined();
   });
 
   it('json: every event', () => {
-    expect(formatJsonEvent({ ...event(NodeEventKind.NODE_EVENT_KIND_EXITED), signal: 'SIGKILL' })).toBe(
+    expect(formatJsonEvent({ ...event('exited'), signal: 'SIGKILL' })).toBe(
       '{"event":"exited","id":9,"time":"1970-01-01T00:00:00.000Z","reason":"silent for 400 ms","signal":"SIGKILL"}',
     );
   });

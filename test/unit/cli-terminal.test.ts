@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { colourEnabled, colourReply } from '../../clients/colour.js';
-import { completeLine } from '../../clients/completion.js';
+import { completeLine, lookupFor } from '../../clients/completion.js';
+import { RestartNotes } from '../../clients/format-event.js';
+import { noticeOf } from '../../clients/gateway-log.js';
 import { isRetryable, nextRetryDelay, RETRY_DELAY_MS } from '../../clients/gateway-link.js';
 import { HISTORY_LINES, HistoryFile, historyPath, keepsInHistory, lastLines } from '../../clients/history.js';
 import { progressEnabled, progressText } from '../../clients/progress.js';
@@ -59,6 +61,39 @@ describe('completeLine', () => {
     ['help exec ', [], ''],
   ])('%j', (line, hits, word) => {
     expect(completeLine(line)).toEqual([hits, word]);
+  });
+
+  const known = { ids: [8, 11, 80], names: (id: number) => (id === 8 ? ['X', 'Xy', 'b'] : []) };
+  it.each([
+    ['exec ', ['8', '11', '80'], ''],
+    ['ping 8', ['8', '80'], '8'],
+    ['remove 1', ['11'], '1'],
+    ['create 8', [], '8'],
+    ['exec 8 X', ['X', 'Xy'], 'X'],
+    ['exec 11 X', [], 'X'],
+    ['exec 8 X 5', [], '5'],
+    ['keys 8', [], '8'],
+  ])('with known ids and names: %j', (line, hits, word) => {
+    expect(completeLine(line, known)).toEqual([hits, word]);
+  });
+
+  it('looks up the tree after exec, ping and remove, and the names after exec <id>', () => {
+    expect(lookupFor('exec 1')).toEqual({ kind: 'ids' });
+    expect(lookupFor('remove ')).toEqual({ kind: 'ids' });
+    expect(lookupFor('exec 8 ab')).toEqual({ kind: 'names', id: 8, prefix: 'ab' });
+    expect(lookupFor('exec x ab')).toBeUndefined();
+    expect(lookupFor('tree ')).toBeUndefined();
+  });
+});
+
+describe('restart lines at a prompt', () => {
+  const at = new Date(0);
+  it('tells a restart with the reason its exit gave, and the new pid; the rest as the text formats', () => {
+    const notes = new RestartNotes();
+    expect(notes.line({ id: 11, kind: 'unavailable', time: at, reason: 'silent' })).toBe('Heartbit: node 11 is unavailable now');
+    expect(notes.line({ id: 11, kind: 'exited', time: at, reason: 'its process was killed by SIGKILL', signal: 'SIGKILL' })).toBeUndefined();
+    expect(notes.line({ id: 11, kind: 'restarted', time: at, reason: 'pid 4242', pid: 4242 })).toBe('node 11 restarted (its process was killed by SIGKILL), now pid 4242');
+    expect(notes.line({ id: 11, kind: 'restarted', time: at, reason: 'pid 4243', pid: 4243 })).toBe('node 11 restarted, now pid 4243');
   });
 });
 
@@ -150,5 +185,16 @@ describe('history', () => {
     impossible.add('ping 1');
     impossible.close();
     expect(impossible.load()).toEqual([]);
+  });
+});
+
+describe("npm start: the gateway's log lines told at the prompt", () => {
+  it('warn and worse as one console line; the rest only in the log', () => {
+    expect(noticeOf('{"level":40,"time":1,"msg":"node hung: restarting it"}')).toBe('arbor: gateway warning: node hung: restarting it');
+    expect(noticeOf('{"level":50,"msg":"cannot write","err":{"message":"ENOSPC"}}')).toBe('arbor: gateway error: cannot write (ENOSPC)');
+    expect(noticeOf('{"level":30,"msg":"serving"}')).toBeUndefined();
+    expect(noticeOf('arbor-gateway: cannot listen on 1.2.3.4:5: EADDRNOTAVAIL')).toBe('arbor: gateway: cannot listen on 1.2.3.4:5: EADDRNOTAVAIL');
+    expect(noticeOf('{not json')).toBeUndefined();
+    expect(noticeOf('{"level":"40","msg":5}')).toBeUndefined();
   });
 });

@@ -1,10 +1,10 @@
 /* The console's views of a topology (`tree`, `status`, `tree --json`): pure functions, exact text. */
 import { describe, expect, it } from 'vitest';
-import { NodeState, type NodeInfo, type TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import type { NodeInfo, Topology as TopologyResponse } from '../../clients/lib/types.js';
 import { formatJsonTopology } from '../../clients/format-json.js';
 import { drawTree, statusCounts, statusLine, topologyJson, topologyText } from '../../clients/topology-view.js';
 
-const { NODE_STATE_RUNNING: RUNNING, NODE_STATE_EXITED: EXITED, NODE_STATE_STARTING: STARTING } = NodeState;
+const [RUNNING, EXITED, STARTING] = ['running', 'exited', 'starting'] as const;
 
 function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partial<NodeInfo> = {}): NodeInfo {
   return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links, ...extra };

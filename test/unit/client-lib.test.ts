@@ -242,4 +242,46 @@ describe('ArborSession', () => {
     expect(await load).toBe(5n);
     await expect(s.ping(1)).rejects.toMatchObject({ code: 'cancelled' });
   });
+
+  it('hands the events sent with tag 0 to onEvent, and tells onLost once when the stream fails by itself', async () => {
+    const stream = new FakeStream();
+    const events: unknown[] = [];
+    const lost: ArborError[] = [];
+    const s = new ArborSession(stream as unknown as ClientDuplexStream<SessionRequest, SessionResponse>, 'fake:1', {
+      onEvent: (event) => events.push(event),
+      onLost: (error) => lost.push(error),
+    });
+    const time = new Date(5);
+    stream.emit('data', { results: [{ tag: 0n, result: { $case: 'event', value: { id: 4, kind: NodeEventKind.NODE_EVENT_KIND_RESTARTED, time, reason: 'r', pid: 77 } } }] });
+    expect(events).toEqual([{ id: 4, kind: 'restarted', time, reason: 'r', pid: 77 }]);
+    stream.emit('error', Object.assign(new Error('14 UNAVAILABLE: Connection dropped'), { code: status.UNAVAILABLE, details: 'Connection dropped' }));
+    stream.emit('close');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ code: 'unavailable', reason: 'UNAVAILABLE: Connection dropped', grpcStatus: status.UNAVAILABLE });
+    expect(s.lostWith).toBe(lost[0]);
+    await expect(s.command({ $case: 'ping', value: { id: 1 } })).rejects.toBe(lost[0]);
+  });
+
+  it('command(): the wire result, written at once; writable turns false while the stream is full and whenWritable waits for its drain', async () => {
+    const stream = new FakeStream();
+    stream.full = true;
+    const s = session(stream);
+    const outcome = s.command({ $case: 'exec', value: { id: 1, name: 'k3' } });
+    await turn();
+    expect(stream.written).toBe(1);
+    expect(s.writable).toBe(false);
+    let room = false;
+    void s.whenWritable().then(() => (room = true));
+    await turn();
+    expect(room).toBe(false);
+    stream.drain();
+    await turn();
+    expect(room).toBe(true);
+    expect(s.writable).toBe(true);
+    stream.answerAll(new Set());
+    expect(await outcome).toEqual({ $case: 'exec', value: { id: 1, name: 'k3', found: true, value: 3n } });
+    await s.close();
+    expect(stream.ended).toBe(true);
+  });
 });
+

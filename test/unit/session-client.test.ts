@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { SessionClient } from '../../clients/session-client.js';
+import { SessionClient } from '../../clients/lib/session-stream.js';
 import type { SessionRequest, SessionResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { ping } from '../helpers/session.js';
 
