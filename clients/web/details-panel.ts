@@ -11,6 +11,7 @@
  * second while the panel is open (a value changed from the CLI keeps the count), and redrawn only
  * when the node's revision (which any store or delete changes) or the page differs.
  */
+import { ConnectError } from '@connectrpc/connect';
 import type { KeysResponse, NodeInfo, TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { formatLocalError, formatReply, isFailure } from '../format.js';
 import { parseLine } from '../parse-line.js';
@@ -121,7 +122,7 @@ class NamesView {
         this.reading = false;
         this.page = undefined;
         this.shownKey = '';
-        this.summary.textContent = `${this.count()} stored; cannot list them now: ${error instanceof Error ? error.message : String(error)}`;
+        this.summary.textContent = `${this.count()} stored; cannot list them now: ${ConnectError.from(error).rawMessage}`;
         this.table.hidden = true;
       },
     );

@@ -39,6 +39,8 @@ const MOVE_MS = 250;
 const ZOOM_STEP = 1.4;
 /** More boxes than this moving in one redraw jump into place instead (see render). */
 const MAX_ANIMATED_MOVES = 40;
+/** A redraw that moves boxes within this long of the previous one that did jumps, and so does its refit. */
+const CALM_MS = 1000;
 
 export interface TreeViewHooks {
   /** A node was clicked, or Enter pressed on it: show its details. */
@@ -60,6 +62,8 @@ export class TreeView {
   private size: { width: number; height: number } | undefined;
   /** The transform the last fit asked for (a redraw that changes no bounds does not move the view). */
   private fitted: ZoomTransform | undefined;
+  /** When a redraw last moved boxes. */
+  private movedAt = -Infinity;
   private readonly collapsed = new Set<number>();
   /** The node in the tab order. */
   private current: number | undefined;
@@ -354,15 +358,19 @@ export class TreeView {
       return `M${from.x},${from.y + BOX_H / 2}L${to.x},${to.y - BOX_H / 2}`;
     };
 
-    // Moves are animated only when few boxes move: a rotation near the root under a storm moves
-    // hundreds, and animating those costs more frames than it shows.
+    // Moves are animated when few boxes move and the tree was calm before: a rotation near the
+    // root moves hundreds, and under a storm of changes every animation is cut short by the next
+    // change anyway; each costs a repaint of the whole drawing per frame.
     let moves = 0;
     for (const p of layout.placed) {
       const drawn = this.drawnNodes.get(p.node.id);
       if (drawn !== undefined && written(drawn.g, 'transform') !== transform(p)) moves++;
     }
+    const now = performance.now();
+    const calm = now - this.movedAt > CALM_MS;
+    if (moves > 0) this.movedAt = now;
     const duration = this.duration();
-    const animate = !first && duration > 0 && moves <= MAX_ANIMATED_MOVES;
+    const animate = !first && duration > 0 && calm && moves <= MAX_ANIMATED_MOVES;
 
     // Edges: from the bottom of the parent's box to the top of the child's.
     const edgesNow = new Set<string>();
@@ -455,7 +463,7 @@ export class TreeView {
     // The DOM follows the tree's pre-order (the order a screen reader reads a flat ARIA tree in), moving as few nodes as it can.
     for (const [g, before] of reorder([...this.nodes.children] as SVGGElement[], wanted)) this.nodes.insertBefore(g, before ?? null);
 
-    if (first || this.following) this.fit(!first);
+    if (first || this.following) this.fit(!first && calm);
   }
 }
 
