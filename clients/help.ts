@@ -76,18 +76,31 @@ const DETAILS: Record<HelpTopic, string[]> = {
   quit: ['stop reading commands, wait for the replies still in flight, and exit.'],
 };
 
-/** What differs in the web view's console: there is no program to quit, and the page has more than the console. */
-const WEB_QUIT_SUMMARY = 'nothing to quit here: close the page (the gateway keeps running)';
-const WEB_QUIT_DETAILS = ['the page has no program to stop: close the tab; the gateway keeps running.'];
+/**
+ * What differs in the web view's console: there is no program to quit, `watch` is not run there
+ * (the details panel lists a node's names instead), and the page has more than the console.
+ */
+const WEB_SUMMARIES: Partial<Record<HelpTopic, string>> = {
+  quit: 'nothing to quit here: close the page (the gateway keeps running)',
+  watch: "not here: run it in the arbor console; a node's details list its names",
+};
+const WEB_DETAILS: Partial<Record<HelpTopic, string[]>> = {
+  quit: ['the page has no program to stop: close the tab; the gateway keeps running.'],
+  watch: [
+    'the web console does not follow stores and deletes: run watch in the arbor console. Click a',
+    "node (or Enter on it) for its details: they list its names and values, a page at a time.",
+  ],
+};
 const WEB_PAGE_LINES = [
-  'Up and Down recall earlier lines. In the drawing: click a node (or Enter on it) for its details,',
-  'arrow keys move between nodes, Space collapses a subtree, + - 0 zoom (also wheel, drag, pinch).',
+  'Tab on an empty line moves on, as elsewhere in the page. Up and Down recall earlier lines.',
+  'In the drawing: click a node (or Enter on it) for its details, arrow keys move between nodes,',
+  'Space collapses a subtree, + - 0 zoom (also wheel, drag, pinch).',
 ];
 
 /** The help text (several lines, no trailing newline): every command, or one `topic`; `where` the console runs. */
 export function helpText(topic?: HelpTopic, where: 'cli' | 'web' = 'cli'): string {
-  const details = (t: HelpTopic): string[] => (where === 'web' && t === 'quit' ? WEB_QUIT_DETAILS : DETAILS[t]);
-  const summary = (t: HelpTopic): string => (where === 'web' && t === 'quit' ? WEB_QUIT_SUMMARY : SUMMARIES[t]);
+  const details = (t: HelpTopic): string[] => (where === 'web' ? WEB_DETAILS[t] : undefined) ?? DETAILS[t];
+  const summary = (t: HelpTopic): string => (where === 'web' ? WEB_SUMMARIES[t] : undefined) ?? SUMMARIES[t];
   if (topic !== undefined) return [usageOf(topic), ...details(topic).map((line) => `  ${line}`)].join('\n');
   const width = Math.max(...COMMAND_WORDS.map((word) => usageOf(word).length)) + 2;
   return [

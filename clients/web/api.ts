@@ -12,6 +12,7 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import * as ts from '../../proto/gen/arbor/v1/arbor.js';
 import * as es from '../../proto/gen-es/arbor/v1/arbor_pb.js';
 import { fromEs, toEs, type TsProtoCodec } from '../../proto/es-bridge.js';
+import { MAX_KEYS_LIMIT } from '../../proto/limits.js';
 import { errorOutcome, type Outcome, type RemoteCommand, toCommandBody } from '../command.js';
 
 /** How long one command may take, as the CLI's deadline (the gateway never waits beyond it). */
@@ -45,9 +46,9 @@ export class Api {
           return { $case: 'heartbeat', value: await this.unary('heartbeat', [es.HeartbeatRequestSchema, ts.HeartbeatRequest], [es.HeartbeatResponseSchema, ts.HeartbeatResponse], body.value) };
         case 'remove':
           return { $case: 'remove', value: await this.unary('remove', [es.RemoveRequestSchema, ts.RemoveRequest], [es.RemoveResponseSchema, ts.RemoveResponse], body.value) };
-        // One page (the console's default, 1,000 names); paging at the page is for later.
+        // Every page, as the CLI's console lists them.
         case 'keys':
-          return { $case: 'keys', value: await this.unary('keys', [es.KeysRequestSchema, ts.KeysRequest], [es.KeysResponseSchema, ts.KeysResponse], body.value) };
+          return { $case: 'keys', value: await this.allKeys(body.value) };
         case 'delete':
           return { $case: 'delete', value: await this.unary('delete', [es.DeleteRequestSchema, ts.DeleteRequest], [es.DeleteResponseSchema, ts.DeleteResponse], body.value) };
       }
@@ -56,6 +57,24 @@ export class Api {
       const outcome = errorOutcome(failure.code as number, failure.rawMessage);
       outcome.value.reason = failure.metadata.get('arbor-reason') ?? '';
       return outcome;
+    }
+  }
+
+  /** One page of a node's names and values (throws the call's error). */
+  keys(request: ts.KeysRequest): Promise<ts.KeysResponse> {
+    return this.unary('keys', [es.KeysRequestSchema, ts.KeysRequest], [es.KeysResponseSchema, ts.KeysResponse], request);
+  }
+
+  /** Every name of `request`'s node (that starts with its prefix), page after page, as one answer. */
+  private async allKeys(request: ts.KeysRequest): Promise<ts.KeysResponse> {
+    const entries: ts.KeyEntry[] = [];
+    let startAfter = '';
+    for (;;) {
+      const page = await this.keys({ ...request, limit: MAX_KEYS_LIMIT, startAfter });
+      entries.push(...page.entries);
+      const last = page.entries.at(-1);
+      if (!page.more || last === undefined) return { entries, more: false, revision: page.revision };
+      startAfter = last.name;
     }
   }
 

@@ -3,16 +3,19 @@
  * API client, the tree drawing, the details panel, the events list, the header's counts and
  * filters, the search, the console and the token form.
  *
- * Changes are pushed: the page holds one Watch stream, and each event both goes into the list
- * and triggers a fresh Topology call (coalesced: one in flight at a time, one more if anything
- * happened meanwhile), so a dead node turns red within the event's own latency, no polling. A
- * command typed here that may reshape the tree (create, remove, heartbeat) also redraws, since a
- * new heartbeat interval or a rotation has no event of its own. The stream asks for the
- * gateway's backlog first, so the events list starts with what happened before the page opened.
- * If the stream ends (the gateway restarts, the network drops) the page says so and opens it
- * again with backoff.
+ * Changes are pushed: the page holds one Watch stream. Events are taken in batches, one per
+ * animation frame (a storm of them costs one redraw a frame, not one each): the batch goes into
+ * the list, is applied to the tree the page holds (so a dead node turns red within the event's
+ * own latency), and triggers a fresh Topology call (coalesced: one in flight at a time, one more
+ * if anything happened meanwhile) that brings what events do not say (moves, new nodes). A new
+ * heartbeat interval, a store's key count or a rotation's moves have no event of their own, so
+ * while the stream is up and the page is visible it also reads Topology once a second when
+ * nothing else did; the header and the drawing follow a change made from anywhere (the CLI, the
+ * API) without a reload. The stream asks for the gateway's backlog first, so the events list
+ * starts with what happened before the page opened. If the stream ends (the gateway restarts,
+ * the network drops) the page says so and opens it again with backoff.
  */
-import type { TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import type { NodeEvent, TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { statusCounts } from '../topology-view.js';
 import { Api, isUnauthenticated } from './api.js';
 import { applyEvent } from './apply-event.js';
@@ -28,6 +31,15 @@ const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5000;
 /** Filter matches listed by id under the drawing; beyond it, a count. */
 const MAX_LISTED = 40;
+/** How often the page reads the tree when no event made it do so (see the module's comment). */
+const LIVE_REFRESH_MS = 1000;
+/** A batch of events waits at most this long for an animation frame (none come in a hidden tab). */
+const BATCH_MAX_WAIT_MS = 250;
+
+/** Sets an element's text only when it differs (an unchanged header is not laid out again). */
+function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
 
 function byId<T extends Element>(id: string): T {
   const found = document.getElementById(id);
@@ -120,15 +132,17 @@ function start(): void {
     });
   }
 
+  let shownAt = 0;
   const show = (tree: TopologyResponse): void => {
     topology = tree;
+    shownAt = performance.now();
     view.update(tree);
     const counts = statusCounts(tree);
-    byId('node-count').textContent = String(counts.nodes);
-    byId('depth').textContent = counts.depthBound === null ? String(counts.depth) : `${counts.depth} (AVL bound ${counts.depthBound})`;
-    byId('heartbeat').textContent = counts.heartbeatIntervalMs === 0 ? 'off' : `${counts.heartbeatIntervalMs} ms`;
+    setText(byId('node-count'), String(counts.nodes));
+    setText(byId('depth'), counts.depthBound === null ? String(counts.depth) : `${counts.depth} (AVL bound ${counts.depthBound})`);
+    setText(byId('heartbeat'), counts.heartbeatIntervalMs === 0 ? 'off' : `${counts.heartbeatIntervalMs} ms`);
     const states = stateCounts(tree.nodes);
-    for (const [state, n] of Object.entries(states)) byId(`${state}-count`).textContent = String(n);
+    for (const [state, n] of Object.entries(states)) setText(byId(`${state}-count`), String(n));
     details.update(tree);
     describeFilter();
   };
@@ -165,6 +179,32 @@ function start(): void {
     onChange: redraw,
   });
 
+  // Events of one animation frame, applied together.
+  const pending: NodeEvent[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    if (!scheduled) return;
+    scheduled = false;
+    const batch = pending.splice(0);
+    if (batch.length === 0) return;
+    events.addAll(batch);
+    // Drawn at once from the events themselves, then confirmed (and completed) by Topology.
+    if (topology !== undefined) show(batch.reduce(applyEvent, topology));
+    redraw();
+  };
+  const queue = (event: NodeEvent): void => {
+    pending.push(event);
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(flush);
+    setTimeout(flush, BATCH_MAX_WAIT_MS);
+  };
+
+  let live = false;
+  setInterval(() => {
+    if (live && !document.hidden && performance.now() - shownAt >= LIVE_REFRESH_MS) redraw();
+  }, LIVE_REFRESH_MS);
+
   const watch = async (): Promise<void> => {
     let delay = RETRY_MIN_MS;
     for (;;) {
@@ -175,16 +215,17 @@ function start(): void {
         redraw();
         setConnection(`live · ${window.location.host}`, false);
         // The backlog comes again on every (re)connection: start the list over.
+        pending.length = 0;
         events.clear();
+        live = true;
         for await (const event of feed) {
           delay = RETRY_MIN_MS;
-          events.add(event);
-          // Drawn at once from the event itself, then confirmed (and completed) by Topology.
-          if (topology !== undefined) show(applyEvent(topology, event));
-          redraw();
+          queue(event);
         }
+        live = false;
         setConnection('the gateway ended the event stream: reconnecting…', true);
       } catch (error) {
+        live = false;
         if (isUnauthenticated(error)) {
           setConnection('waiting for the token', true);
           await askToken();

@@ -5,10 +5,14 @@
  * the console's own lines (`ping 8`, `exec 8 X 16`...) and run them through the page's API client,
  * so a value is checked and a reply worded exactly as in the console.
  *
- * Names: the panel shows the node's key count. Listing them (paged) waits for the dictionary's
- * `Keys` call; `NamesView` is the one place that will then page through them.
+ * Names: `NamesView` lists the node's names and values a page at a time through the `Keys` call
+ * (the first page when the panel opens; Next and Previous names page on). The page shown is read
+ * again when the node's key count changes, after a store from the panel, and at most once a
+ * second while the panel is open (a value changed from the CLI keeps the count), and redrawn only
+ * when the node's revision (which any store or delete changes) or the page differs.
  */
-import type { NodeInfo, TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { ConnectError } from '@connectrpc/connect';
+import type { KeysResponse, NodeInfo, TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { formatLocalError, formatReply, isFailure } from '../format.js';
 import { parseLine } from '../parse-line.js';
 import { stateName } from '../topology-view.js';
@@ -31,18 +35,150 @@ export interface DetailsHooks {
   closed(id: number): void;
 }
 
-/** The node's names: its count now; later, pages of names through the `Keys` call. */
-class NamesView {
-  constructor(private readonly into: HTMLElement) {}
+/** Names listed per page in the panel. */
+export const NAMES_PAGE = 20;
+/** The page shown is read again at most this often while nothing says it changed. */
+const NAMES_REFRESH_MS = 1000;
 
-  show(node: NodeInfo): void {
-    this.into.textContent = `${node.keys} ${node.keys === 1 ? 'name' : 'names'} stored (load one by its name below)`;
+/** The node's names and values, a page at a time, through the `Keys` call. */
+class NamesView {
+  private id: number | undefined;
+  /** start_after of each page up to the one shown (the first page starts after ''). */
+  private starts: string[] = [''];
+  private page: KeysResponse | undefined;
+  private keys: number | undefined;
+  /** Answers to older requests (another node, another page) are dropped. */
+  private asked = 0;
+  private readAt = 0;
+  private reading = false;
+  private shownKey = '';
+
+  constructor(
+    private readonly summary: HTMLElement,
+    private readonly table: HTMLTableElement,
+    private readonly previous: HTMLButtonElement,
+    private readonly next: HTMLButtonElement,
+    private readonly api: Api,
+    private readonly pick: (name: string) => void,
+  ) {
+    next.addEventListener('click', () => {
+      const last = this.page?.entries.at(-1);
+      if (this.page?.more !== true || last === undefined) return;
+      this.starts.push(last.name);
+      this.read();
+    });
+    previous.addEventListener('click', () => {
+      if (this.starts.length < 2) return;
+      this.starts.pop();
+      this.read();
+    });
+  }
+
+  /** Shows node `node` (from its first page when it is another node); `force`: read the page again now. */
+  show(node: NodeInfo, force = false): void {
+    if (this.id !== node.id) {
+      this.id = node.id;
+      this.starts = [''];
+      this.page = undefined;
+      this.keys = undefined;
+      this.shownKey = '';
+      this.table.tBodies[0]?.replaceChildren();
+    }
+    const counted = this.keys !== node.keys;
+    this.keys = node.keys;
+    if (force || counted || performance.now() - this.readAt >= NAMES_REFRESH_MS) this.read();
+    else this.draw();
+  }
+
+  /** The panel was closed or its node removed: no more reads. */
+  stop(): void {
+    this.id = undefined;
+    this.asked++;
+  }
+
+  private read(): void {
+    const id = this.id;
+    if (id === undefined) return;
+    const ticket = ++this.asked;
+    const startAfter = this.starts.at(-1) ?? '';
+    this.readAt = performance.now();
+    this.reading = true;
+    this.draw();
+    this.api.keys({ id, prefix: '', limit: NAMES_PAGE, startAfter }).then(
+      (page) => {
+        if (ticket !== this.asked) return;
+        this.reading = false;
+        // Names deleted under the page shown can leave it empty: back to the one before.
+        if (page.entries.length === 0 && this.starts.length > 1) {
+          this.starts.pop();
+          this.read();
+          return;
+        }
+        this.page = page;
+        this.draw();
+      },
+      (error: unknown) => {
+        if (ticket !== this.asked) return;
+        this.reading = false;
+        this.page = undefined;
+        this.shownKey = '';
+        this.summary.textContent = `${this.count()} stored; cannot list them now: ${ConnectError.from(error).rawMessage}`;
+        this.table.hidden = true;
+      },
+    );
+  }
+
+  private count(): string {
+    const n = this.keys ?? 0;
+    return `${n} ${n === 1 ? 'name' : 'names'}`;
+  }
+
+  private draw(): void {
+    const page = this.page;
+    const first = this.starts.length === 1;
+    this.previous.hidden = first;
+    this.next.hidden = page?.more !== true;
+    this.previous.disabled = this.reading;
+    this.next.disabled = this.reading;
+    if (page === undefined) {
+      this.summary.textContent = `${this.count()} stored${this.reading ? ' (reading…)' : ''}`;
+      this.table.hidden = true;
+      return;
+    }
+    const shown = page.entries.length;
+    const more = !first || page.more ? `, page ${this.starts.length}: ${shown} ${shown === 1 ? 'name' : 'names'}${page.more ? ', more after' : ''}` : '';
+    this.summary.textContent = `${this.count()} stored${more}`;
+    this.table.hidden = shown === 0;
+    const key = `${page.revision}|${this.starts.at(-1) ?? ''}|${shown}`;
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    const rows = page.entries.map((entry) => {
+      const row = document.createElement('tr');
+      const name = document.createElement('th');
+      name.scope = 'row';
+      const use = document.createElement('button');
+      use.type = 'button';
+      use.className = 'link';
+      use.textContent = entry.name;
+      use.title = 'use this name in the store and load fields';
+      use.addEventListener('click', () => this.pick(entry.name));
+      name.append(use);
+      const value = document.createElement('td');
+      value.textContent = String(entry.value);
+      row.append(name, value);
+      return row;
+    });
+    (this.table.tBodies[0] ?? this.table.createTBody()).replaceChildren(...rows);
   }
 }
 
 export class DetailsPanel {
   private id: number | undefined;
   private readonly names: NamesView;
+  /** What the facts and events lists show now (JSON), to leave them alone when nothing changed. */
+  private shownFacts = '';
+  /** A store or delete from the panel: the names are read again at the next update. */
+  private namesChanged = false;
   private confirmRemove = false;
 
   constructor(
@@ -51,7 +187,17 @@ export class DetailsPanel {
     private readonly events: EventsList,
     private readonly hooks: DetailsHooks,
   ) {
-    this.names = new NamesView(this.part('#details-names'));
+    this.names = new NamesView(
+      this.part('#details-names'),
+      this.part<HTMLTableElement>('#details-keys'),
+      this.part<HTMLButtonElement>('#keys-previous'),
+      this.part<HTMLButtonElement>('#keys-next'),
+      api,
+      (name) => {
+        this.part<HTMLInputElement>('#store-name').value = name;
+        this.part<HTMLInputElement>('#load-name').value = name;
+      },
+    );
     this.part<HTMLButtonElement>('#details-close').addEventListener('click', () => this.close());
     panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.close();
@@ -95,6 +241,7 @@ export class DetailsPanel {
       this.resetRemove();
       this.part('#details-result').textContent = '';
     }
+    this.shownFacts = '';
     this.id = id;
     this.panel.hidden = false;
     this.update(topology);
@@ -104,6 +251,7 @@ export class DetailsPanel {
   close(): void {
     const id = this.id;
     this.id = undefined;
+    this.names.stop();
     this.panel.hidden = true;
     if (id !== undefined) this.hooks.closed(id);
   }
@@ -116,12 +264,27 @@ export class DetailsPanel {
     this.part('#details-title').textContent = `Node ${id}`;
     const facts = this.part('#details-facts');
     const actions = this.part('#details-actions');
+    const last = this.events.of(id, LAST_EVENTS);
+    // Unchanged facts and events are left as they are (a focused parent or child button keeps its focus).
+    const shown = JSON.stringify([id, node, last.map(describeEvent)], (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    const same = shown === this.shownFacts;
+    this.shownFacts = shown;
+    const forceNames = this.namesChanged;
+    this.namesChanged = false;
     if (node === undefined) {
+      if (same) return;
       facts.replaceChildren(this.fact('state', 'not in the tree (removed)'));
       actions.hidden = true;
+      this.names.stop();
       this.part('#details-names').textContent = '';
+      this.part('#details-keys').hidden = true;
+      this.part('#keys-previous').hidden = true;
+      this.part('#keys-next').hidden = true;
     } else {
       actions.hidden = false;
+      this.names.show(node, forceNames);
+      this.refreshToggle();
+      if (same) return;
       const state = drawnState(node);
       const lifecycle = stateName(node.state);
       const stateText = `${STATE_SIGN[state]} ${state}${lifecycle !== state && lifecycle !== 'running' ? ` (${lifecycle})` : ''}`.trim();
@@ -135,11 +298,8 @@ export class DetailsPanel {
         this.fact('parent', node.parent === undefined ? '– (the root)' : this.link(node.parent)),
         this.fact('children', ...this.children(node)),
       );
-      this.names.show(node);
-      this.refreshToggle();
     }
     const list = this.part('#details-events');
-    const last = this.events.of(id, LAST_EVENTS);
     list.replaceChildren(
       ...(last.length === 0
         ? [Object.assign(document.createElement('li'), { textContent: 'none since the gateway started' })]
@@ -173,6 +333,7 @@ export class DetailsPanel {
       const why = outcome.$case === 'error' && outcome.value.reason !== '' ? `\nwhy: ${outcome.value.reason}` : '';
       result.textContent = `${formatReply(parsed, outcome, 'seed')}${why}`;
       result.className = isFailure(parsed, outcome) ? 'error' : 'ok';
+      if (parsed.kind === 'exec' && parsed.value !== undefined) this.namesChanged = true;
       if (parsed.kind !== 'ping') this.hooks.changed();
     });
   }

@@ -44,12 +44,13 @@ export class EventsList {
     });
   }
 
-  add(event: NodeEvent): void {
-    this.events.unshift(event);
-    if (this.events.length > MAX_EVENTS) this.events.pop();
+  /** Adds events that arrived together (oldest first): one change of the list for all of them. */
+  addAll(batch: readonly NodeEvent[]): void {
+    const recent = batch.slice(-MAX_EVENTS).reverse();
+    this.events.unshift(...recent);
+    this.events.length = Math.min(this.events.length, MAX_EVENTS);
     // One element per event, newest on top; a filtered-out one is kept, hidden.
-    const item = this.item(event);
-    this.list.prepend(item);
+    this.list.prepend(...recent.map((event) => this.item(event)));
     while (this.list.children.length > MAX_EVENTS) this.list.lastElementChild?.remove();
     this.count();
     this.onChange();

@@ -1,7 +1,14 @@
 /**
- * @module The drawing of the tree in the page's `<svg>`: an ARIA tree of nodes that are updated in
- * place (keyed by id, moves animated briefly), with zoom and pan (d3-zoom: wheel, drag, pinch,
- * keys, buttons), collapsible subtrees, a state filter, search and keyboard navigation.
+ * @module The drawing of the tree: an ARIA tree of nodes that are updated in place (keyed by id,
+ * only what changed is written; moves animated briefly when few boxes move), with zoom and pan
+ * (d3-zoom: wheel, drag, pinch, keys, buttons), collapsible subtrees, a state filter, search and
+ * keyboard navigation.
+ *
+ * The panel (`#tree`, an HTML element: the ARIA tree, and what d3-zoom listens on) holds one
+ * `<svg>` whose CSS transform is the zoom. Zooming an SVG group instead makes Chromium lay out
+ * every text of the drawing again at each step (it sizes SVG text for the scale it is shown at),
+ * which at 400 nodes held the page for most of a frame per zoom step; a CSS transform on the
+ * `<svg>` element only repaints it.
  *
  * Each node is a `<g role="treeitem">` carrying `data-node-id` and `data-state` (for tests and
  * automation; colours and border patterns come from style.css by `data-state`, the sign inside
@@ -16,6 +23,7 @@ import { select } from 'd3-selection';
 import 'd3-transition';
 import { zoom, type ZoomBehavior, zoomIdentity, type ZoomTransform } from 'd3-zoom';
 import type { TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
+import { reorder } from './keyed-order.js';
 import { type DrawnState, drawnState, nodeLabel, STATE_SIGN } from './node-state.js';
 import { ancestors, BOX_H, fitTransform, ID_FONT_PX, layoutTree, neighbour, type PlacedNode, type TreeLayout } from './tree-layout.js';
 
@@ -29,6 +37,10 @@ const READABLE_PX = 12;
 const FOUND_LABEL_PX = 18;
 const MOVE_MS = 250;
 const ZOOM_STEP = 1.4;
+/** More boxes than this moving in one redraw jump into place instead (see render). */
+const MAX_ANIMATED_MOVES = 40;
+/** A redraw that moves boxes within this long of the previous one that did jumps, and so does its refit. */
+const CALM_MS = 1000;
 
 export interface TreeViewHooks {
   /** A node was clicked, or Enter pressed on it: show its details. */
@@ -38,6 +50,20 @@ export interface TreeViewHooks {
 export class TreeView {
   private topology: TopologyResponse | undefined;
   private layout: TreeLayout | undefined;
+  /** The layout's nodes by id. */
+  private at = new Map<number, PlacedNode>();
+  /** The elements drawn for each node and edge, updated in place by render. */
+  private readonly drawnNodes = new Map<number, DrawnNode>();
+  private readonly drawnEdges = new Map<string, SVGPathElement>();
+  /**
+   * The panel's size, kept by a ResizeObserver: reading it from the DOM after a redraw's changes
+   * forces the browser to lay the whole drawing out there and then, once more per redraw.
+   */
+  private size: { width: number; height: number } | undefined;
+  /** The transform the last fit asked for (a redraw that changes no bounds does not move the view). */
+  private fitted: ZoomTransform | undefined;
+  /** When a redraw last moved boxes. */
+  private movedAt = -Infinity;
   private readonly collapsed = new Set<number>();
   /** The node in the tab order. */
   private current: number | undefined;
@@ -46,43 +72,57 @@ export class TreeView {
   private filter: ReadonlySet<DrawnState> = new Set();
   private following = true;
   private frame: number | undefined;
-  private readonly zoomer: ZoomBehavior<SVGSVGElement, unknown>;
-  private readonly viewport: SVGGElement;
+  private readonly zoomer: ZoomBehavior<HTMLElement, unknown>;
+  /** The zoom now (d3-zoom's, as last applied). */
+  private transform: ZoomTransform = zoomIdentity;
+  private readonly drawing: SVGSVGElement;
   private readonly edges: SVGGElement;
   private readonly nodes: SVGGElement;
-  private readonly empty: SVGTextElement;
+  private readonly empty: HTMLParagraphElement;
   private readonly reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
   constructor(
-    private readonly svg: SVGSVGElement,
+    private readonly panel: HTMLElement,
     private readonly hooks: TreeViewHooks,
   ) {
-    this.viewport = document.createElementNS(SVG, 'g');
-    this.viewport.setAttribute('class', 'viewport');
+    this.drawing = document.createElementNS(SVG, 'svg');
+    // Not a graphic of its own: the treeitems inside belong to the panel's tree.
+    this.drawing.setAttribute('role', 'none');
     this.edges = document.createElementNS(SVG, 'g');
     this.edges.setAttribute('class', 'edges');
     this.edges.setAttribute('aria-hidden', 'true');
     this.nodes = document.createElementNS(SVG, 'g');
     this.nodes.setAttribute('class', 'nodes');
-    this.empty = document.createElementNS(SVG, 'text');
-    this.empty.setAttribute('class', 'empty');
-    this.empty.setAttribute('x', '16');
-    this.empty.setAttribute('y', '28');
-    this.viewport.append(this.edges, this.nodes);
-    svg.replaceChildren(this.viewport, this.empty);
+    this.empty = document.createElement('p');
+    this.empty.className = 'empty';
+    this.drawing.append(this.edges, this.nodes);
+    panel.replaceChildren(this.drawing, this.empty);
 
-    this.zoomer = zoom<SVGSVGElement, unknown>()
+    this.zoomer = zoom<HTMLElement, unknown>()
       .scaleExtent([0.05, 12])
+      // d3-zoom's default extent reads the panel's size from the DOM at every zoom step (a forced layout).
+      .extent(() => {
+        const { width, height } = this.viewSize();
+        return [
+          [0, 0],
+          [width, height],
+        ];
+      })
       .on('zoom', (event: { transform: ZoomTransform; sourceEvent: unknown }) => {
-        this.viewport.setAttribute('transform', event.transform.toString());
-        svg.dataset.scale = event.transform.k.toFixed(3);
+        const t = event.transform;
+        this.transform = t;
+        this.drawing.style.transform = `translate(${t.x}px,${t.y}px) scale(${t.k})`;
+        panel.dataset.scale = t.k.toFixed(3);
         // A wheel, drag or pinch is the user taking over; the page's own moves have no source event.
-        if (event.sourceEvent !== null && event.sourceEvent !== undefined) this.following = false;
+        if (event.sourceEvent !== null && event.sourceEvent !== undefined) {
+          this.following = false;
+          this.fitted = undefined;
+        }
       });
     // A double click opens nothing and zooms nothing: clicks are for nodes.
-    select(svg).call(this.zoomer).on('dblclick.zoom', null);
+    select(panel).call(this.zoomer).on('dblclick.zoom', null);
 
-    svg.addEventListener('click', (event) => {
+    panel.addEventListener('click', (event) => {
       const target = event.target as Element;
       const id = this.idOf(target);
       if (id === undefined) return;
@@ -92,10 +132,12 @@ export class TreeView {
         hooks.open(id);
       }
     });
-    svg.addEventListener('keydown', (event) => this.key(event));
-    new ResizeObserver(() => {
+    panel.addEventListener('keydown', (event) => this.key(event));
+    new ResizeObserver((entries) => {
+      const box = entries.at(-1)?.contentRect;
+      if (box !== undefined) this.size = { width: box.width, height: box.height };
       if (this.following) this.fit(false);
-    }).observe(svg);
+    }).observe(panel);
   }
 
   /** The tree changed: draw it (in the next frame; several changes within one frame draw once). */
@@ -112,15 +154,27 @@ export class TreeView {
     return this.topology?.nodes.some((n) => n.id === id) ?? false;
   }
 
+  private viewSize(): { width: number; height: number } {
+    if (this.size === undefined) {
+      const { width, height } = this.panel.getBoundingClientRect();
+      this.size = { width, height };
+    }
+    return this.size;
+  }
+
   /** Shows all of the tree, and follows it again as it changes. */
   fit(animate = true): void {
     this.following = true;
     const layout = this.layout;
     if (layout === undefined) return;
-    const { width, height } = this.svg.getBoundingClientRect();
+    const { width, height } = this.viewSize();
     if (width === 0 || height === 0) return;
     const t = fitTransform(layout.bounds, width, height, FIT_MARGIN, MAX_FIT_SCALE);
-    this.moveTo(zoomIdentity.translate(t.x, t.y).scale(t.k), animate);
+    const target = zoomIdentity.translate(t.x, t.y).scale(t.k);
+    // Redraws that keep the tree's extent (most of them) leave the view alone, and a move under way to it goes on.
+    if (animate && this.fitted !== undefined && this.fitted.toString() === target.toString()) return;
+    this.moveTo(target, animate);
+    this.fitted = target;
   }
 
   /**
@@ -130,7 +184,7 @@ export class TreeView {
   overview(): void {
     const topology = this.topology;
     if (topology === undefined) return;
-    const { width, height } = this.svg.getBoundingClientRect();
+    const { width, height } = this.viewSize();
     const deepest = topology.nodes.reduce((most, n) => Math.max(most, n.depth), 0);
     for (let keep = deepest; keep >= 0; keep--) {
       const collapsed = topology.nodes.filter((n) => n.depth === keep && (n.left !== undefined || n.right !== undefined)).map((n) => n.id);
@@ -154,7 +208,8 @@ export class TreeView {
 
   zoomBy(factor: number): void {
     this.following = false;
-    select(this.svg)
+    this.fitted = undefined;
+    select(this.panel)
       .transition()
       .duration(this.duration())
       .call((t) => this.zoomer.scaleBy(t, factor));
@@ -190,7 +245,7 @@ export class TreeView {
     this.render();
     const at = this.placed(id);
     if (at === undefined) return false;
-    const { width, height } = this.svg.getBoundingClientRect();
+    const { width, height } = this.viewSize();
     const k = Math.max(this.scale(), FOUND_LABEL_PX / ID_FONT_PX);
     this.following = false;
     this.moveTo(zoomIdentity.translate(width / 2 - k * at.x, height / 2 - k * at.y).scale(k), true);
@@ -209,7 +264,7 @@ export class TreeView {
   }
 
   private scale(): number {
-    return Number(this.svg.dataset.scale ?? '1');
+    return this.transform.k;
   }
 
   private duration(): number {
@@ -217,7 +272,8 @@ export class TreeView {
   }
 
   private moveTo(transform: ZoomTransform, animate: boolean): void {
-    const selection = select(this.svg);
+    this.fitted = undefined;
+    const selection = select(this.panel);
     if (animate && this.duration() > 0) {
       selection
         .transition()
@@ -231,8 +287,8 @@ export class TreeView {
     const at = this.placed(id);
     if (at === undefined) return;
     const k = this.scale();
-    const { width, height } = this.svg.getBoundingClientRect();
-    const current = this.currentTransform();
+    const { width, height } = this.viewSize();
+    const current = this.transform;
     const sx = current.x + k * at.x;
     const sy = current.y + k * at.y;
     const pad = 40;
@@ -241,13 +297,8 @@ export class TreeView {
     this.moveTo(zoomIdentity.translate(width / 2 - k * at.x, height / 2 - k * at.y).scale(k), true);
   }
 
-  private currentTransform(): { x: number; y: number } {
-    const match = /translate\(([-\d.e]+),\s*([-\d.e]+)\)/.exec(this.viewport.getAttribute('transform') ?? '');
-    return match === null ? { x: 0, y: 0 } : { x: Number(match[1]), y: Number(match[2]) };
-  }
-
   private placed(id: number): PlacedNode | undefined {
-    return this.layout?.placed.find((p) => p.node.id === id);
+    return this.at.get(id);
   }
 
   private element(id: number): SVGGElement | undefined {
@@ -294,88 +345,202 @@ export class TreeView {
     const layout = layoutTree(topology, this.collapsed);
     const first = this.layout === undefined || (this.layout.placed.length === 0 && layout.placed.length > 0);
     this.layout = layout;
-    this.empty.textContent = layout.placed.length === 0 ? '(no nodes yet: type create 8 in the console)' : '';
-    if (this.current === undefined || !layout.placed.some((p) => p.node.id === this.current)) this.current = layout.placed[0]?.node.id;
-    const duration = this.duration();
+    this.at = new Map(layout.placed.map((p) => [p.node.id, p]));
+    const at = this.at;
+    setText(this.empty, layout.placed.length === 0 ? '(no nodes yet: type create 8 in the console)' : '');
+    this.empty.hidden = layout.placed.length > 0;
+    if (this.current === undefined || !at.has(this.current)) this.current = layout.placed[0]?.node.id;
     const w = layout.boxW;
-    const at = new Map(layout.placed.map((p) => [p.node.id, p]));
-
-    // Edges: from the bottom of the parent's box to the top of the child's.
+    const transform = (p: PlacedNode): string => `translate(${p.x},${p.y})`;
     const path = (e: TreeLayout['edges'][number]): string => {
       const from = at.get(e.from) as PlacedNode;
       const to = at.get(e.to) as PlacedNode;
       return `M${from.x},${from.y + BOX_H / 2}L${to.x},${to.y - BOX_H / 2}`;
     };
-    select(this.edges)
-      .selectAll<SVGPathElement, TreeLayout['edges'][number]>('path')
-      .data(layout.edges, (e) => `${e.from}-${e.to}`)
-      .join(
-        (enter) => enter.append('path').attr('d', path),
-        (update) => {
-          update.filter((e, i, all) => (all[i] as SVGPathElement).getAttribute('d') !== path(e)).transition().duration(duration).attr('d', path);
-          return update;
-        },
-      )
-      .attr('class', (e) => `edge ${e.side}`);
+
+    // Moves are animated when few boxes move and the tree was calm before: a rotation near the
+    // root moves hundreds, and under a storm of changes every animation is cut short by the next
+    // change anyway; each costs a repaint of the whole drawing per frame.
+    let moves = 0;
+    for (const p of layout.placed) {
+      const drawn = this.drawnNodes.get(p.node.id);
+      if (drawn !== undefined && written(drawn.g, 'transform') !== transform(p)) moves++;
+    }
+    const now = performance.now();
+    const calm = now - this.movedAt > CALM_MS;
+    if (moves > 0) this.movedAt = now;
+    const duration = this.duration();
+    const animate = !first && duration > 0 && calm && moves <= MAX_ANIMATED_MOVES;
+
+    // Edges: from the bottom of the parent's box to the top of the child's.
+    const edgesNow = new Set<string>();
+    for (const e of layout.edges) {
+      const key = `${e.from}-${e.to}`;
+      edgesNow.add(key);
+      let edge = this.drawnEdges.get(key);
+      const isNew = edge === undefined;
+      if (edge === undefined) {
+        edge = document.createElementNS(SVG, 'path');
+        this.drawnEdges.set(key, edge);
+        this.edges.append(edge);
+      }
+      setAttr(edge, 'class', `edge ${e.side}`);
+      moveAttr(edge, 'd', path(e), animate && !isNew ? duration : 0);
+    }
+    for (const [key, edge] of this.drawnEdges) {
+      if (edgesNow.has(key)) continue;
+      select(edge).interrupt();
+      edge.remove();
+      this.drawnEdges.delete(key);
+    }
 
     const filtering = this.filter.size > 0;
     const matches = (p: PlacedNode): boolean =>
       this.filter.has(drawnState(p.node)) || (p.hidden !== undefined && [...this.filter].some((s) => (p.hidden?.states[s] ?? 0) > 0));
-    const transform = (p: PlacedNode): string => `translate(${p.x},${p.y})`;
+    for (const [id, drawn] of this.drawnNodes) {
+      if (at.has(id)) continue;
+      select(drawn.g).interrupt();
+      drawn.g.remove();
+      this.drawnNodes.delete(id);
+    }
+    const roots = layout.placed.filter((q) => q.parent === undefined);
+    const wanted: SVGGElement[] = [];
+    for (const p of layout.placed) {
+      const id = p.node.id;
+      let drawn = this.drawnNodes.get(id);
+      const isNew = drawn === undefined;
+      if (drawn === undefined) {
+        drawn = newNode();
+        this.drawnNodes.set(id, drawn);
+      }
+      const { g } = drawn;
+      wanted.push(g);
+      const parent = p.parent === undefined ? undefined : at.get(p.parent);
+      moveAttr(g, 'transform', transform(p), animate && !isNew ? duration : 0);
+      const state = drawnState(p.node);
+      const looks = {
+        class: `node${id === this.found ? ' found' : ''}${filtering && !matches(p) ? ' dimmed' : ''}`,
+        state,
+        worst: p.hidden?.worst ?? null,
+        label: nodeLabel(p.node, p.hidden),
+        reason: p.node.reason,
+        level: String(p.level + 1),
+        setsize: String(parent === undefined ? roots.length : parent.children.length),
+        posinset: String((parent === undefined ? roots.indexOf(p) : parent.children.indexOf(id)) + 1),
+        expanded: p.hidden !== undefined ? 'false' : p.children.length > 0 ? 'true' : null,
+        selected: id === this.selected ? 'true' : 'false',
+        tabindex: id === this.current ? '0' : '-1',
+        more: p.hidden === undefined ? '' : `+${p.hidden.size}${STATE_SIGN[p.hidden.worst]}`,
+        w,
+      };
+      // Most nodes look as they did (a redraw is mostly one node's change): one comparison skips them.
+      const key = JSON.stringify(looks);
+      if (drawn.looks === key) continue;
+      drawn.looks = key;
+      setAttr(g, 'class', looks.class);
+      setAttr(g, 'data-node-id', String(id));
+      setAttr(g, 'data-state', state);
+      setAttr(g, 'data-worst', looks.worst);
+      setAttr(g, 'aria-label', looks.label);
+      setAttr(g, 'aria-level', looks.level);
+      setAttr(g, 'aria-setsize', looks.setsize);
+      setAttr(g, 'aria-posinset', looks.posinset);
+      setAttr(g, 'aria-expanded', looks.expanded);
+      setAttr(g, 'aria-selected', looks.selected);
+      setAttr(g, 'tabindex', looks.tabindex);
+      setAttr(drawn.box, 'x', String(-w / 2));
+      setAttr(drawn.box, 'width', String(w));
+      setText(drawn.id, String(id));
+      setAttr(drawn.sign, 'x', String(w / 2 - 1));
+      // An empty text is not drawn at all (display none): fewer texts for the browser to lay out.
+      showText(drawn.sign, STATE_SIGN[state]);
+      showText(drawn.more, looks.more);
+      setAttr(drawn.toggle, 'transform', `translate(${w / 2},${BOX_H / 2})`);
+      setAttr(drawn.toggle, 'display', p.children.length > 0 || p.hidden !== undefined ? null : 'none');
+      setText(drawn.toggleText, p.hidden !== undefined ? '+' : '−');
+      setText(drawn.title, looks.reason === '' ? looks.label : `${looks.label}: ${looks.reason}`);
+    }
+    // The DOM follows the tree's pre-order (the order a screen reader reads a flat ARIA tree in), moving as few nodes as it can.
+    for (const [g, before] of reorder([...this.nodes.children] as SVGGElement[], wanted)) this.nodes.insertBefore(g, before ?? null);
 
-    const groups = select(this.nodes)
-      .selectAll<SVGGElement, PlacedNode>('g.node')
-      .data(layout.placed, (p) => String(p.node.id))
-      .join(
-        (enter) => {
-          const g = enter.append('g').attr('class', 'node').attr('role', 'treeitem').attr('transform', transform);
-          g.append('rect').attr('class', 'box');
-          g.append('text').attr('class', 'id').attr('dy', '0.35em');
-          g.append('text').attr('class', 'sign').attr('aria-hidden', 'true');
-          g.append('text').attr('class', 'more').attr('aria-hidden', 'true');
-          const toggle = g.append('g').attr('class', 'toggle').attr('aria-hidden', 'true');
-          toggle.append('circle').attr('r', 6);
-          toggle.append('text').attr('dy', '0.35em');
-          g.append('title');
-          return g;
-        },
-        (update) => {
-          update.filter((p, i, all) => (all[i] as SVGGElement).getAttribute('transform') !== transform(p)).transition().duration(duration).attr('transform', transform);
-          return update;
-        },
-      );
-    const siblings = (p: PlacedNode): number => (p.parent === undefined ? layout.placed.filter((q) => q.parent === undefined).length : (at.get(p.parent)?.children.length ?? 1));
-    const position = (p: PlacedNode): number =>
-      p.parent === undefined ? layout.placed.filter((q) => q.parent === undefined).indexOf(p) + 1 : (at.get(p.parent)?.children.indexOf(p.node.id) ?? 0) + 1;
-    groups
-      .attr('data-node-id', (p) => p.node.id)
-      .attr('data-state', (p) => drawnState(p.node))
-      .attr('data-worst', (p) => p.hidden?.worst ?? null)
-      .attr('aria-label', (p) => nodeLabel(p.node, p.hidden))
-      .attr('aria-level', (p) => p.level + 1)
-      .attr('aria-setsize', siblings)
-      .attr('aria-posinset', position)
-      .attr('aria-expanded', (p) => (p.hidden !== undefined ? 'false' : p.children.length > 0 ? 'true' : null))
-      .attr('aria-selected', (p) => (p.node.id === this.selected ? 'true' : 'false'))
-      .attr('tabindex', (p) => (p.node.id === this.current ? 0 : -1))
-      .classed('found', (p) => p.node.id === this.found)
-      .classed('dimmed', (p) => filtering && !matches(p));
-    groups.select('rect.box').attr('x', -w / 2).attr('y', -BOX_H / 2).attr('width', w).attr('height', BOX_H).attr('rx', 5);
-    groups.select('text.id').text((p) => p.node.id);
-    groups
-      .select('text.sign')
-      .attr('x', w / 2 - 1)
-      .attr('y', -BOX_H / 2 + 1)
-      .text((p) => STATE_SIGN[drawnState(p.node)]);
-    groups
-      .select('text.more')
-      .attr('y', BOX_H / 2 + 13)
-      .text((p) => (p.hidden === undefined ? '' : `+${p.hidden.size}${STATE_SIGN[p.hidden.worst]}`));
-    const toggles = groups.select<SVGGElement>('g.toggle').attr('transform', `translate(${w / 2},${BOX_H / 2})`);
-    toggles.attr('display', (p) => (p.children.length > 0 || p.hidden !== undefined ? null : 'none'));
-    toggles.select('text').text((p) => (p.hidden !== undefined ? '+' : '−'));
-    groups.select('title').text((p) => (p.node.reason === '' ? nodeLabel(p.node, p.hidden) : `${nodeLabel(p.node, p.hidden)}: ${p.node.reason}`));
-
-    if (first || this.following) this.fit(!first);
+    if (first || this.following) this.fit(!first && calm);
   }
+}
+
+/** What each attribute (or `#text`) of a drawn element was last set to: a redraw writes only what changed. */
+const WRITTEN = new WeakMap<Element, Map<string, string | null>>();
+
+function written(el: Element, name: string): string | null | undefined {
+  return WRITTEN.get(el)?.get(name);
+}
+
+/** Records `value` as written; false when it already was. */
+function remember(el: Element, name: string, value: string | null): boolean {
+  let mine = WRITTEN.get(el);
+  if (mine === undefined) {
+    mine = new Map();
+    WRITTEN.set(el, mine);
+  }
+  if (mine.has(name) && mine.get(name) === value) return false;
+  mine.set(name, value);
+  return true;
+}
+
+function setAttr(el: Element, name: string, value: string | null): void {
+  if (!remember(el, name, value)) return;
+  if (value === null) el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
+function setText(el: Element, text: string): void {
+  if (remember(el, '#text', text)) el.textContent = text;
+}
+
+/** Sets a text, and leaves it out of the drawing (display none) while it is empty. */
+function showText(el: Element, text: string): void {
+  setText(el, text);
+  setAttr(el, 'display', text === '' ? 'none' : null);
+}
+
+/** Sets an attribute that places the element: over `ms` (a d3 transition), or at once (0, which also stops a move under way). */
+function moveAttr(el: Element, name: string, value: string, ms: number): void {
+  if (!remember(el, name, value)) return;
+  if (ms > 0) select(el).transition().duration(ms).attr(name, value);
+  else {
+    select(el).interrupt();
+    el.setAttribute(name, value);
+  }
+}
+
+interface DrawnNode {
+  /** What the node showed at the last redraw (everything but its place), to skip an unchanged one. */
+  looks?: string;
+  g: SVGGElement;
+  box: SVGRectElement;
+  id: SVGTextElement;
+  sign: SVGTextElement;
+  more: SVGTextElement;
+  toggle: SVGGElement;
+  toggleText: SVGTextElement;
+  title: SVGTitleElement;
+}
+
+/** A node's elements, with what never changes already set. */
+function newNode(): DrawnNode {
+  const make = <K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string> = {}): SVGElementTagNameMap[K] => {
+    const el = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+    return el;
+  };
+  const g = make('g', { role: 'treeitem' });
+  const box = make('rect', { class: 'box', y: String(-BOX_H / 2), height: String(BOX_H), rx: '5' });
+  const id = make('text', { class: 'id', dy: '0.35em' });
+  const sign = make('text', { class: 'sign', 'aria-hidden': 'true', y: String(-BOX_H / 2 + 1) });
+  const more = make('text', { class: 'more', 'aria-hidden': 'true', y: String(BOX_H / 2 + 13) });
+  const toggle = make('g', { class: 'toggle', 'aria-hidden': 'true' });
+  const toggleText = make('text', { dy: '0.35em' });
+  toggle.append(make('circle', { r: '6' }), toggleText);
+  const title = make('title');
+  g.append(box, id, sign, more, toggle, title);
+  return { g, box, id, sign, more, toggle, toggleText, title };
 }

@@ -4,7 +4,9 @@
  * CLI's seed format (Tab completes, help tells the truth), turns a SIGSTOPped node unavailable
  * and back within a second in the drawing and in the details panel (pushed over Watch), lists the
  * events from before it opened (Watch's backlog), moves through the tree with the keyboard, shows
- * a value stored from the CLI in the details panel and runs its buttons, finds a node by id,
+ * a value stored from the CLI in the details panel and runs its buttons, pages through a node's
+ * names and values there (Keys), follows a heartbeat, a value or a node changed from the CLI
+ * without a reload (header, names, counts), finds a node by id,
  * filters and collapses, stacks its panels at 390 px and follows the dark theme; and with
  * ARBOR_TOKEN asks for the token while the API refuses calls without it. The HTTP side's bad input
  * gets 4xx answers. Skipped, saying so, where no Chromium is installed. The 63- and 400-node
@@ -303,6 +305,66 @@ describe.skipIf(!HAVE_CHROMIUM)(BROWSER_SUITE, () => {
       }
       await shoot(other, name, true);
     }
+  });
+
+  it("the details list the node's names and values a page at a time (Keys); the header and the names follow changes made from the CLI without a reload", { timeout: 90_000 }, async () => {
+    const { gateway, url } = await webGateway();
+    const api = rpc(gateway.client());
+    for (const id of [8, 4]) await api.create({ id });
+    // 25 names from the CLI: more than one page of the panel (20).
+    const names = Array.from({ length: 25 }, (_, i) => `K${String(i).padStart(2, '0')}`);
+    const stored = await runScript(CLI_MAIN, ['--target', gateway.address, '--ordered'], names.map((name, i) => `exec 8 ${name} ${i * 10}\n`).join(''));
+    expect(stored.lines).toEqual(names.map(() => 'Ok: 8'));
+
+    const page = await open(url);
+    await expect.poll(() => page.locator('#heartbeat').textContent(), UI).toBe('off');
+    await expect.poll(() => node(page, 8).getAttribute('data-state'), UI).toBe('available');
+    await node(page, 8).click();
+    const summary = page.locator('#details-names');
+    const rows = page.locator('#details-keys tbody tr');
+    const rowTexts = () => inPage<string[]>(page, `[...document.querySelectorAll('#details-keys tbody tr')].map((row) => [...row.cells].map((cell) => cell.textContent).join('='))`);
+    await expect.poll(() => summary.textContent(), UI).toBe('25 names stored, page 1: 20 names, more after');
+    expect(await rowTexts()).toEqual(names.slice(0, 20).map((name, i) => `${name}=${i * 10}`));
+    expect(await page.getByRole('button', { name: 'Previous names' }).isHidden()).toBe(true);
+    // Next names: the rest; Previous names: back to the first page.
+    await page.getByRole('button', { name: 'Next names' }).click();
+    await expect.poll(() => summary.textContent(), UI).toBe('25 names stored, page 2: 5 names');
+    expect(await rowTexts()).toEqual(names.slice(20).map((name, i) => `${name}=${(i + 20) * 10}`));
+    expect(await page.getByRole('button', { name: 'Next names' }).isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Previous names' }).click();
+    await expect.poll(() => summary.textContent(), UI).toBe('25 names stored, page 1: 20 names, more after');
+    expect(await rows.count()).toBe(20);
+
+    // A value changed from the CLI (the count stays) shows in the panel, and so does a new name.
+    expect((await runScript(CLI_MAIN, ['--target', gateway.address, '--ordered'], 'exec 8 K01 -7\nexec 8 A 5\n')).lines).toEqual(['Ok: 8', 'Ok: 8']);
+    await expect.poll(rowTexts, UI).toEqual(['A=5', 'K00=0', 'K01=-7', ...names.slice(2, 19).map((name, i) => `${name}=${(i + 2) * 10}`)]);
+    await expect.poll(() => summary.textContent(), UI).toBe('26 names stored, page 1: 20 names, more after');
+    await expect.poll(() => node(page, 8).getAttribute('aria-label'), UI).toBe('node 8, available, 26 names');
+    // A name's button fills the store and load fields; the panel's buttons still work.
+    await page.getByRole('button', { name: 'K01', exact: true }).click();
+    expect(await page.locator('#load-name').inputValue()).toBe('K01');
+    await page.getByRole('button', { name: 'Load' }).click();
+    await expect.poll(() => page.locator('#details-result').textContent(), UI).toBe("Ok: 8 'K01' -7");
+    await page.locator('#store-value').fill('42');
+    await page.getByRole('button', { name: 'Store' }).click();
+    await expect.poll(() => page.locator('#details-result').textContent(), UI).toBe('Ok: 8');
+    await expect.poll(rowTexts, UI).toContain('K01=42');
+    await page.getByRole('button', { name: 'Ping' }).click();
+    await expect.poll(() => page.locator('#details-result').textContent(), UI).toBe('Ok: 8 is available');
+    // Another node: its own (empty) names.
+    await page.getByRole('button', { name: 'node 4: show its details' }).click();
+    await expect.poll(() => summary.textContent(), UI).toBe('0 names stored');
+    expect(await rows.count()).toBe(0);
+
+    // The heartbeat set from the CLI, then over gRPC, shows in the header without a reload.
+    expect((await runScript(CLI_MAIN, ['--target', gateway.address, '--ordered'], 'heartbeat 500\n')).lines).toEqual(['Ok']);
+    await expect.poll(() => page.locator('#heartbeat').textContent(), UI).toBe('500 ms');
+    await api.heartbeat({ intervalMs: 0 });
+    await expect.poll(() => page.locator('#heartbeat').textContent(), UI).toBe('off');
+    // And so does a node created from the CLI: the counts in the header.
+    expect((await runScript(CLI_MAIN, ['--target', gateway.address, '--ordered'], 'create 12\n')).lines[0]).toMatch(PID_OK);
+    await expect.poll(() => page.locator('#node-count').textContent(), UI).toBe('3');
+    await expect.poll(() => page.locator('#available-count').textContent(), UI).toBe('3');
   });
 
   it('with ARBOR_TOKEN the API refuses calls without the token, and the page asks for it', { timeout: 60_000 }, async () => {

@@ -203,6 +203,16 @@ describe('the page console and filters', () => {
     expect(helpText('quit', 'web')).not.toContain('exit');
     expect(helpText()).not.toContain('nothing to quit');
   });
+
+  it('help in the page does not promise a watch the page does not run', () => {
+    const web = helpText(undefined, 'web');
+    const watchLine = web.split('\n').find((line) => line.trimStart().startsWith('watch'));
+    expect(watchLine).toContain('not here');
+    expect(watchLine).not.toContain('Ctrl-C');
+    expect(helpText('watch', 'web')).not.toContain('Ctrl-C');
+    expect(helpText('watch')).toContain('Ctrl-C');
+    expect(helpText(undefined, 'cli')).not.toContain('Tab on an empty line');
+  });
 });
 
 describe('applyEvent', () => {
