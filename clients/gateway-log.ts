@@ -4,7 +4,7 @@
  * `warn` and worse, and the gateway's own `arbor-gateway: ...` lines) are also told as one
  * console line each, above the prompt, instead of raw JSON over it. Pure but for the sinks.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../lib/private-dir.js';
@@ -44,9 +44,52 @@ export function runtimeDir(env: Readonly<Record<string, string | undefined>>): s
   return dir;
 }
 
-/** Where one `npm start`'s gateway log goes by default (one file per run, named by the start's pid). */
+/** How many earlier runs' default logs are kept beside a new one. */
+export const KEPT_LOGS = 10;
+const LOG_NAME = /^gateway-\d+\.log$/;
+
+/**
+ * Which of the default log files to delete so that only the `keep` newest (by modification
+ * time; ties by name) stay: every `npm start` writes a new one, and a runtime directory that only
+ * grows is a slow leak. Files of other names are never chosen.
+ */
+export function logsToPrune(files: readonly { name: string; mtimeMs: number }[], keep: number): string[] {
+  return files
+    .filter((file) => LOG_NAME.test(file.name))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0))
+    .slice(Math.max(0, keep))
+    .map((file) => file.name);
+}
+
+/**
+ * Where one `npm start`'s gateway log goes by default (one file per run, named by the start's
+ * pid); the oldest earlier ones beyond KEPT_LOGS are deleted first. A log still being written by
+ * another run is never among the oldest ten unless ten newer runs started since (a file deleted
+ * under its writer only loses that run's log, not the run).
+ */
 export function defaultLogFile(env: Readonly<Record<string, string | undefined>>): string {
-  return join(runtimeDir(env), `gateway-${process.pid}.log`);
+  const dir = runtimeDir(env);
+  try {
+    const files = readdirSync(dir)
+      .filter((name) => LOG_NAME.test(name))
+      .flatMap((name) => {
+        try {
+          return [{ name, mtimeMs: statSync(join(dir, name)).mtimeMs }];
+        } catch {
+          return []; // gone meanwhile
+        }
+      });
+    for (const name of logsToPrune(files, KEPT_LOGS - 1)) {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        /* another run pruned it first */
+      }
+    }
+  } catch {
+    /* pruning is housekeeping: a run never fails for it */
+  }
+  return join(dir, `gateway-${process.pid}.log`);
 }
 
 /** Lines whose notices wait until the console can show them, at most (the rest are in the log). */
