@@ -35,6 +35,8 @@ export interface ControlOptions {
   dataDir?: string;
   /** Sync the disk before acknowledging a store (group commit), not only hand it to the OS. */
   fsync?: boolean;
+  /** Copies of each node: 1 (default), or 2: a follower process beside each (chains.ts). */
+  replicas?: 1 | 2;
   /** Spare processes to keep started ahead (default DEFAULT_POOL_SIZE; 0: start each on demand). */
   poolSize?: number;
   /** Keep the tree AVL-balanced by live rotations (default `avl`); `off`: the lab's plain search tree. */

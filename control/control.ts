@@ -138,6 +138,7 @@ export class Control {
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
         maxNodes: this.maxNodes,
         hostName: this.hostName,
+        ...(options.replicas === 2 && { replicas: 2 as const }),
       },
       agents === undefined || options.cluster === undefined ? undefined : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen) },
     );
@@ -199,7 +200,7 @@ export class Control {
       throw error;
     }
     const dir = new RuntimeDir(options.runtimeParent);
-    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
+    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always' || options.replicas === 2, options.fsync ?? false);
     const log = options.logger ?? silentLogger;
     const config: LivenessConfig = { ...DEFAULT_LIVENESS, ...options.liveness, intervalMs: saved?.heartbeatMs ?? 0 };
     const cluster = options.cluster;

@@ -36,6 +36,8 @@ export interface GatewayArgs {
   /** This host's name among the cluster's hosts. */
   name: string;
   placement: 'local' | 'spread';
+  /** Copies of each node: 1 (today's), or 2 (a leader and a follower; control/chains.ts). */
+  replicas: 1 | 2;
 }
 
 export const USAGE = `usage: arbor-gateway [options]
@@ -61,6 +63,7 @@ export const USAGE = `usage: arbor-gateway [options]
   --cluster-secret FILE       the cluster's key file, created (0600) when missing; copy it to each agent host (env ARBOR_CLUSTER_SECRET)
   --name NAME                 this host's name in the cluster (default local)
   --placement local|spread    where a create without "on <host>" goes: here, or the joined host with the fewest nodes (default local)
+  --replicas 1|2              copies of each node: 2 keeps a follower process beside each node and acknowledges a store once both logged it (env ARBOR_REPLICAS, default 1)
   --help                      show this help
   --version                   print the version (and Node's)
 environment only:
@@ -99,6 +102,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'cluster-secret': env.ARBOR_CLUSTER_SECRET === '' ? undefined : env.ARBOR_CLUSTER_SECRET,
     name: 'local',
     placement: 'local',
+    replicas: env.ARBOR_REPLICAS ?? '1',
   };
   let fsync = env.ARBOR_FSYNC === '1' || env.ARBOR_FSYNC === 'true';
   for (let i = 0; i < argv.length; i++) {
@@ -164,6 +168,8 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) return { problem: `--name ${name}: expected letters, digits, . _ - (at most 63)` };
   const placement = values.placement as string;
   if (placement !== 'local' && placement !== 'spread') return { problem: `--placement ${placement}: expected local or spread` };
+  const replicas = values.replicas === '1' ? 1 : values.replicas === '2' ? 2 : undefined;
+  if (replicas === undefined) return { problem: `--replicas ${values.replicas}: expected 1 or 2` };
   return {
     run: {
       listen,
@@ -187,6 +193,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       clusterSecret,
       name,
       placement,
+      replicas,
     },
   };
 }

@@ -68,6 +68,7 @@ try {
     poolSize: args.poolSize,
     hostName: args.name,
     placement: args.placement,
+    ...(args.replicas === 2 && { replicas: 2 as const }),
     ...(args.clusterListen !== undefined && keys !== undefined && { cluster: { listen: args.clusterListen, keys } }),
   });
 } catch (error) {
