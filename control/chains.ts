@@ -22,8 +22,9 @@
  *   load waits behind unacknowledged stores), so a load never shows a value a takeover loses.
  * - Catch-up: a follower (new, or the same one under a restarted leader) gets a snapshot of the
  *   whole dictionary, then the log's tail, and counts as a copy (`in-sync`, promotable) only once
- *   the leader says it acknowledged the snapshot. A leader restarted in place waits for its
- *   follower before acknowledging anything (not solo), so no window of one copy opens.
+ *   the leader says it acknowledged the snapshot. A leader restarted in place is given its
+ *   follower once it is ready (a claim that fails leaves the follower a copy, for a takeover),
+ *   and waits for it before acknowledging anything (not solo): no window of one copy opens.
  * - Takeover: a leader whose process dies restarts in place from its log, as without replicas;
  *   when that restart cannot claim a process (its log is corrupt, ...) and the follower is in
  *   sync, the follower is stopped, the epoch raised, the leader's log becomes the follower's log,
@@ -103,23 +104,26 @@ export class Chains {
   }
 
   /**
-   * The leader's claim is being sent to `proc`: the chain's state for it. A follower that was in
-   * sync counts as catching up again (the new leader sends it a snapshot), and the leader waits
-   * for it (not solo) unless there is none.
+   * The leader's claim is being sent to `proc`: the chain's state for it, without its follower
+   * (given once it is ready, so a claim that fails leaves the follower as it was: still a copy).
+   * Not solo unless the control said so: until then stores wait.
    */
   leaderClaimed(id: number, proc: ComputingProcess): ReplicaClaim {
     const chain = this.chain(id);
     chain.leader = proc;
-    const f = chain.follower;
-    if (f.t === 'in-sync') this.setFollower(chain, { t: 'catching-up', proc: f.proc, endpoint: f.endpoint }, `its leader is now pid ${proc.pid}`);
     proc.onChain = (msg) => this.fromLeader(chain, proc, msg);
-    return replicaClaim(chain);
+    return { ...replicaClaim(chain), follower: null };
   }
 
-  /** The leader serves: a follower is started if there is none. */
+  /**
+   * The leader serves: its follower is given to it, counting as catching up again (the new
+   * leader sends it a snapshot); a follower is started if there is none.
+   */
   leaderReady(id: number): void {
     const chain = this.chain(id);
-    if (chain.follower.t === 'none') void this.startFollower(chain);
+    const f = chain.follower;
+    if (f.t === 'none') void this.startFollower(chain);
+    else if (f.t === 'in-sync' || f.t === 'catching-up') this.setFollower(chain, { t: 'catching-up', proc: f.proc, endpoint: f.endpoint }, `its leader is now pid ${chain.leader?.pid ?? '?'}`);
   }
 
   /**
@@ -176,7 +180,7 @@ export class Chains {
     const from = chain.follower;
     if (from.t === 'stopped') return;
     chain.follower = next;
-    if (from.t !== next.t) this.core.log.info({ node: chain.id, from: from.t, to: next.t, epoch: chain.epoch, why }, `node ${chain.id} follower: ${from.t} -> ${next.t} (${why})`);
+    if (from.t !== next.t || why.startsWith('its leader')) this.core.log.info({ node: chain.id, from: from.t, to: next.t, epoch: chain.epoch, why }, `node ${chain.id} follower: ${from.t} -> ${next.t} (${why})`);
     const leader = chain.leader;
     if (leader !== null && !leader.hasExited && next.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain) });
   }

@@ -77,6 +77,10 @@ describe('--replicas 2 on one host', () => {
     const keys = Array.from({ length: WRITERS * 2 }, (_, k) => ({ key: `w${k >> 1}k${k & 1}`, id: k % 3 === 0 ? 4 : ids[k % ids.length]! }));
     const history = new History();
     let stop = false;
+    // Also when the test fails: the writers end before the gateway does.
+    onTestFinished(() => {
+      stop = true;
+    });
     const writer = async (w: number): Promise<void> => {
       const call = rpc(gw.client());
       const mine = keys.slice(w * 2, w * 2 + 2);
@@ -107,7 +111,9 @@ describe('--replicas 2 on one host', () => {
     const four = (await api.topology()).nodes.find((n) => n.id === 4)!;
     const killedAt = performance.now();
     process.kill(four.pid, 'SIGKILL');
-    const restarted = await events.next('restarted', 4, killedAt, 30_000);
+    const restarted = await events.next('restarted', 4, killedAt, 30_000).catch((error: unknown) => {
+      throw new Error(`no takeover: ${String(error)}\n${gw.stderr().slice(-4000)}`);
+    });
     await events.next('available', 4, restarted.at, 30_000);
     const tookMs = performance.now() - killedAt;
     // Writers go on through the new leader for a while.
