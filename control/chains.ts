@@ -35,10 +35,16 @@
  *   started and catches up.
  *
  * Logs: the two copies live in two slots, `<id>.wal` and `<id>.copy.wal`; `leaderSlot` says which
- * one the leader uses. A replaced leader's log is kept, renamed `<log>.replaced-<epoch>`.
+ * one the leader uses. A replaced leader's log is kept, renamed `<log>.replaced-<epoch>`. The
+ * epoch and the leader's slot are kept in `<id>.chain` beside them (written to a new file and
+ * renamed over, before the takeover's leader starts), so a gateway started again on its
+ * --data-dir brings back the same chains.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Logger } from '../lib/logger.js';
+import { readPlainFile, writeNewFile } from '../lib/plain-file.js';
+import { syncDirectory } from '../lib/sync-directory.js';
+import { dirname } from 'node:path';
 import type { FromNode, ReplicaClaim } from '../link/index.js';
 import type { ComputingProcess } from './process.js';
 import type { NodeStorage } from './storage.js';
@@ -146,6 +152,7 @@ export class Chains {
     chain.leaderSlot = chain.leaderSlot === 0 ? 1 : 0;
     chain.solo = true;
     chain.leader = null;
+    this.save(chain);
     this.core.log.warn({ node: id, epoch: chain.epoch, why }, `node ${id}: takeover: its follower's log leads at epoch ${chain.epoch}`);
     return true;
   }
@@ -159,20 +166,50 @@ export class Chains {
     if (f.t === 'catching-up' || f.t === 'in-sync') await f.proc.stop();
   }
 
-  /** The node is forgotten: its copy's log is deleted with it. */
+  /** The node is forgotten: its copy's log and its chain file are deleted with it (slot 0 is the storage's). */
   forget(id: number): void {
     const base = this.core.storage.logPath(id);
-    if (base !== null) rmSync(slotPath(base, 1), { force: true });
+    if (base !== null) {
+      rmSync(slotPath(base, 1), { force: true });
+      rmSync(`${base}.chain`, { force: true });
+    }
     this.chains.delete(id);
   }
 
   private chain(id: number): Chain {
     let chain = this.chains.get(id);
     if (chain === undefined) {
-      chain = { id, epoch: 1, leaderSlot: 0, solo: false, follower: { t: 'none', why: 'not started yet' }, leader: null };
+      const kept = this.load(id);
+      chain = { id, epoch: kept?.epoch ?? 1, leaderSlot: kept?.leaderSlot ?? 0, solo: false, follower: { t: 'none', why: 'not started yet' }, leader: null };
       this.chains.set(id, chain);
     }
     return chain;
+  }
+
+  /** The chain file's epoch and leader slot, when one was kept (a takeover happened before). */
+  private load(id: number): { epoch: number; leaderSlot: Slot } | undefined {
+    const base = this.core.storage.logPath(id);
+    if (base === null) return undefined;
+    try {
+      const bytes = readPlainFile(`${base}.chain`, 4096);
+      if (bytes === undefined) return undefined;
+      const kept = parseChainFile(bytes.toString('utf8'));
+      if (kept === undefined) this.core.log.warn({ node: id }, `node ${id}: its chain file is not valid; starting at epoch 1 on ${base}`);
+      return kept;
+    } catch (error) {
+      this.core.log.warn({ node: id, error: String(error) }, `node ${id}: cannot read its chain file`);
+      return undefined;
+    }
+  }
+
+  /** Keeps the epoch and leader slot (new file, renamed over the old one; synced with --fsync). */
+  private save(chain: Chain): void {
+    const base = this.core.storage.logPath(chain.id);
+    if (base === null) return;
+    const { fsync } = this.core.storage;
+    const tmp = writeNewFile(`${base}.chain.tmp-`, Buffer.from(`${JSON.stringify({ epoch: chain.epoch, leaderSlot: chain.leaderSlot })}\n`), fsync);
+    renameSync(tmp, `${base}.chain`);
+    if (fsync) syncDirectory(dirname(base));
   }
 
   /** The only place a follower's life changes; the leader is told what follows for it. */
@@ -227,9 +264,25 @@ export class Chains {
     if ((f.t !== 'catching-up' && f.t !== 'in-sync') || f.proc !== proc || this.core.stopping.aborted) return;
     chain.epoch++;
     chain.solo = true;
+    this.save(chain);
     this.setFollower(chain, { t: 'none', why: 'its process exited' }, `its process exited; the leader goes on alone at epoch ${chain.epoch}`);
     void this.startFollower(chain);
   }
+}
+
+/** A chain file's content, or undefined when it is not one (pure). */
+export function parseChainFile(text: string): { epoch: number; leaderSlot: Slot } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { epoch, leaderSlot } = value as { epoch?: unknown; leaderSlot?: unknown };
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > 0xffffffff) return undefined;
+  if (leaderSlot !== 0 && leaderSlot !== 1) return undefined;
+  return { epoch, leaderSlot };
 }
 
 /** The follower's life now (read again after an await: it may have changed meanwhile). */

@@ -141,6 +141,21 @@ describe('--replicas 2 on one host', () => {
     // A new follower caught up on the slot the damaged log left: it holds node 4's names again.
     await vi.waitFor(() => expect(entriesOf(log)).toEqual(entriesOf(join(dir, 'nodes', '4.copy.wal'))), { timeout: 10_000, interval: 50 });
     console.log(`takeover: node 4 available again ${tookMs.toFixed(0)} ms after its kill`);
+
+    // A gateway started again on the data dir brings back the same chain: node 4 leads on the
+    // log it took over (its chain file says so), with every value acknowledged.
+    expect(JSON.parse(readFileSync(join(dir, 'nodes', '4.wal.chain'), 'utf8'))).toEqual({ epoch: 2, leaderSlot: 1 });
+    expect(await gw.stop()).toBe(0);
+    const again = await startGateway(['--data-dir', dir, '--replicas', '2']);
+    const call2 = rpc(again.client());
+    for (const { key, id } of keys) {
+      await history.load(key, async () => {
+        const res = await call2.exec({ id, name: key });
+        return res.found ? res.value : null;
+      });
+    }
+    expect(checkRegisters(history.operations)).toEqual([]);
+    expect(history.operations.slice(-keys.length).every((op) => op.ok && op.value !== null)).toBe(true);
   });
 
   it('the follower killed: stores go on (one copy, said by the control), and a new follower catches up', { timeout: 60_000 }, async () => {
