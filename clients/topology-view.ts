@@ -27,7 +27,7 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { NodeState, type NodeInfo, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { followerStateToJSON, NodeState, type NodeInfo, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
 import type { TopologyCommand } from './command.js';
 
 /** The answer to `tree` (drawn, or with `--json` one JSON line) or `status`. */
@@ -85,7 +85,19 @@ export function describeNode(node: NodeInfo): string {
   const restarts = node.restarts > 0 ? `, restarts ${node.restarts}` : '';
   // Other hosts: where it runs, unless on the gateway's host under its default name (so one-host output is unchanged).
   const host = node.host !== '' && node.host !== 'local' ? ` on ${node.host}` : '';
-  return `${node.id} (${pid}${host}${restarts})${mark === '' ? '' : ` ${mark}`}`;
+  return `${node.id} (${pid}${host}${restarts}${replicaText(node)})${mark === '' ? '' : ` ${mark}`}`;
+}
+
+/**
+ * --replicas 2 only (nothing otherwise): where its copy is, e.g. `, leads epoch 2, copy pid 4250
+ * in-sync` (`on b` when the copy is on another host; `, solo` while it acknowledges alone).
+ */
+export function replicaText(node: NodeInfo): string {
+  const r = node.replica;
+  if (r === undefined) return '';
+  const state = followerStateToJSON(r.followerState).replace(/^FOLLOWER_STATE_/, '').toLowerCase().replace('_', '-');
+  const where = r.followerPid === 0 ? '' : ` pid ${r.followerPid}${r.followerHost !== '' && r.followerHost !== 'local' ? ` on ${r.followerHost}` : ''}`;
+  return `, leads epoch ${r.epoch}, copy${where} ${state}${r.solo ? ', solo' : ''}`;
 }
 
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
@@ -155,6 +167,15 @@ export function topologyJson(topology: TopologyResponse): Record<string, unknown
       state: stateName(node.state),
       restarts: node.restarts,
       reason: node.reason === '' ? null : node.reason,
+      ...(node.replica !== undefined && {
+        replica: {
+          epoch: node.replica.epoch,
+          follower: followerStateToJSON(node.replica.followerState).replace(/^FOLLOWER_STATE_/, '').toLowerCase().replace('_', '-'),
+          followerPid: node.replica.followerPid === 0 ? null : node.replica.followerPid,
+          followerHost: node.replica.followerHost,
+          solo: node.replica.solo,
+        },
+      }),
     })),
   };
 }

@@ -136,6 +136,17 @@ export interface NodeSnapshot {
   reason: string | null;
   /** The host it runs on. */
   host: string;
+  /** --replicas 2 only: its chain (its process above is the leader). */
+  replica?: ReplicaSnapshot;
+}
+
+/** Where a node's second copy is, and the chain's epoch (--replicas 2; chains.ts). */
+export interface ReplicaSnapshot {
+  epoch: number;
+  followerState: 'none' | 'starting' | 'catching-up' | 'in-sync';
+  followerPid: number | null;
+  followerHost: string;
+  solo: boolean;
 }
 
 export interface TopologySnapshot {

@@ -46,6 +46,7 @@ import { readPlainFile, writeNewFile } from '../lib/plain-file.js';
 import { syncDirectory } from '../lib/sync-directory.js';
 import { dirname } from 'node:path';
 import type { FromNode, ReplicaClaim } from '../link/index.js';
+import type { ReplicaSnapshot } from './api.js';
 import type { ComputingProcess } from './process.js';
 import type { NodeStorage } from './storage.js';
 
@@ -79,6 +80,13 @@ export interface Chain {
 export function replicaClaim(chain: Chain): ReplicaClaim {
   const f = chain.follower;
   return { epoch: chain.epoch, follower: f.t === 'catching-up' || f.t === 'in-sync' ? f.endpoint : null, solo: chain.solo };
+}
+
+/** The chain as Topology shows it (pure). */
+export function replicaSnapshot(chain: Chain, host: string): ReplicaSnapshot {
+  const f = chain.follower;
+  const proc = f.t === 'catching-up' || f.t === 'in-sync' ? f.proc : null;
+  return { epoch: chain.epoch, followerState: f.t === 'stopped' ? 'none' : f.t, followerPid: proc?.pid ?? null, followerHost: host, solo: chain.solo };
 }
 
 /** What the chains need of the rest of the control. */

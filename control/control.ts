@@ -41,6 +41,7 @@ import {
   type TopologySnapshot,
 } from './api.js';
 import { Availability } from './availability.js';
+import { replicaSnapshot } from './chains.js';
 import { maxAvlDepth } from './balance.js';
 import { ArborError, diskFull, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
 import { Agents, type Host } from './hosts.js';
@@ -276,6 +277,7 @@ export class Control {
     const nodes = this.shape.preorder().map((place) => {
       const node = this.supervisor.get(place.id);
       const available = this.availability.isAvailable(place.id);
+      const chain = this.supervisor.chains?.get(place.id);
       return {
         id: place.id,
         parent: place.parent,
@@ -289,6 +291,7 @@ export class Control {
         keys: node?.keys ?? 0,
         host: node?.host ?? this.hostName,
         reason: available ? null : (this.availability.whyDown(place.id) ?? node?.reason ?? null),
+        ...(chain !== undefined && { replica: replicaSnapshot(chain, this.hostName) }),
       };
     });
     const balanced = this.links.balance === 'avl';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { scanLog, WAL_MAGIC } from '../../computing/wal-format.js';
-import { NodeState } from '../../proto/gen/arbor/v1/arbor.js';
+import { FollowerState, NodeState } from '../../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from '../helpers/gateway.js';
 import { checkRegisters, History } from '../helpers/history.js';
 import { childrenOf } from '../helpers/processes.js';
@@ -63,7 +63,14 @@ describe('--replicas 2 on one host', () => {
     expect(entriesOf(copy)).toEqual(entriesOf(leader));
     expect(entriesOf(copy).size).toBe(20);
     expect(entriesOf(join(dir, 'nodes', '12.copy.wal'))).toEqual(new Map([['gone', 1n], ['other', 2n]]));
-    expect(holderOf(gw.pid, copy)).toBeDefined();
+    // Topology shows where each copy is and which leads: the node's own pid leads, its follower is in sync.
+    const follower = holderOf(gw.pid, copy);
+    expect(follower).toBeDefined();
+    await expect
+      .poll(async () => (await api.topology()).nodes.find((n) => n.id === 4)?.replica, { timeout: 5000 })
+      .toEqual({ epoch: 1, followerState: FollowerState.FOLLOWER_STATE_IN_SYNC, followerPid: follower, followerHost: 'local', solo: false });
+    const leaderPid = (await api.topology()).nodes.find((n) => n.id === 4)?.pid;
+    expect(holderOf(gw.pid, leader)).toBe(leaderPid);
   });
 
   it('kill -9 of a leader whose log is damaged: its follower takes over under writers, nothing acknowledged is lost', { timeout: 120_000 }, async () => {
@@ -127,6 +134,7 @@ describe('--replicas 2 on one host', () => {
     const now = (await api.topology()).nodes.find((n) => n.id === 4)!;
     expect(now).toMatchObject({ state: NodeState.NODE_STATE_RUNNING, available: true });
     expect(now.pid).not.toBe(four.pid);
+    expect(now.replica?.epoch).toBe(2);
 
     const call = rpc(gw.client());
     for (const { key, id } of keys) {

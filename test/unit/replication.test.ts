@@ -16,6 +16,8 @@ import { scanLog } from '../../computing/wal-format.js';
 import { NO_LOG } from '../../computing/wal.js';
 import { parseChainFile, replicaClaim, slotPath } from '../../control/chains.js';
 import { parseGatewayArgs } from '../../gateway/args.js';
+import { describeNode } from '../../clients/topology-view.js';
+import { FollowerState, NodeInfo, NodeState } from '../../proto/gen/arbor/v1/arbor.js';
 import {
   decode,
   downlinkSocket,
@@ -119,6 +121,17 @@ describe('the control channel and the chain file', () => {
     const chain = { id: 4, epoch: 2, leaderSlot: 0 as const, solo: true, leader: null };
     expect(replicaClaim({ ...chain, follower: { t: 'starting', since: 0 } })).toEqual({ epoch: 2, follower: null, solo: true });
     expect(replicaClaim({ ...chain, follower: { t: 'none', why: 'x' } })).toEqual({ epoch: 2, follower: null, solo: true });
+  });
+
+  it('tree shows the copy only with --replicas 2 (one copy: the line as before)', () => {
+    const node = NodeInfo.fromPartial({ id: 6, pid: 4243, host: 'local', state: NodeState.NODE_STATE_RUNNING, available: true });
+    expect(describeNode(node)).toBe('6 (pid 4243)');
+    const replica = { epoch: 2, followerState: FollowerState.FOLLOWER_STATE_IN_SYNC, followerPid: 4250, followerHost: 'local', solo: false };
+    expect(describeNode({ ...node, replica })).toBe('6 (pid 4243, leads epoch 2, copy pid 4250 in-sync)');
+    expect(describeNode({ ...node, replica: { ...replica, followerState: FollowerState.FOLLOWER_STATE_CATCHING_UP, followerHost: 'b', solo: true } })).toBe(
+      '6 (pid 4243, leads epoch 2, copy pid 4250 on b catching-up, solo)',
+    );
+    expect(describeNode({ ...node, replica: { ...replica, followerState: FollowerState.FOLLOWER_STATE_NONE, followerPid: 0 } })).toBe('6 (pid 4243, leads epoch 2, copy none)');
   });
 
   it('--replicas 1|2 and ARBOR_REPLICAS; the default is 1', () => {
