@@ -31,8 +31,9 @@
  *   and the leader restarts on it (solo: one copy, said here), then a new follower catches up.
  *   Commands wait meanwhile within their deadlines, and the children are linked again as after
  *   any restart.
- * - Follower lost: the epoch is raised and the leader told to go on solo; a new follower is
- *   started and catches up.
+ * - Follower lost (its process exited, or none could be started): the epoch is raised and the
+ *   leader told to go on solo; a new follower is started and catches up, and once it has, the
+ *   leader waits for it again by itself (stricter, so it needs no word from here).
  *
  * Logs: the two copies live in two slots, `<id>.wal` and `<id>.copy.wal`; `leaderSlot` says which
  * one the leader uses. A replaced leader's log is kept, renamed `<log>.replaced-<epoch>`. The
@@ -155,7 +156,11 @@ export class Chains {
     if (base !== null) {
       const old = slotPath(base, chain.leaderSlot);
       // Kept for someone to look at (it may be corrupt); the new follower starts on that slot fresh.
-      if (existsSync(old)) renameSync(old, `${old}.replaced-${chain.epoch}`);
+      try {
+        if (existsSync(old)) renameSync(old, `${old}.replaced-${chain.epoch}`);
+      } catch (error) {
+        this.core.log.warn({ node: id, error: String(error) }, `node ${id}: cannot keep its replaced log aside; the new follower starts over it`);
+      }
     }
     chain.leaderSlot = chain.leaderSlot === 0 ? 1 : 0;
     chain.solo = true;
@@ -215,9 +220,14 @@ export class Chains {
     const base = this.core.storage.logPath(chain.id);
     if (base === null) return;
     const { fsync } = this.core.storage;
-    const tmp = writeNewFile(`${base}.chain.tmp-`, Buffer.from(`${JSON.stringify({ epoch: chain.epoch, leaderSlot: chain.leaderSlot })}\n`), fsync);
-    renameSync(tmp, `${base}.chain`);
-    if (fsync) syncDirectory(dirname(base));
+    try {
+      const tmp = writeNewFile(`${base}.chain.tmp-`, Buffer.from(`${JSON.stringify({ epoch: chain.epoch, leaderSlot: chain.leaderSlot })}\n`), fsync);
+      renameSync(tmp, `${base}.chain`);
+      if (fsync) syncDirectory(dirname(base));
+    } catch (error) {
+      // The chain goes on in memory; only a gateway started again on this data dir would not know it.
+      this.core.log.error({ node: chain.id, error: String(error) }, `node ${chain.id}: cannot keep its chain file (epoch ${chain.epoch}, leader slot ${chain.leaderSlot})`);
+    }
   }
 
   /** The only place a follower's life changes; the leader is told what follows for it. */
@@ -260,6 +270,12 @@ export class Chains {
         const why = error instanceof Error ? error.message : String(error);
         this.core.log.warn({ node: chain.id, why }, 'follower start failed');
         if (followerOf(chain).t !== 'starting') return;
+        // No follower can be had now: the leader goes on alone (said here, with a new epoch) until one catches up.
+        if (!chain.solo) {
+          chain.epoch++;
+          chain.solo = true;
+          this.save(chain);
+        }
         this.setFollower(chain, { t: 'none', why }, why);
         await new Promise((resolve) => setTimeout(resolve, FOLLOWER_RETRY_MS).unref());
       }
