@@ -4,6 +4,8 @@
  * - `kill -9` of a leader whose restart in place is blocked (its log damaged before the tail)
  *   under six writers and three readers: the follower's copy takes over, the node serves again,
  *   and the history checker finds no acknowledged store lost and no stale or invented load;
+ * - `kill -9` of a leader whose log is whole: it restarts in place (no takeover), and the same
+ *   follower is in sync again after a snapshot;
  * - the follower killed: the leader goes on (the control says one copy), a new follower catches
  *   up and holds everything again.
  */
@@ -164,6 +166,30 @@ describe('--replicas 2 on one host', () => {
     }
     expect(checkRegisters(history.operations)).toEqual([]);
     expect(history.operations.slice(-keys.length).every((op) => op.ok && op.value !== null)).toBe(true);
+  });
+
+  it('kill -9 of a leader whose log is whole: it restarts in place from its log, as with one copy, and its follower is in sync again', { timeout: 60_000 }, async () => {
+    const dir = dataDir();
+    const gw = await startGateway(['--data-dir', dir, '--replicas', '2']);
+    const api = rpc(gw.client());
+    const events = await EventLog.open(gw.client());
+    for (const id of [8, 12]) await api.create({ id });
+    for (let i = 0; i < 30; i++) await api.exec({ id: 12, name: `n${i}`, value: BigInt(i) });
+    const copy = join(dir, 'nodes', '12.copy.wal');
+    const follower = holderOf(gw.pid, copy);
+    const before = (await api.topology()).nodes.find((n) => n.id === 12)!;
+    const killedAt = performance.now();
+    process.kill(before.pid, 'SIGKILL');
+    const restarted = await events.next('restarted', 12, killedAt, 30_000);
+    await events.next('available', 12, restarted.at, 30_000);
+    // Same log, same follower, same epoch: a restart in place is no takeover.
+    expect(existsSync(`${join(dir, 'nodes', '12.wal')}.chain`)).toBe(false);
+    await expect
+      .poll(async () => (await api.topology()).nodes.find((n) => n.id === 12)?.replica, { timeout: 10_000 })
+      .toEqual({ epoch: 1, followerState: FollowerState.FOLLOWER_STATE_IN_SYNC, followerPid: follower, followerHost: 'local', solo: false });
+    for (let i = 0; i < 30; i++) expect(await api.exec({ id: 12, name: `n${i}` })).toMatchObject({ found: true, value: BigInt(i) });
+    await api.exec({ id: 12, name: 'after', value: 7n });
+    expect(entriesOf(copy)).toEqual(entriesOf(join(dir, 'nodes', '12.wal')));
   });
 
   it('the follower killed: stores go on (one copy, said by the control), and a new follower catches up', { timeout: 60_000 }, async () => {
