@@ -8,7 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    // zeromq is a native addon: keep every test file in its own process (PITFALLS §5).
+    // zeromq is a native addon: keep every test file in its own process (native addons crash or hang
+    // under worker threads: vitest's "pool" docs, vitest-dev/vitest#5047, zeromq.js#411).
     pool: 'forks',
     teardownTimeout: 30_000,
     projects: [

@@ -36,9 +36,8 @@ export interface BenchOptions {
   /**
    * How long processes sit idle after their start before their memory or CPU is read; the same
    * for arbor and the floor. A fresh Node process keeps using CPU after it goes idle: V8's memory
-   * reducer runs up to three GCs about 8 s apart. Measured after building 100 nodes with
-   * heartbeats off, the nodes used 23 %, 10 %, 0.8 % and 0 % of a core in 5 s windows starting
-   * 5, 15, 30 and 45 s after the last create; 30 s lets the youngest node settle.
+   * reducer runs up to three GCs seconds apart. Nodes read after a build keep falling in CPU
+   * for tens of seconds and are idle by 30 s, which lets the youngest node settle.
    */
   idleSettleMs: number;
   /**

@@ -74,7 +74,7 @@ export const TARGET_LABELS = {
   sessionVsZmq: 'Session cmds/s vs zeromq pipelined echo',
   sessionVsUnary: 'Session cmds/s vs unary Exec c=64',
   cliVsSession: 'CLI script time vs Session time',
-  hop: 'added p50 latency per tree hop',
+  hop: 'added p50 latency per tree hop vs bare relay',
   createSpare: 'create p50, a spare ready, vs bare start',
   createSequential: 'create one at a time vs bare start',
   createConcurrent: 'create all at once rate vs one at a time',

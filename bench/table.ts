@@ -42,3 +42,35 @@ export function renderTable(title: string, rows: readonly Row[], targets: readon
   out.push('', `${passed} of ${targets.length} targets pass.`);
   return out.join('\n');
 }
+
+/** A cell of a markdown table: pipes escaped, never empty-looking. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/**
+ * The same figures as one markdown table (`--markdown`), for docs/benchmarks.md: the title as a
+ * paragraph, then a table whose rows are the measured rows by section and then the targets, each
+ * target with its bound and PASS or FAIL, and the count of passing targets.
+ */
+export function renderMarkdown(title: string, rows: readonly Row[], targets: readonly TargetResult[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  const out = [title.split('\n').join('  \n'), '', line(['', 'measured', 'p50', 'p99', 'target', 'result', 'notes']), line(['---', '--:', '--:', '--:', '--:', '---', '---'])];
+  for (const [section, name] of [
+    ['baselines', 'Baselines'],
+    ['arbor', 'arbor'],
+  ] as const) {
+    out.push(line([`**${name}**`, '', '', '', '', '', '']));
+    for (const row of rows.filter((r) => r.section === section)) {
+      out.push(line([ROW_LABELS[row.key], row.value, row.p50Ms === undefined ? '' : ms(row.p50Ms), row.p99Ms === undefined ? '' : ms(row.p99Ms), '', '', row.note ?? '']));
+    }
+  }
+  out.push(line(['**Targets (ratios within this run)**', '', '', '', '', '', '']));
+  for (const t of targets) {
+    const verdict = t.pass === undefined ? 'FAIL (n/a)' : t.pass ? 'PASS' : 'FAIL';
+    out.push(line([TARGET_LABELS[t.key], t.measured, '', '', t.target, verdict, t.detail ?? '']));
+  }
+  const passed = targets.filter((t) => t.pass === true).length;
+  out.push('', `${passed} of ${targets.length} targets pass.`);
+  return out.join('\n');
+}

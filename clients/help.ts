@@ -25,7 +25,7 @@ const DETAILS: Record<HelpTopic, string[]> = {
     `start computing node <id> (0 to ${MAX_NODE_ID}) and place it in the search tree;`,
     'prints the new process id. <parent>, when given, must be the node the tree places',
     '<id> under (-1 means no parent given). on <host>: run it on that host (the',
-    "gateway's own, or an agent's; see the README's Other hosts).",
+    "gateway's own, or an agent's; see docs/operations.md, Other hosts).",
   ],
   exec: [
     'with <value>: store the signed 64-bit integer <value> under <name> ([A-Za-z0-9]+)',

@@ -4,18 +4,18 @@
  *
  * Why: a frame of requests fans out over the subtree and its answers come back from each child
  * at a different moment. Relayed as they come, every node sends its parent one message per child
- * frame, so the messages multiply on the way up (on the 31-node Session load, replies were two
- * thirds of all ZeroMQ messages, and a message costs a send() and wakeups, not bytes). Held
+ * frame, so the messages multiply on the way up (on a Session load, replies were most of the
+ * ZeroMQ messages, and a message costs a send() and wakeups, not bytes). Held
  * until the wave is complete, each node sends about one message per request frame.
  *
  * A wave is held at most twice as long as answers from below have recently taken to come back
  * (a moving average over every answer that completes part of a wave), between 1 and 25 ms. On a
  * lightly loaded tree answers come back within a millisecond, so a frozen or dead child delays
  * the answers that share a frame with it by a millisecond or two (its healthy siblings keep the
- * average low); under load, where a wave's round trip through the subtree is 15 to 20 ms, the
- * hold grows with it and waves complete before they are let go.
- * (A fixed 5 ms let most waves expire under load and go up in pieces; 25 ms gave 20 % more
- * Session commands/s, 55-62k → 70-76k in paired runs.) An incomplete wave's late answers go up
+ * average low); under load, where a wave's round trip through the subtree takes many times that,
+ * the hold grows with it and waves complete before they are let go.
+ * (A fixed short hold lets most waves expire under load and go up in pieces, one message each;
+ * the figures are in commit e09b5f1's message.) An incomplete wave's late answers go up
  * one by one as they come (or never, and the control's deadline answers them). A request that
  * went down alone (one caller waiting) is complete with its one reply, so it is never held.
  */

@@ -186,8 +186,8 @@ export type EventListener = (event: NodeEvent) => void;
 
 /*
  * The node limit when none is given, sized from this machine so that a full tree never
- * exhausts it. Measured (bench `scale`): an idle computing process's proportional share of
- * memory (PSS) is 8-9 MB; it grows with its dictionary. Each node gets a budget of
+ * exhausts it. An idle computing process's proportional share of memory (PSS) is the bench's
+ * `scale: idle node PSS` row (docs/benchmarks.md); it grows with its dictionary. Each node gets a budget of
  * NODE_BUDGET_BYTES, and the tree may take half of the memory available when the gateway
  * starts. The gateway holds three pipe descriptors per process, so the open-file limit bounds it
  * too. Never more than MAX_DEFAULT_NODES: past that, pass --max-nodes on purpose.

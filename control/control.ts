@@ -246,7 +246,7 @@ export class Control {
 
   /**
    * Starts the pool's spare processes (`poolSize`). Not done by `start`: each spawn blocks the
-   * event loop for the fork of a big process (about 25 ms here), so the gateway calls this right
+   * event loop for the fork of a big process (`child_process.spawn` forks synchronously), so the gateway calls this right
    * after it prints that it listens; a create that comes first starts its own process.
    */
   startPool(): void {
@@ -265,6 +265,16 @@ export class Control {
   /** Spare processes ready to be claimed (for metrics). */
   get spareProcesses(): number {
     return this.supervisor.pool.size;
+  }
+
+  /**
+   * Tells `listener` of every answered command (for metrics): its node's depth (the root's is 0)
+   * and how long its request was in the tree, from sent to answered, in seconds. One listener;
+   * undefined removes it. A command's node keeps its depth while it is in flight: a relink waits
+   * until none of the moving nodes' commands is.
+   */
+  observeTreeTimes(listener: ((depth: number, seconds: number) => void) | undefined): void {
+    this.requests.answered = listener === undefined ? undefined : (target, ms) => listener(this.shape.depth(target), ms / 1000);
   }
 
   /** The heartbeat interval in force (0: off). */

@@ -219,8 +219,8 @@ export class LivenessJudge {
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       // The switch is over when every node has moved, or when none has for a while: idle nodes
-      // all woken at once on a busy host arrive over seconds (400 bare processes idle for 30 s
-      // took 8.4 s on 2 cores: bench/README.md), the first of them late, but they keep arriving.
+      // all woken at once on a busy host arrive over seconds (as many bare idle processes take
+      // as long: the bench's scaleFloorMove row), the first of them late, but they keep arriving.
       const progress = (ms: number): void => {
         clearTimeout(timer);
         timer = setTimeout(() => {

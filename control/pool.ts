@@ -11,6 +11,12 @@
  * not replaced until the next take, and a process that dies while loading pauses the refills
  * with a doubling backoff (until one loads again), so a broken node program cannot make the pool
  * spin; a start someone waits for is still tried at once, and fails with the reason.
+ *
+ * The pool follows demand: takes are counted with a decay (DEMAND_HALF_LIFE_MS). A burst of more
+ * takes than the pool holds (a script creating node after node) raises its size, up to twice the
+ * configured one, and lets two refills load at once; quiet lets the count decay, and the extra
+ * spares are stopped again. Refills still wait for quiet moments (a script's commands behind
+ * its creates need the cores more than spares do).
  */
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../lib/logger.js';
@@ -22,8 +28,8 @@ const REFILL_DELAY_MS = 100;
 /**
  * How long a refill may wait for a quiet moment (no command in flight or waiting). A script's
  * creates take the spares while its commands queue behind them; refilling then would load new
- * processes on the cores those commands need (a whole 5-create, 4,000-exec script ran 20-30 %
- * longer with the pool than without it). Under steady load the pool still refills this late.
+ * processes on the cores those commands need (a whole piped script ran longer with the pool
+ * than without it). Under steady load the pool still refills this late.
  */
 export const REFILL_MAX_WAIT_MS = 2000;
 
@@ -38,6 +44,36 @@ export const LOAD_FAILURE_BACKOFF_MAX_MS = 10_000;
  * start that hangs must end by itself.
  */
 export const LOAD_TIMEOUT_MS = 10_000;
+
+/** The half-life of the take count the pool follows (see the module comment). */
+export const DEMAND_HALF_LIFE_MS = 5000;
+
+/** Takes counted with a decay: `count` as of `at` (ms), halving every DEMAND_HALF_LIFE_MS. */
+export interface Demand {
+  count: number;
+  at: number;
+}
+
+/** The demand at `now` after one more take (pure). */
+export function demandAfterTake(demand: Demand, now: number): Demand {
+  return { count: decayed(demand, now) + 1, at: now };
+}
+
+/** The take count at `now` (pure). */
+export function decayed(demand: Demand, now: number): number {
+  return demand.count * 2 ** (-Math.max(0, now - demand.at) / DEMAND_HALF_LIFE_MS);
+}
+
+/**
+ * How many spares to keep for `base` (the configured size, capped by the node limit's room) at a
+ * take count of `count`, and how many refills may load at once: the base and one while takes stay
+ * within it; more takes than the base raise both, up to twice the base and two at once (pure).
+ */
+export function demandPlan(base: number, count: number): { spares: number; refillsAtOnce: number } {
+  if (base <= 0) return { spares: 0, refillsAtOnce: 1 };
+  const burst = count > base;
+  return { spares: burst ? Math.min(2 * base, Math.ceil(count)) : base, refillsAtOnce: burst ? 2 : 1 };
+}
 
 interface Waiter {
   resolve: (proc: ComputingProcess) => void;
@@ -55,8 +91,11 @@ export class ProcessPool {
   private readonly slots = new StartSlots();
   private closed = false;
   private refillTimer: NodeJS.Timeout | null = null;
-  /** A background refill's process is starting (they go one at a time). */
-  private refilling = false;
+  /** Background refills loading now (one at a time, two in a burst: demandPlan). */
+  private refilling = 0;
+  private demand: Demand = { count: 0, at: 0 };
+  /** Shrinks the pool back once a burst's demand has decayed. */
+  private settleTimer: NodeJS.Timeout | null = null;
   /** Rounds of processes in a row that died while loading; refills wait until `refillsPausedUntil`. */
   private loadFailures = 0;
   private refillsPausedUntil = 0;
@@ -69,6 +108,8 @@ export class ProcessPool {
     /** Whether work is going on that a refill would slow down (see REFILL_MAX_WAIT_MS). */
     private readonly busy: () => boolean = () => false,
     private readonly loadTimeoutMs = LOAD_TIMEOUT_MS,
+    /** Room the node limit leaves (a burst's extra spares count against it too). */
+    private readonly room: () => number = () => Infinity,
   ) {}
 
   /** Loaded spares ready to be claimed. */
@@ -82,6 +123,7 @@ export class ProcessPool {
    * it dies before it is loaded.
    */
   acquire(urgent: boolean, deadline: number): Promise<ComputingProcess> {
+    this.demand = demandAfterTake(this.demand, Date.now());
     const spare = this.takeSpare();
     if (spare !== undefined) {
       this.refillSoon();
@@ -114,7 +156,7 @@ export class ProcessPool {
     if (waiter !== undefined) {
       clearTimeout(waiter.timer);
       waiter.resolve(proc);
-    } else if (!this.closed && this.spares.length < this.wanted()) this.spares.push(proc);
+    } else if (!this.closed && this.spares.length < this.plan().spares) this.spares.push(proc);
     else void proc.stop();
   }
 
@@ -127,19 +169,38 @@ export class ProcessPool {
    */
   refill(): void {
     if (this.closed) return;
-    const wanted = this.wanted();
+    const { spares: wanted, refillsAtOnce } = this.plan();
     while (this.spares.length > wanted) void this.spares.pop()?.stop();
+    if (wanted > this.wanted()) this.settleLater();
     const paused = this.refillsPausedUntil - Date.now();
     if (paused > 0) {
       this.refillAfter(paused);
       return;
     }
-    if (this.refilling || this.spares.length + this.loading.size + this.queued - this.waiters.length >= wanted) return;
-    this.refilling = true;
-    void this.spawnFor(false).then(() => {
-      this.refilling = false;
-      this.refillSoon();
-    });
+    while (this.refilling < refillsAtOnce && this.spares.length + this.loading.size + this.queued - this.waiters.length < wanted) {
+      this.refilling++;
+      void this.spawnFor(false).then(() => {
+        this.refilling--;
+        this.refillSoon();
+      });
+    }
+  }
+
+  /** The pool's size and refill rate now (demandPlan), within the node limit's room. */
+  private plan(): { spares: number; refillsAtOnce: number } {
+    const base = this.wanted();
+    const plan = demandPlan(base, decayed(this.demand, Date.now()));
+    return { spares: Math.max(base, Math.min(plan.spares, this.room())), refillsAtOnce: plan.refillsAtOnce };
+  }
+
+  /** Once a burst's demand has decayed, the extra spares go (refill stops what is over the plan). */
+  private settleLater(): void {
+    if (this.settleTimer !== null) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      this.refill();
+    }, DEMAND_HALF_LIFE_MS);
+    this.settleTimer.unref?.();
   }
 
   /**
@@ -175,6 +236,8 @@ export class ProcessPool {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelRefill();
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
       waiter.reject(new ClaimError('the gateway is stopping'));
@@ -256,7 +319,7 @@ export const DEFAULT_START_SLOTS = Math.max(2, 2 * availableParallelism());
 
 /**
  * At most N computing processes starting at once, the rest queued in order. A process start is
- * about 130 ms of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
+ * a Node boot's worth of CPU; starting a whole script's worth of nodes at once (200 creates piped in)
  * would make each start take seconds and every node late, and the gateway itself starved.
  * Restarts go before new creates: they bring back data that is already acknowledged.
  */

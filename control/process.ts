@@ -15,8 +15,8 @@ export const STOP_GRACE_MS = 2000;
 
 /**
  * The built node program: its one-file bundle (`npm run bundle`: every module of ours in one
- * file, which starts about 15 ms sooner than the tree of ES modules, and a start is the cost of
- * every create and restart), else the compiled modules. Next to this file in dist/; when this
+ * file, which starts sooner than the tree of ES modules, since Node loads each module of a tree
+ * separately, and a start is the cost of every create and restart), else the compiled modules. Next to this file in dist/; when this
  * module runs from sources (vitest), the build output in dist/ is used, since Node 20 cannot run
  * TypeScript itself.
  */

@@ -96,6 +96,7 @@ export class Supervisor {
       core.log,
       () => core.busy(),
       options.startTimeoutMs,
+      () => (this.closed ? 0 : options.maxNodes - core.shape.size),
     );
     this.chains =
       options.replicas === 2

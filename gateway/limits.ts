@@ -1,5 +1,6 @@
 /**
- * @module The gateway's resource bounds, in one place (the README's "Limits" table lists them).
+ * @module The gateway's resource bounds, in one place (docs/operations.md, "Limits and failure
+ * behaviour", lists them).
  */
 
 /** Commands one Session may have in flight; beyond it the gateway stops reading that stream (backpressure). */

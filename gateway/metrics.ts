@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Control } from '../control/index.js';
+import { packageVersion } from '../lib/version.js';
 import type { CallMetrics } from './call-metrics.js';
 import { splitHostPort } from './address.js';
 
@@ -13,6 +14,22 @@ const CODE_NAMES = Object.fromEntries(Object.entries(grpcStatus).filter(([, v]) 
   number,
   string
 >;
+
+/** Seconds, from 100 µs up: a command's time in the gateway, and its time in the tree. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * Depths from here on share one `depth` label (`32+`), so that an unbalanced tree (`--balance
+ * off`, ids created in order) cannot make a label value per node. An AVL tree of the most nodes
+ * --max-nodes allows is never that deep (test/unit/depth-label.test.ts), so with `--balance avl`
+ * every depth keeps its own label.
+ */
+export const DEEPEST_DEPTH_LABEL = 32;
+
+/** The `depth` label of a node at `depth` edges below the root. */
+export function depthLabel(depth: number): string {
+  return depth < DEEPEST_DEPTH_LABEL ? String(depth) : `${DEEPEST_DEPTH_LABEL}+`;
+}
 
 export class Metrics implements CallMetrics {
   readonly registry = new Registry();
@@ -26,9 +43,18 @@ export class Metrics implements CallMetrics {
     name: 'arbor_call_duration_seconds',
     help: 'Time from receiving a command to answering it, by RPC.',
     labelNames: ['rpc'] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly treeTime = new Histogram({
+    name: 'arbor_tree_command_duration_seconds',
+    help: "Time a command's request spent in the tree, from sent by the gateway to answered, by the depth of its node (root 0).",
+    labelNames: ['depth'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** treeTime's children by depth (DEEPEST_DEPTH_LABEL: the deeper ones). */
+  private readonly treeTimeAt: Histogram.Internal<'depth'>[] = [];
   /** Per RPC: commands received and not yet answered (read at scrape time, not on the hot path). */
   private readonly open = new Map<string, number>();
   /** Label lookups hash their labels; the hot path keeps the resolved children instead. */
@@ -48,6 +74,23 @@ export class Metrics implements CallMetrics {
   constructor(control: Control) {
     // Process and Node.js runtime metrics: memory, heap, GC, event-loop lag, handles.
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'arbor_build_info',
+      help: 'Always 1: the arbor version (version) and the Node.js version (node) the gateway runs.',
+      labelNames: ['version', 'node'] as const,
+      registers: [this.registry],
+    }).set({ version: packageVersion(), node: process.version }, 1);
+    new Counter({
+      name: 'arbor_node_restarts_total',
+      help: 'Processes started for a node after its first (restarts in place), by node id, for the nodes in the tree now.',
+      labelNames: ['node'] as const,
+      registers: [this.registry],
+      collect() {
+        // The control owns the count (topology); a removed node's series goes with it.
+        this.reset();
+        for (const node of control.topology().nodes) this.inc({ node: String(node.id) }, node.restarts);
+      },
+    });
     const open = this.open;
     new Gauge({
       name: 'arbor_in_flight_commands',
@@ -96,6 +139,12 @@ export class Metrics implements CallMetrics {
       if (event.kind === 'unavailable' && event.cause === 'silence') this.heartbeatMisses.inc();
       if (event.kind === 'exited') this.exits.inc({ how: event.signal ?? `code ${event.exitCode ?? '?'}` });
     });
+    control.observeTreeTimes((depth, seconds) => this.treeTimeAtDepth(depth).observe(seconds));
+  }
+
+  private treeTimeAtDepth(depth: number): Histogram.Internal<'depth'> {
+    const at = Math.min(depth, DEEPEST_DEPTH_LABEL);
+    return (this.treeTimeAt[at] ??= this.treeTime.labels(depthLabel(at)));
   }
 
   /** Call when a command arrives; call the returned function with its status code when answered. */

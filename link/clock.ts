@@ -2,7 +2,7 @@
  * @module Milliseconds on a monotonic clock, for the computing process and the control.
  *
  * Not `performance.now()`: the first use of `performance` loads perf_hooks and ten more
- * built-in modules, 0.3 MB of every computing process.
+ * built-in modules, memory in every computing process.
  */
 export function monotonicMs(): number {
   const [seconds, nanos] = process.hrtime();

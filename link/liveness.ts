@@ -15,7 +15,7 @@
  *   Why the listener pings, not each node (a node's PINGs carrying a TTL, so that a new interval
  *   would need no new listener): libzmq arms the TTL only when a PING arrives, and any message
  *   cancels it until the next PING, so a node stopped after connecting and before its first
- *   PING is never cut (measured: 3 of 3 such stops went undetected; bench/README.md).
+ *   PING is never cut (reproduced here whenever it was tried).
  * - **Event loop blocked** (the process runs, so libzmq still answers): the node's JavaScript
  *   writes a beat on its control channel every blockedLoopMs / 3 while it has work (whatever T
  *   is, so a new interval needs nothing from the node), and the control checks every

@@ -1,5 +1,9 @@
 /**
- * @module The socket settings of every link, in one place (see PITFALLS §1).
+ * @module The socket settings of every link, in one place. The rules they follow are zeromq.js
+ * v6's: one pending receive and one pending send per socket (a second gets EBUSY), `linger: 0` so
+ * that a process with undelivered messages still exits, and `sendTimeout` on a ROUTER with
+ * `mandatory` so that a send to a gone peer fails instead of waiting forever (zeromq.js README
+ * and src/index.ts docs; zeromq.js#706, #427).
  */
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
@@ -7,8 +11,8 @@ import type { LivenessTimings } from './liveness.js';
 
 /*
  * Required, not imported: an ESM import of this CommonJS package makes Node run its export lexer
- * over zeromq's sources at every start, and the lexer gets hot enough for TurboFan. Measured on
- * an idle computing process: 4.3 MB less RSS (0.5 MB of it private) and a 6-7 % cheaper start.
+ * over zeromq's sources at every start, and the lexer gets hot enough for TurboFan: megabytes of
+ * RSS and a dearer start for every computing process (docs/benchmarks.md, "Where time goes").
  */
 const { Dealer, Router } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 type Dealer = Zmq.Dealer;

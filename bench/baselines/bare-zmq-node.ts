@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import type * as Zmq from 'zeromq';
 
-// Loaded the way the computing process loads it (see computing/protocol/sockets.ts): an ESM
-// import of this CommonJS package costs about 4 MB of RSS at start, and the baseline should not
+// Loaded the way the computing process loads it (see link/sockets.ts): an ESM import of this
+// CommonJS package costs megabytes of RSS at start, and the baseline should not
 // carry a cost the computing process avoids.
 const { Dealer } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 

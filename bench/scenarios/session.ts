@@ -18,10 +18,9 @@ const WARMUP_BLOCKS = { min: 6, max: 10, window: 3 };
 
 /**
  * Runs warm-up blocks until the rate has levelled off: the mean of the last three blocks is
- * within 5 % of the mean of the three before (at least 6 blocks, at most 10). Measured on this
- * machine, a fresh 31-node tree climbs from about 25k to about 50k commands/s over its first
- * 400,000 to 700,000 commands (JIT and heap sizing in 31 processes), with ±10 % from block to
- * block after that. Returns what it did, in words, for the row's note.
+ * within 5 % of the mean of the three before (at least 6 blocks, at most 10). A fresh tree
+ * roughly doubles its rate over its first several hundred thousand commands (JIT and heap
+ * sizing in every process), and varies from block to block after that. Returns what it did, in words, for the row's note.
  */
 async function warmUp(block: () => Promise<{ opsPerSec: number; ops: number }>): Promise<string> {
   const rates: number[] = [];

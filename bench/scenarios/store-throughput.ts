@@ -40,8 +40,8 @@ async function storeRun(key: RowKey, args: readonly string[], what: string, opts
 
 /**
  * Two rounds, the three gateways alternating, and the better run of each kept: one run of a
- * 17-process load on 2 cores varies by 10-30 % with whatever else the machine does (seen here:
- * the same log gateway at 0.66 × and 0.93 × the in-memory one in two runs a minute apart).
+ * 17-process load on 2 cores varies a lot with whatever else the machine does, enough to move
+ * the ratio across its target between two runs a minute apart.
  */
 export async function storeThroughput(opts: BenchOptions, emit: (row: Row) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'arbor-bench-data-'));

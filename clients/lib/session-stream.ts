@@ -83,8 +83,9 @@ export class SessionClient {
     private readonly target: string,
     private readonly options: SessionClientOptions = {},
   ) {
-    /* The error listener goes first: an unhandled 'error' on a client stream crashes the process
-       (PITFALLS §2, "Tests"). */
+    /* The error listener goes first: an 'error' event with no listener is thrown by Node's
+       EventEmitter and crashes the process, and grpc-js emits one on every cancelled or failed
+       stream (Node's events docs, "Error events"). */
     stream.on('error', this.onError);
     stream.on('data', this.onData);
     stream.on('end', this.onEnd);

@@ -58,7 +58,7 @@ export async function openPage(browser: Browser, url: string, options: BrowserCo
   return page;
 }
 
-/** docs/<name> with ARBOR_UPDATE_SCREENSHOT=1 (the README shows them), else the OS temp dir (the work tree stays clean). */
+/** docs/<name> with ARBOR_UPDATE_SCREENSHOT=1 (README.md and docs/web-view.md show them), else the OS temp dir (the work tree stays clean). */
 export function screenshotPath(name: string): string {
   const dir = process.env.ARBOR_UPDATE_SCREENSHOT === '1' ? join(REPO, 'docs') : join(tmpdir(), `arbor-web-view-${process.pid}`);
   mkdirSync(dir, { recursive: true });

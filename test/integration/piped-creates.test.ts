@@ -1,7 +1,7 @@
 /**
  * A script of many creates piped into the console at once: they queue for the start slots (two
  * per core) far longer than one start may take, and every one of them succeeds. Bounding the
- * whole create by the start timeout failed 117 of 200 such creates ("no process could be started
+ * whole create by the start timeout failed most of such creates ("no process could be started
  * in time", then "Parent N is unavailable" for their children).
  */
 import { describe, expect, it } from 'vitest';

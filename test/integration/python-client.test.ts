@@ -1,5 +1,5 @@
 /**
- * A Python client generated from `proto/` alone (as the README's "From another language" shows)
+ * A Python client generated from `proto/` alone (as docs/api.md's "From another language" shows)
  * calls Keys and Delete on a real gateway. It needs protoc with the gRPC Python plugin and a
  * Python with grpcio and protobuf: with grpcio-tools (`python3 -m grpc_tools.protoc`), or
  * Debian's protobuf-compiler, protobuf-compiler-grpc, python3-grpcio and python3-protobuf

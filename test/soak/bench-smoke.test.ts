@@ -10,9 +10,9 @@ import { ROW_LABELS, TARGET_LABELS } from '../../bench/rows.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${REPO}dist/bench/run.js`, '--quick'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`${REPO}dist/bench/run.js`, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -24,12 +24,22 @@ function runQuick(): Promise<{ code: number | null; stdout: string; stderr: stri
 
 describe('npm run bench -- --quick', () => {
   it('runs every phase and prints every row', { timeout: 150_000 }, async () => {
-    const { code, stdout, stderr } = await runQuick();
+    const { code, stdout, stderr } = await runBench(['--quick']);
     expect(code, `stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
     for (const label of [...Object.values(ROW_LABELS), ...Object.values(TARGET_LABELS)]) {
       expect(stdout, `row "${label}" missing`).toContain(label);
     }
     expect(stdout).toMatch(/targets pass\./);
-    expect(stdout).toMatch(/^JSON: .*bench\/results\/.*-quick\.json$/m);
+    const json = /^JSON: (.*bench\/results\/.*-quick\.json)$/m.exec(stdout)?.[1];
+    expect(json, stdout).toBeDefined();
+
+    // The saved run again, as the markdown table of docs/benchmarks.md: one table row per row and target.
+    const md = await runBench(['--markdown', '--from', json as string]);
+    expect(md.code, md.stderr).toBe(0);
+    const tableRows = md.stdout.split('\n').filter((line) => line.startsWith('| '));
+    for (const label of [...Object.values(ROW_LABELS), ...Object.values(TARGET_LABELS)]) {
+      expect(tableRows.some((line) => line.startsWith(`| ${label.replace(/\|/g, '\\|')} |`)), `markdown row "${label}" missing`).toBe(true);
+    }
+    expect(md.stdout).toMatch(/^\d+ of \d+ targets pass\.$/m);
   });
 });

@@ -10,7 +10,7 @@ function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partia
   return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links, ...extra };
 }
 
-/* The README's tree: 8 at the root, 6 and 11 below, 2 under 6, 9 and 13 under 11; 11 was killed,
+/* docs/console.md's tree: 8 at the root, 6 and 11 below, 2 under 6, 9 and 13 under 11; 11 was killed,
    so its subtree is unavailable; 13 is still starting. Pre-order, left before right, as the RPC. */
 const KNOWN: TopologyResponse = {
   root: 8,

@@ -7,7 +7,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ComputingProcess } from '../../control/process.js';
-import { LOAD_FAILURE_BACKOFF_MAX_MS, LOAD_FAILURE_BACKOFF_MS, LOAD_TIMEOUT_MS, ProcessPool, REFILL_MAX_WAIT_MS } from '../../control/pool.js';
+import fc from 'fast-check';
+import {
+  decayed,
+  DEMAND_HALF_LIFE_MS,
+  demandAfterTake,
+  demandPlan,
+  LOAD_FAILURE_BACKOFF_MAX_MS,
+  LOAD_FAILURE_BACKOFF_MS,
+  LOAD_TIMEOUT_MS,
+  ProcessPool,
+  REFILL_MAX_WAIT_MS,
+} from '../../control/pool.js';
 import type { Logger } from '../../lib/logger.js';
 
 interface FakeProcess {
@@ -188,5 +199,71 @@ describe('process pool', () => {
     // The take schedules a refill after the usual short delay, not after a backoff.
     await vi.advanceTimersByTimeAsync(150);
     expect(spawned).toHaveLength(3);
+  });
+});
+
+describe('process pool demand', () => {
+  it('a burst of takes raises the size (up to twice) and the refill rate; quiet brings both back', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 16 }), fc.double({ min: 0, max: 100, noNaN: true }), (base, count) => {
+        const plan = demandPlan(base, count);
+        expect(plan.spares).toBeGreaterThanOrEqual(base);
+        expect(plan.spares).toBeLessThanOrEqual(2 * base);
+        expect(plan.refillsAtOnce).toBe(base > 0 && count > base ? 2 : 1);
+        if (count <= base) expect(plan.spares).toBe(base);
+      }),
+    );
+  });
+
+  it('takes decay with DEMAND_HALF_LIFE_MS', () => {
+    let demand = { count: 0, at: 0 };
+    for (let i = 0; i < 8; i++) demand = demandAfterTake(demand, 1000 + i);
+    expect(decayed(demand, 1007)).toBeCloseTo(8, 2);
+    expect(decayed(demand, 1007 + DEMAND_HALF_LIFE_MS)).toBeCloseTo(4, 2);
+    expect(demandPlan(4, decayed(demand, 1007)).spares).toBe(8);
+    expect(demandPlan(4, decayed(demand, 1007 + 3 * DEMAND_HALF_LIFE_MS)).spares).toBe(4);
+  });
+
+  it('after a burst the pool keeps more spares, two loading at once, and stops the extra ones when quiet', async () => {
+    vi.useFakeTimers();
+    const spawned: FakeProcess[] = [];
+    const pool = new ProcessPool(
+      () => {
+        const fake = fakeProcess(2000 + spawned.length);
+        spawned.push(fake);
+        return fake.proc;
+      },
+      () => 2,
+      silent,
+      () => false,
+      LOAD_TIMEOUT_MS,
+      () => 100,
+    );
+    try {
+      const loadAll = async () => {
+        for (const fake of spawned) fake.load(true);
+        await vi.advanceTimersByTimeAsync(0);
+      };
+      // Six creates in a row, no spares yet: each waits for a start of its own.
+      let taken = 0;
+      for (let i = 0; i < 6; i++) void pool.acquire(false, Date.now() + 10_000).then(() => taken++);
+      for (let round = 0; round < 6 && taken < 6; round++) await loadAll();
+      expect(taken).toBe(6);
+      // Refills: two load at once, up to twice the size.
+      const before = spawned.length;
+      await vi.advanceTimersByTimeAsync(150);
+      expect(spawned.length - before).toBe(2);
+      for (let round = 0; round < 4; round++) {
+        await loadAll();
+        await vi.advanceTimersByTimeAsync(150);
+      }
+      expect(pool.size).toBe(4);
+      // Quiet: back to its size.
+      await vi.advanceTimersByTimeAsync(4 * DEMAND_HALF_LIFE_MS);
+      expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+      vi.useRealTimers();
+    }
   });
 });

@@ -195,6 +195,27 @@ describe('Requests', () => {
     expect(requests.busy).toBe(false);
   });
 
+  it('answered hears each reply with its time in the tree, from sent (not asked) to answered; not failures, nor requests sent before it was set', async () => {
+    const early = requests.request(5, call(), load(5));
+    const heard: [number, number][] = [];
+    requests.answered = (target, ms) => heard.push([target, ms]);
+    reach.set(7, 'wait');
+    const waited = requests.request(7, call(), load(7));
+    vi.advanceTimersByTime(30); // waiting for its node: not time in the tree
+    reach.set(7, 'ok');
+    requests.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    const failed = requests.request(9, call(), load(9));
+    vi.advanceTimersByTime(5);
+    const [toFive, toSeven, toNine] = sent as [Message, Message, Message];
+    answer(toSeven);
+    requests.fail(toNine.corr, nodeUnavailable(9, 'lost'));
+    answer(toFive);
+    await Promise.all([early, waited, failed.catch(() => undefined)]);
+    expect(heard).toEqual([[7, 5]]);
+    requests.answered = undefined;
+  });
+
   it('every command ends exactly once, whatever happens to it and in whatever order', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom('reply', 'fail', 'cancel', 'expire', 'down', 'wait')), { maxLength: 40 }), async (steps) => {
