@@ -173,8 +173,8 @@ export const PHASES: readonly Phase[] = [
     run: (opts, emit) => withGateway(async (gateway) => emit(await restartLatency(gateway, opts))),
   },
   {
-    name: 'arbor, store throughput: memory, log, fsync',
-    keys: ['storeMemory', 'storeLog', 'storeFsync'],
+    name: 'arbor, store throughput: memory, log, fsync, 2 copies',
+    keys: ['storeMemory', 'storeLog', 'storeFsync', 'storeReplicas2'],
     run: (opts, emit) => storeThroughput(opts, emit),
   },
   {

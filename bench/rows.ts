@@ -44,6 +44,7 @@ export const ROW_LABELS = {
   storeMemory: 'Session stores, in memory',
   storeLog: 'Session stores, write-ahead log',
   storeFsync: 'Session stores, log + fsync',
+  storeReplicas2: 'Session stores, log, 2 copies',
   sortedBuild: 'sorted inserts, balanced: depth',
   sortedDeep: 'sorted inserts, balanced: load p50 deepest',
   scaleBuildSequential: 'scale: build, one create at a time',
@@ -98,6 +99,7 @@ export const TARGET_LABELS = {
   wholeRun: 'whole run, 5 creates + 4,000 execs, vs bare start',
   keysMemory: 'keys: node PSS while listing vs before',
   deleteVsStore: 'Session deletes/s vs stores/s, with a log',
+  storeReplicas2: 'stores/s with 2 copies vs 1 (--replicas 2)',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;

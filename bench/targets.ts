@@ -311,6 +311,17 @@ const CHECKS: Check[] = [
     },
   },
   {
+    // Two copies: each store waits for the follower's ack (one more hop and log append).
+    key: 'storeReplicas2',
+    at: 'least',
+    bound: 0.5,
+    value: (f) => {
+      const two = f('storeReplicas2', 'opsPerSec');
+      const one = f('storeLog', 'opsPerSec');
+      return { value: ratioOf(two, one), detail: both(two, one, (v) => rate(v, '/s')) };
+    },
+  },
+  {
     key: 'sortedDeep',
     at: 'most',
     bound: 3,

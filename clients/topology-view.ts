@@ -27,7 +27,7 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { followerStateToJSON, type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
 import type { NodeInfo as LibNodeInfo, Topology as LibTopology } from './lib/types.js';
 
 /**
@@ -96,7 +96,29 @@ export function describeNode(node: NodeInfo): string {
   const restarts = node.restarts > 0 ? `, restarts ${node.restarts}` : '';
   // Other hosts: where it runs, unless on the gateway's host under its default name (so one-host output is unchanged).
   const host = node.host !== '' && node.host !== 'local' ? ` on ${node.host}` : '';
-  return `${node.id} (${pid}${host}${restarts})${mark === '' ? '' : ` ${mark}`}`;
+  return `${node.id} (${pid}${host}${restarts}${replicaText(node)})${mark === '' ? '' : ` ${mark}`}`;
+}
+
+/**
+ * --replicas 2 only (nothing otherwise): where its copy is, e.g. `, leads epoch 2, copy pid 4250
+ * in-sync` (`on b` when the copy is on another host; `, solo` while it acknowledges alone).
+ */
+export function replicaText(node: NodeInfo): string {
+  const r = replicaOf(node);
+  if (r === undefined) return '';
+  const where = r.followerPid === null ? '' : ` pid ${r.followerPid}${r.followerHost !== '' && r.followerHost !== 'local' ? ` on ${r.followerHost}` : ''}`;
+  return `, leads epoch ${r.epoch}, copy${where} ${r.follower}${r.solo ? ', solo' : ''}`;
+}
+
+/** A node's chain in one shape (the follower's state a lowercase word), whichever shape it came in. */
+function replicaOf(node: NodeInfo): { epoch: number; follower: string; followerPid: number | null; followerHost: string; solo: boolean } | undefined {
+  const r = node.replica;
+  if (r === undefined) return undefined;
+  if ('followerState' in r) {
+    const follower = followerStateToJSON(r.followerState).replace(/^FOLLOWER_STATE_/, '').toLowerCase().replace('_', '-');
+    return { epoch: r.epoch, follower, followerPid: r.followerPid === 0 ? null : r.followerPid, followerHost: r.followerHost, solo: r.solo };
+  }
+  return { epoch: r.epoch, follower: r.follower, followerPid: r.followerPid ?? null, followerHost: r.followerHost, solo: r.solo };
 }
 
 /** `✗ exited`, `✗ failed`, `… starting`, `… restarting`, `… stopping`, `✗ unavailable`, or `''` for an available node. */
@@ -167,6 +189,7 @@ export function topologyJson(topology: Topology): Record<string, unknown> {
       state: stateOf(node),
       restarts: node.restarts,
       reason: node.reason === '' ? null : node.reason,
+      ...(replicaOf(node) !== undefined && { replica: replicaOf(node) }),
     })),
   };
 }

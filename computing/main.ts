@@ -12,8 +12,9 @@
  * saying why. A full disk is not fatal: the node serves on read-only (node.ts).
  */
 import { createInterface } from 'node:readline';
-import { controlLine, downlinkSocket, type FromNode, parseToNode, startZapHandler, type ToNode, uplinkSocket } from '../link/index.js';
+import { controlLine, curveServerOptions, downlinkSocket, setForNextConnections, type FromNode, parseToNode, startZapHandler, type ToNode, uplinkSocket } from '../link/index.js';
 import { armFailpoints } from './failpoints.js';
+import { Follower } from './follower.js';
 import { ComputingNode } from './node.js';
 import { NO_LOG, type StoreLog, WriteAheadLog } from './wal.js';
 
@@ -23,7 +24,13 @@ const EXIT_FATAL = 3;
  * The process's phase, changed only by `enter`: a spare waits for its claim; a claimed process
  * opens its log and binds, then serves until it is told to stop (or its channel closes).
  */
-type Phase = { t: 'waiting' } | { t: 'claiming'; id: number } | { t: 'serving'; node: ComputingNode; running: Promise<void> } | { t: 'stopping' };
+type Phase =
+  | { t: 'waiting' }
+  | { t: 'claiming'; id: number }
+  | { t: 'serving'; node: ComputingNode; running: Promise<void> }
+  /** --replicas 2: a node's second copy, outside the tree (follower.ts). */
+  | { t: 'following'; follower: Follower; running: Promise<void> }
+  | { t: 'stopping' };
 
 // Made while waiting for the claim (a spare of the control's pool is a claim away from serving):
 // the first socket starts libzmq's context and I/O thread. The uplink's routing id is set for
@@ -51,6 +58,14 @@ function stop(): void {
   const was = phase;
   if (was.t === 'stopping') return;
   enter({ t: 'stopping' });
+  if (was.t === 'following') {
+    was.follower.stop();
+    void was.running.finally(() => {
+      was.follower.close();
+      process.exit(0);
+    });
+    return;
+  }
   if (was.t !== 'serving') process.exit(0);
   was.node.stop();
   spareUplink.close();
@@ -58,6 +73,26 @@ function stop(): void {
     was.node.close();
     process.exit(0);
   });
+}
+
+/** --replicas 2: become node `id`'s follower (its log, an endpoint for its leader; no tree, no liveness link). */
+async function claimFollower(msg: Extract<ToNode, { t: 'claim' }>, epoch: number): Promise<void> {
+  enter({ t: 'claiming', id: msg.id });
+  if (msg.log === null) fatal(new Error('a follower needs a log'));
+  spareUplink.close();
+  const follower = new Follower({ id: msg.id, epoch, log: msg.log, fresh: msg.fresh, fsync: msg.fsync }, spareDownlink, fatal);
+  try {
+    if (msg.curve !== undefined && msg.listen.startsWith('tcp://')) {
+      await startZapHandler(msg.curve, (refusal) => process.stderr.write(`arbor-node ${msg.id} (follower): refused a handshake from ${refusal.address}: ${refusal.reason}\n`));
+      setForNextConnections(spareDownlink, curveServerOptions(msg.curve));
+    }
+    await follower.bind(msg.listen);
+  } catch (error) {
+    fatal(new Error(`cannot bind ${msg.listen}: ${error instanceof Error ? error.message : String(error)}`));
+  }
+  if (phase.t === 'stopping') process.exit(0);
+  enter({ t: 'following', follower, running: follower.run() });
+  tell({ t: 'ready', keys: follower.keys, cutBytes: follower.cutBytes, ...(msg.listen.startsWith('tcp://') && { tcp: spareDownlink.lastEndpoint ?? msg.listen }) });
 }
 
 async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
@@ -74,7 +109,15 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
     fatal(error);
   }
   const node = new ComputingNode(
-    { id: msg.id, entries: opened.entries, log: opened.log, fsync: msg.fsync, liveness: msg.liveness, ...(msg.curve !== undefined && { curve: msg.curve }) },
+    {
+      id: msg.id,
+      entries: opened.entries,
+      log: opened.log,
+      fsync: msg.fsync,
+      liveness: msg.liveness,
+      ...(msg.curve !== undefined && { curve: msg.curve }),
+      ...(msg.replica !== undefined && { replica: msg.replica }),
+    },
     spareUplink,
     spareDownlink,
     tell,
@@ -104,11 +147,11 @@ async function serveControlChannel(): Promise<void> {
   for await (const line of lines) {
     const msg = parseToNode(line);
     const now = phase;
-    const who = now.t === 'serving' ? ` ${now.node.id}` : now.t === 'claiming' ? ` ${now.id}` : '';
+    const who = now.t === 'serving' ? ` ${now.node.id}` : now.t === 'claiming' ? ` ${now.id}` : now.t === 'following' ? ' (follower)' : '';
     if (typeof msg === 'string') {
       process.stderr.write(`arbor-node${who}: ignored a control message (${msg})\n`);
     } else if (msg.t === 'claim') {
-      if (now.t === 'waiting') await claim(msg);
+      if (now.t === 'waiting') await (msg.follower !== undefined ? claimFollower(msg, msg.follower.epoch) : claim(msg));
       else process.stderr.write(`arbor-node${who}: ignored a second claim\n`);
     } else if (now.t === 'serving') {
       now.node.control(msg);

@@ -10,10 +10,11 @@
  * stores succeed by themselves once there is room (a store is the probe; no timer).
  */
 import type { Dealer, Router } from 'zeromq';
-import { type ClusterKeys, type LivenessClaim, ProtocolError, type ToNode } from '../link/index.js';
+import { type ClusterKeys, type FromNode, type LivenessClaim, ProtocolError, type ReplicaClaim, type ToNode } from '../link/index.js';
 import { Beats } from './beats.js';
 import { type Answer, Dictionary, DiskGate, type FrameEnd } from './dictionary.js';
 import { type Answering, Forwarding } from './forwarding.js';
+import { ReplicatedLog } from './replication.js';
 import type { DiskFullError, StoreLog } from './wal.js';
 
 export interface NodeSetup {
@@ -23,6 +24,8 @@ export interface NodeSetup {
   fsync: boolean;
   liveness: LivenessClaim;
   curve?: ClusterKeys;
+  /** --replicas 2: the leader's chain (absent: no replication, and nothing of it is made). */
+  replica?: ReplicaClaim;
 }
 
 export class ComputingNode {
@@ -35,17 +38,30 @@ export class ComputingNode {
   readonly dropped = new Map<string, number>();
   /** The last append found the disk full (said once on stderr, and once when stores work again). */
   private diskFull = false;
+  /** --replicas 2 only: the log as the follower's copy extends it. */
+  private readonly replicated: ReplicatedLog | null = null;
 
   constructor(
     setup: NodeSetup,
     uplink: Dealer,
     router: Router,
     /** Writes a message on the control channel. */
-    tell: (msg: { t: 'beat' } | { t: 'quiet' }) => void,
+    tell: (msg: Extract<FromNode, { t: 'beat' | 'quiet' | 'caught-up' | 'fenced' }>) => void,
     private readonly onFatal: (error: Error) => void,
   ) {
     this.id = setup.id;
-    this.dictionary = new Dictionary(setup.entries, setup.log, setup.fsync);
+    let log = setup.log;
+    if (setup.replica !== undefined) {
+      const events = {
+        caughtUp: (epoch: number) => tell({ t: 'caught-up', epoch }),
+        fenced: (epoch: number) => tell({ t: 'fenced', epoch }),
+        drop: (kind: string) => this.drop(kind),
+      };
+      this.replicated = new ReplicatedLog(setup.id, setup.log, setup.entries, setup.fsync, setup.replica, events, setup.curve);
+      log = this.replicated;
+    }
+    // Replicated, replies wait for the follower's copy as they wait for the disk with --fsync.
+    this.dictionary = new Dictionary(setup.entries, log, setup.fsync || this.replicated !== null);
     this.gate = new DiskGate(this.dictionary);
     this.forwarding = new Forwarding(setup.id, uplink, router, {
       serve: (request, answer) => this.serve(request, answer),
@@ -70,6 +86,11 @@ export class ComputingNode {
   /** A message of the control channel after the claim (a link: where the node sits now). */
   control(msg: Exclude<ToNode, { t: 'claim' }>): void {
     this.beats.worked();
+    if (msg.t === 'replica') {
+      if (this.replicated !== null) this.replicated.set(msg);
+      else this.drop('replica message without replication');
+      return;
+    }
     this.forwarding.link(msg, this.dictionary.size);
   }
 

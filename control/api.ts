@@ -35,6 +35,8 @@ export interface ControlOptions {
   dataDir?: string;
   /** Sync the disk before acknowledging a store (group commit), not only hand it to the OS. */
   fsync?: boolean;
+  /** Copies of each node: 1 (default), or 2: a follower process beside each (chains.ts). */
+  replicas?: 1 | 2;
   /** Spare processes to keep started ahead (default DEFAULT_POOL_SIZE; 0: start each on demand). */
   poolSize?: number;
   /** Keep the tree AVL-balanced by live rotations (default `avl`); `off`: the lab's plain search tree. */
@@ -134,6 +136,17 @@ export interface NodeSnapshot {
   reason: string | null;
   /** The host it runs on. */
   host: string;
+  /** --replicas 2 only: its chain (its process above is the leader). */
+  replica?: ReplicaSnapshot;
+}
+
+/** Where a node's second copy is, and the chain's epoch (--replicas 2; chains.ts). */
+export interface ReplicaSnapshot {
+  epoch: number;
+  followerState: 'none' | 'starting' | 'catching-up' | 'in-sync';
+  followerPid: number | null;
+  followerHost: string;
+  solo: boolean;
 }
 
 export interface TopologySnapshot {

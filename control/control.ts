@@ -41,6 +41,7 @@ import {
   type TopologySnapshot,
 } from './api.js';
 import { Availability } from './availability.js';
+import { replicaSnapshot } from './chains.js';
 import { maxAvlDepth } from './balance.js';
 import { ArborError, diskFull, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
 import { Agents, type Host } from './hosts.js';
@@ -138,6 +139,7 @@ export class Control {
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
         maxNodes: this.maxNodes,
         hostName: this.hostName,
+        ...(options.replicas === 2 && { replicas: 2 as const }),
       },
       agents === undefined || options.cluster === undefined ? undefined : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen) },
     );
@@ -199,7 +201,7 @@ export class Control {
       throw error;
     }
     const dir = new RuntimeDir(options.runtimeParent);
-    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always', options.fsync ?? false);
+    const storage = dataDir ?? new EphemeralStorage(dir.path, (options.restart ?? 'always') === 'always' || options.replicas === 2, options.fsync ?? false);
     const log = options.logger ?? silentLogger;
     const config: LivenessConfig = { ...DEFAULT_LIVENESS, ...options.liveness, intervalMs: saved?.heartbeatMs ?? 0 };
     const cluster = options.cluster;
@@ -285,6 +287,7 @@ export class Control {
     const nodes = this.shape.preorder().map((place) => {
       const node = this.supervisor.get(place.id);
       const available = this.availability.isAvailable(place.id);
+      const chain = this.supervisor.chains?.get(place.id);
       return {
         id: place.id,
         parent: place.parent,
@@ -298,6 +301,7 @@ export class Control {
         keys: node?.keys ?? 0,
         host: node?.host ?? this.hostName,
         reason: available ? null : (this.availability.whyDown(place.id) ?? node?.reason ?? null),
+        ...(chain !== undefined && { replica: replicaSnapshot(chain, this.hostName) }),
       };
     });
     const balanced = this.links.balance === 'avl';

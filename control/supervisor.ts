@@ -17,6 +17,7 @@ import { type ClusterKeys, monotonicMs } from '../link/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Logger } from '../lib/logger.js';
 import type { NodeEvent } from './api.js';
+import { Chains } from './chains.js';
 import type { Agents, Host } from './hosts.js';
 import type { Liveness } from './liveness.js';
 import { type Life, NodeHandle } from './node.js';
@@ -38,6 +39,8 @@ export interface SupervisorOptions {
   maxNodes: number;
   /** This host's name. */
   hostName: string;
+  /** Copies of each node (2: a follower beside each; chains.ts). Default 1. */
+  replicas?: 1 | 2;
 }
 
 /** Other hosts (absent on a single host): the agents, the cluster's keys, the address local nodes bind tcp on. */
@@ -77,6 +80,8 @@ export class Supervisor {
   private readonly hung = new Map<number, string>();
   /** Restarts waiting for their host's agent to join again. */
   private readonly hostWaiters = new Map<string, (() => void)[]>();
+  /** --replicas 2 only: every node's chain (null: one copy, nothing of chains runs). */
+  readonly chains: Chains | null;
 
   constructor(
     private readonly core: SupervisorCore,
@@ -93,6 +98,10 @@ export class Supervisor {
       options.startTimeoutMs,
       () => (this.closed ? 0 : options.maxNodes - core.shape.size),
     );
+    this.chains =
+      options.replicas === 2
+        ? new Chains({ storage: core.storage, log: core.log, stopping: core.stopping, startFollower: (id, log, epoch) => this.startFollower(id, log, epoch) })
+        : null;
   }
 
   private get closed(): boolean {
@@ -151,7 +160,7 @@ export class Supervisor {
     const proc = node.ending ? null : node.process;
     if (!node.ending) node.set({ t: 'stopping', why: 'removed', proc }, 'removed');
     this.core.liveness.unwatch(node.id);
-    if (proc !== null) await proc.stop();
+    await Promise.all([proc?.stop(), this.chains?.stop(node.id)]);
     node.set({ t: 'stopped', why: 'removed' }, 'removed');
   }
 
@@ -159,6 +168,7 @@ export class Supervisor {
   forget(id: number): void {
     this.nodes.delete(id);
     this.core.storage.removeLog(id);
+    this.chains?.forget(id);
   }
 
   /** A host joined, came back or was lost: restarts waiting for it go on. */
@@ -194,7 +204,7 @@ export class Supervisor {
         if (node.state.t === 'stopped') return;
         const proc = node.ending ? null : node.process;
         if (!node.ending) node.set({ t: 'stopping', why: 'the gateway is stopping', proc }, 'the gateway is stopping');
-        if (proc !== null) await proc.stop();
+        await Promise.all([proc?.stop(), this.chains?.stop(node.id)]);
         if ((node.state as Life).t !== 'stopped') node.set({ t: 'stopped', why: 'stopped' }, 'stopped');
       }),
     );
@@ -284,6 +294,8 @@ export class Supervisor {
         const reason = error instanceof Error ? error.message : String(error);
         this.core.log.warn({ node: node.id, reason }, 'restart attempt failed');
         setReason(reason);
+        // --replicas 2: it cannot restart in place; its follower's copy takes over (at once) if it is one.
+        if (this.chains !== null && !node.ending && !this.closed && (await this.chains.takeover(node.id, reason))) first = true;
         continue;
       }
       const life = node.state;
@@ -360,12 +372,14 @@ export class Supervisor {
     const livenessEndpoint = remote ? liveness.tcpEndpoint : liveness.endpoint;
     try {
       if (livenessEndpoint === undefined) throw new ClaimError(`no liveness endpoint for host ${node.host}`);
+      const chains = this.chains;
       const ready = await proc.claim(
         {
           t: 'claim',
           id: node.id,
           listen,
-          log: storage.logPath(node.id),
+          log: chains === null ? storage.logPath(node.id) : chains.leaderLog(node.id),
+          ...(chains !== null && { replica: chains.leaderClaimed(node.id, proc) }),
           fresh,
           fsync: storage.fsync,
           liveness: { endpoint: livenessEndpoint, blockedLoopMs: liveness.config.blockedLoopMs, restAfterMs: liveness.config.restAfterMs },
@@ -381,12 +395,50 @@ export class Supervisor {
       node.keys = ready.keys;
       liveness.watch(node.id, proc.pid, !remote);
       proc.onBeat = (quiet) => liveness.beat(node.id, proc.pid, quiet);
+      this.chains?.leaderReady(node.id);
     } catch (error) {
       proc.kill();
       const now = node.state;
       if ((now.t === 'starting' || now.t === 'restarting') && now.proc === proc) node.set({ ...now, proc: null }, 'its process could not be claimed');
       throw error;
     }
+  }
+
+  /**
+   * --replicas 2: a follower process for node `id` on this host, claimed on the log `log`
+   * (emptied first: it gets a snapshot from its leader) at `epoch`; resolves once it listens.
+   */
+  private async startFollower(id: number, log: string, epoch: number): Promise<{ proc: ComputingProcess; endpoint: string }> {
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    const proc = await this.pool.acquire(true, deadline);
+    if (this.closed) {
+      this.pool.giveBack(proc);
+      throw new ClaimError('the gateway is stopping');
+    }
+    const endpoint = `${this.core.dir.nodeEndpoint(id)}.copy`;
+    proc.onStderrLine = (line) => this.core.log.warn({ node: id, follower: true, stderr: line }, 'follower process wrote to stderr');
+    proc.onBadLine = (problem) => this.core.log.warn({ node: id, follower: true, problem }, 'follower process wrote a bad control line');
+    const { liveness } = this.core;
+    try {
+      await proc.claim(
+        {
+          t: 'claim',
+          id,
+          listen: endpoint,
+          log,
+          fresh: true,
+          fsync: this.core.storage.fsync,
+          liveness: { endpoint: liveness.endpoint, blockedLoopMs: liveness.config.blockedLoopMs, restAfterMs: liveness.config.restAfterMs },
+          follower: { epoch },
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+    } catch (error) {
+      proc.kill();
+      throw error;
+    }
+    proc.endpoint = endpoint;
+    return { proc, endpoint };
   }
 
   private clearHang(id: number): void {

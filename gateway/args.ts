@@ -37,6 +37,8 @@ export interface GatewayArgs {
   /** This host's name among the cluster's hosts. */
   name: string;
   placement: 'local' | 'spread';
+  /** Copies of each node: 1 (today's), or 2 (a leader and a follower; control/chains.ts). */
+  replicas: 1 | 2;
 }
 
 /** The gateway's options: the parsing and `--help` both come from here (lib/args.ts). */
@@ -86,6 +88,13 @@ export const GATEWAY_OPTIONS: OptionTable = {
   },
   name: { type: 'string', value: 'NAME', default: 'local', help: "this host's name in the cluster" },
   placement: { type: 'string', value: 'local|spread', default: 'local', help: 'where a create without "on <host>" goes: here, or the joined host with the fewest nodes' },
+  replicas: {
+    type: 'string',
+    value: '1|2',
+    env: 'ARBOR_REPLICAS',
+    default: '1',
+    help: 'copies of each node: 2 keeps a follower process beside each node and acknowledges a store once both logged it',
+  },
 };
 
 export const USAGE = helpText(GATEWAY_OPTIONS, {
@@ -129,6 +138,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'pool-size': String(DEFAULT_POOL_SIZE),
     name: 'local',
     placement: 'local',
+    replicas: '1',
   };
   const values: Record<string, string | undefined> = {};
   for (const name of Object.keys(GATEWAY_OPTIONS)) values[name] = flagOrEnv(parsed, GATEWAY_OPTIONS, name, env) ?? defaults[name];
@@ -181,6 +191,8 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) return { problem: `--name ${name}: expected letters, digits, . _ - (at most 63)` };
   const placement = values.placement as string;
   if (placement !== 'local' && placement !== 'spread') return { problem: `--placement ${placement}: expected local or spread` };
+  const replicas = values.replicas === '1' ? 1 : values.replicas === '2' ? 2 : undefined;
+  if (replicas === undefined) return { problem: `--replicas ${values.replicas}: expected 1 or 2` };
   return {
     run: {
       listen,
@@ -204,6 +216,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       clusterSecret,
       name,
       placement,
+      replicas,
     },
   };
 }

@@ -24,6 +24,7 @@ import {
   type KeysRequest,
   type KeysResponse,
   type NodeState as ApiNodeState,
+  followerStateFromJSON,
   nodeStateFromJSON,
   type PingRequest,
   type PingResponse,
@@ -133,6 +134,15 @@ export function topology(control: Control): Promise<TopologyResponse> {
       keys: n.keys,
       reason: n.reason ?? '',
       host: n.host,
+      ...(n.replica !== undefined && {
+        replica: {
+          epoch: n.replica.epoch,
+          followerState: followerStateFromJSON(`FOLLOWER_STATE_${n.replica.followerState.replace('-', '_').toUpperCase()}`),
+          followerPid: n.replica.followerPid ?? 0,
+          followerHost: n.replica.followerHost,
+          solo: n.replica.solo,
+        },
+      }),
     })),
     root: snapshot.root ?? undefined,
     heartbeatIntervalMs: snapshot.heartbeatMs,

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       poolSize: args.poolSize,
       hostName: args.name,
       placement: args.placement,
+      ...(args.replicas === 2 && { replicas: 2 as const }),
       ...(args.clusterListen !== undefined && keys !== undefined && { cluster: { listen: args.clusterListen, keys } }),
     });
   } catch (error) {

@@ -55,6 +55,19 @@ export const Kind = {
    * name had a value (the value it had; now gone), added = false.
    */
   Delete: 11,
+  /**
+   * leader → its follower (--replicas 2, replication.ts): the stores and deletes of one log
+   * append, `corr` their sequence number. Body: u32 epoch, u8 flags (bit 0 reset: the first
+   * record of a snapshot, the follower empties its copy first), then ops of u8 op (1 put, 2
+   * delete), u8 name length, name bytes, and for a put i64 value. Never relayed by the tree.
+   */
+  Replicate: 12,
+  /**
+   * follower → its leader: every Replicate up to `corr` is in the follower's log (the write(2)
+   * rule, or the disk's with --fsync). Body: u32 epoch (the follower's), u8 flags (bit 0 fenced:
+   * the Replicate carried an older epoch than the follower's and was not applied).
+   */
+  ReplicaAck: 13,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -78,7 +91,19 @@ export type Message =
   | { kind: 'fail'; corr: number; node: number; reason: FailReason }
   | { kind: 'keys'; corr: number; node: number; limit: number; prefix: string; startAfter: string }
   | { kind: 'keys-page'; corr: number; node: number; more: boolean; revision: bigint; entries: KeyEntry[] }
-  | { kind: 'delete'; corr: number; node: number; name: string };
+  | { kind: 'delete'; corr: number; node: number; name: string }
+  | { kind: 'replicate'; corr: number; node: number; epoch: number; reset: boolean; ops: ReplicaOp[] }
+  | { kind: 'replica-ack'; corr: number; node: number; epoch: number; fenced: boolean };
+
+/** One change a Replicate carries: a put of `value`, or a delete (value absent). */
+export interface ReplicaOp {
+  name: string;
+  value?: bigint;
+}
+/** The bytes one op takes in a Replicate. */
+export const replicaOpBytes = (op: ReplicaOp): number => 2 + op.name.length + (op.value === undefined ? 0 : 8);
+/** The body bytes a Replicate has for ops (the record's u16 length bounds it). */
+export const REPLICATE_ROOM = MAX_RECORD_BYTES - HEADER_BYTES - 5;
 
 /** One name and its value in a KeysPage. */
 export interface KeyEntry {
@@ -178,6 +203,28 @@ export function encode(msg: Message): Buffer {
       buf.write(msg.name, HEADER_BYTES, 'latin1');
       return buf;
     }
+    case 'replicate': {
+      let bytes = 5;
+      for (const op of msg.ops) bytes += replicaOpBytes(op);
+      const buf = record(Kind.Replicate, corr, node, bytes);
+      buf.writeUInt32LE(msg.epoch >>> 0, HEADER_BYTES);
+      buf.writeUInt8(msg.reset ? 1 : 0, HEADER_BYTES + 4);
+      let at = HEADER_BYTES + 5;
+      for (const op of msg.ops) {
+        buf.writeUInt8(op.value === undefined ? 2 : 1, at);
+        buf.writeUInt8(op.name.length, at + 1);
+        buf.write(op.name, at + 2, 'latin1');
+        if (op.value !== undefined) buf.writeBigInt64LE(op.value, at + 2 + op.name.length);
+        at += replicaOpBytes(op);
+      }
+      return buf;
+    }
+    case 'replica-ack': {
+      const buf = record(Kind.ReplicaAck, corr, node, 5);
+      buf.writeUInt32LE(msg.epoch >>> 0, HEADER_BYTES);
+      buf.writeUInt8(msg.fenced ? 1 : 0, HEADER_BYTES + 4);
+      return buf;
+    }
   }
 }
 
@@ -245,6 +292,27 @@ function decodeKeysPage(rec: Buffer, corr: number, node: number): Message | Prot
   return { kind: 'keys-page', corr, node, more: flags === 1, revision: rec.readBigUInt64LE(HEADER_BYTES + 1), entries };
 }
 
+function decodeReplicate(rec: Buffer, corr: number, node: number): Message | ProtocolError {
+  if (rec.length < HEADER_BYTES + 5) return new ProtocolError('bad-body', `replicate record of ${rec.length} bytes`);
+  const flags = rec[HEADER_BYTES + 4] as number;
+  if (flags > 1) return new ProtocolError('bad-body', `replicate flags ${flags}`);
+  const ops: ReplicaOp[] = [];
+  let at = HEADER_BYTES + 5;
+  while (at < rec.length) {
+    if (rec.length - at < 2) return new ProtocolError('bad-body', 'replicate op runs past the record');
+    const op = rec[at] as number;
+    if (op !== 1 && op !== 2) return new ProtocolError('bad-body', `replicate op ${op}`);
+    const nameEnd = at + 2 + (rec[at + 1] as number);
+    const end = nameEnd + (op === 1 ? 8 : 0);
+    if (end > rec.length) return new ProtocolError('bad-body', 'replicate op runs past the record');
+    const name = readName(rec, at + 2, nameEnd);
+    if (name instanceof ProtocolError) return name;
+    ops.push(op === 1 ? { name, value: rec.readBigInt64LE(nameEnd) } : { name });
+    at = end;
+  }
+  return { kind: 'replicate', corr, node, epoch: rec.readUInt32LE(HEADER_BYTES), reset: flags === 1, ops };
+}
+
 function expectBody(rec: Buffer, bytes: number, kind: string): ProtocolError | undefined {
   return rec.length === HEADER_BYTES + bytes ? undefined : new ProtocolError('bad-body', `${kind} record of ${rec.length} bytes`);
 }
@@ -296,6 +364,15 @@ export function decode(rec: Buffer): Message | ProtocolError {
       const name = readName(rec, HEADER_BYTES);
       if (name instanceof ProtocolError) return name;
       return { kind: 'delete', corr, node, name };
+    }
+    case Kind.Replicate:
+      return decodeReplicate(rec, corr, node);
+    case Kind.ReplicaAck: {
+      const bad = expectBody(rec, 5, 'replica-ack');
+      if (bad) return bad;
+      const flags = rec[HEADER_BYTES + 4] as number;
+      if (flags > 1) return new ProtocolError('bad-body', `replica-ack flags ${flags}`);
+      return { kind: 'replica-ack', corr, node, epoch: rec.readUInt32LE(HEADER_BYTES), fenced: flags === 1 };
     }
     default:
       return new ProtocolError('unknown-kind', `kind ${kind}`);

@@ -25,6 +25,18 @@ export interface LivenessClaim {
   restAfterMs: number;
 }
 
+/**
+ * --replicas 2: what a leader is told of its chain (replication.ts). `epoch` is the chain's,
+ * raised only by the control; `follower` the endpoint of its follower (null: none now); `solo`
+ * whether the control has said stores may be acknowledged with this one copy (while there is no
+ * caught-up follower). Not solo and no follower: stores wait until a follower is given.
+ */
+export interface ReplicaClaim {
+  epoch: number;
+  follower: string | null;
+  solo: boolean;
+}
+
 /** Control → process. */
 export type ToNode =
   /**
@@ -36,7 +48,26 @@ export type ToNode =
    * environment), and `tcp`, a tcp endpoint (`tcp://IP:*`) to bind as well, for children on
    * other hosts; `ready` then names the port it got.
    */
-  | { t: 'claim'; id: number; listen: string; log: string | null; fresh: boolean; fsync: boolean; liveness: LivenessClaim; curve?: ClusterKeys; tcp?: string }
+  | {
+      t: 'claim';
+      id: number;
+      listen: string;
+      log: string | null;
+      fresh: boolean;
+      fsync: boolean;
+      liveness: LivenessClaim;
+      curve?: ClusterKeys;
+      tcp?: string;
+      /** --replicas 2 only: a leader's chain (absent: no replication, today's node). */
+      replica?: ReplicaClaim;
+      /**
+       * --replicas 2 only: be node `id`'s follower at `epoch` instead of a tree node: open the
+       * log, bind `listen` for the leader's Replicate records and acknowledge each once logged.
+       */
+      follower?: { epoch: number };
+    }
+  /** --replicas 2: the leader's chain changed (a follower given, lost, or solo said). */
+  | ({ t: 'replica' } & ReplicaClaim)
   /**
    * Where the node sits now: its parent's endpoint and its two children (null: none). The
    * node connects its uplink to `parent` (moving it when the endpoint changed; a parent whose
@@ -57,7 +88,11 @@ export type FromNode =
   /** It has nothing to do and beats no more until its JavaScript runs again, which first sends a beat. */
   | { t: 'quiet' }
   /** The process cannot serve (e.g. its log is corrupt) and exits; `message` says why. */
-  | { t: 'fatal'; message: string };
+  | { t: 'fatal'; message: string }
+  /** A leader: its follower of `epoch` has acknowledged a whole snapshot; stores now wait for it again. */
+  | { t: 'caught-up'; epoch: number }
+  /** A leader: its follower holds a newer epoch than its own `epoch`; it acknowledges no store from now on. */
+  | { t: 'fenced'; epoch: number };
 
 /** A line longer than this is not a message (a claim is a few hundred bytes). */
 export const MAX_CONTROL_LINE = 8192;
@@ -76,6 +111,14 @@ const isLiveness = (v: unknown): v is LivenessClaim =>
   isU32((v as LivenessClaim).blockedLoopMs) &&
   (v as LivenessClaim).blockedLoopMs > 0 &&
   isU32((v as LivenessClaim).restAfterMs);
+
+const isReplica = (v: unknown): v is ReplicaClaim =>
+  typeof v === 'object' &&
+  v !== null &&
+  isU32((v as ReplicaClaim).epoch) &&
+  ((v as ReplicaClaim).follower === null || isText((v as ReplicaClaim).follower)) &&
+  typeof (v as ReplicaClaim).solo === 'boolean';
+const replicaOf = (v: ReplicaClaim): ReplicaClaim => ({ epoch: v.epoch, follower: v.follower, solo: v.solo });
 
 /** One JSON object, or the problem in words (the agent link's messages are read the same way). */
 export function parseJsonObject(text: string): Record<string, unknown> | string {
@@ -105,6 +148,10 @@ export function parseToNode(line: string): ToNode | string {
       }
       if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
       if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
+      if (m.replica !== undefined && !isReplica(m.replica)) return 'claim: replica must be {epoch, follower, solo}';
+      if (m.follower !== undefined && !(typeof m.follower === 'object' && m.follower !== null && isU32((m.follower as { epoch: unknown }).epoch))) {
+        return 'claim: follower must be {epoch}';
+      }
       return {
         t: 'claim',
         id: m.id,
@@ -115,7 +162,12 @@ export function parseToNode(line: string): ToNode | string {
         liveness: { endpoint: m.liveness.endpoint, blockedLoopMs: m.liveness.blockedLoopMs, restAfterMs: m.liveness.restAfterMs },
         ...(isKeys(m.curve) && { curve: { publicKey: m.curve.publicKey, secretKey: m.curve.secretKey } }),
         ...(typeof m.tcp === 'string' && { tcp: m.tcp }),
+        ...(isReplica(m.replica) && { replica: replicaOf(m.replica) }),
+        ...(m.follower !== undefined && { follower: { epoch: (m.follower as { epoch: number }).epoch } }),
       };
+    case 'replica':
+      if (!isReplica(m)) return 'replica: expected epoch, follower (null or an endpoint), solo';
+      return { t: 'replica', ...replicaOf(m) };
     case 'link': {
       if (!isU32(m.epoch) || !isText(m.parent) || !isChild(m.left) || !isChild(m.right)) {
         return 'link: expected epoch, parent, left, right (each null or {id, pid})';
@@ -145,6 +197,10 @@ export function parseFromNode(line: string): FromNode | string {
     case 'fatal':
       if (typeof m.message !== 'string') return 'fatal: expected message';
       return { t: 'fatal', message: m.message.slice(0, 1000) };
+    case 'caught-up':
+    case 'fenced':
+      if (!isU32(m.epoch)) return `${m.t}: expected epoch`;
+      return { t: m.t, epoch: m.epoch };
     default:
       return `unknown message type ${JSON.stringify(m.t)?.slice(0, 40)}`;
   }

@@ -1,7 +1,8 @@
 /**
  * @module arbor: stores only, over one Session with 1,024 in flight, spread over 15 nodes, in
- * three gateways that differ only in where the data goes: in memory (`--restart never`, no
- * log), a write-ahead log per node (`--data-dir`), and a log with group commit (`--fsync`).
+ * four gateways that differ only in where the data goes: in memory (`--restart never`, no
+ * log), a write-ahead log per node (`--data-dir`), a log with group commit (`--fsync`), and a
+ * log kept by two processes per node (`--replicas 2`: a store is acknowledged once both logged it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,7 @@ export async function storeThroughput(opts: BenchOptions, emit: (row: Row) => vo
     { key: 'storeMemory', args: ['--restart', 'never'], what: 'in memory (--restart never: no log)' },
     { key: 'storeLog', args: ['--data-dir', join(dir, 'log')], what: 'a write-ahead log per node (--data-dir)' },
     { key: 'storeFsync', args: ['--data-dir', join(dir, 'fsync'), '--fsync'], what: 'log + group commit (--data-dir --fsync)' },
+    { key: 'storeReplicas2', args: ['--data-dir', join(dir, 'replicas'), '--replicas', '2'], what: 'a log on each of two copies (--data-dir --replicas 2)' },
   ] as const;
   const best = new Map<RowKey, Row>();
   try {
@@ -55,6 +57,7 @@ export async function storeThroughput(opts: BenchOptions, emit: (row: Row) => vo
       for (const { key, args, what } of configs) {
         rmSync(join(dir, 'log'), { recursive: true, force: true });
         rmSync(join(dir, 'fsync'), { recursive: true, force: true });
+        rmSync(join(dir, 'replicas'), { recursive: true, force: true });
         const row = await storeRun(key, args, `${what}, best of ${opts.storeRounds}`, opts);
         const before = best.get(key);
         if (before === undefined || (row.figures.opsPerSec ?? 0) > (before.figures.opsPerSec ?? 0)) best.set(key, row);

@@ -2,6 +2,7 @@
  * @module The generated messages as the library's public shapes (types.ts). Pure.
  */
 import {
+  FollowerState as ProtoFollowerState,
   KeyEventKind as ProtoKeyEventKind,
   type KeyEvent as ProtoKeyEvent,
   NodeEventKind as ProtoEventKind,
@@ -10,7 +11,14 @@ import {
   type NodeInfo as ProtoNodeInfo,
   type TopologyResponse,
 } from '../../proto/gen/arbor/v1/arbor.js';
-import type { KeyEvent, NodeEvent, NodeEventKind, NodeInfo, NodeState, Topology } from './types.js';
+import type { FollowerState, KeyEvent, NodeEvent, NodeEventKind, NodeInfo, NodeState, Topology } from './types.js';
+
+const FOLLOWER_STATES: ReadonlyMap<ProtoFollowerState, FollowerState> = new Map([
+  [ProtoFollowerState.FOLLOWER_STATE_NONE, 'none'],
+  [ProtoFollowerState.FOLLOWER_STATE_STARTING, 'starting'],
+  [ProtoFollowerState.FOLLOWER_STATE_CATCHING_UP, 'catching-up'],
+  [ProtoFollowerState.FOLLOWER_STATE_IN_SYNC, 'in-sync'],
+]);
 
 const EVENT_KINDS: ReadonlyMap<ProtoEventKind, NodeEventKind> = new Map([
   [ProtoEventKind.NODE_EVENT_KIND_CREATED, 'created'],
@@ -63,6 +71,15 @@ export function toNodeInfo(node: ProtoNodeInfo): NodeInfo {
     reason: node.reason,
     keys: node.keys,
     host: node.host,
+    ...(node.replica !== undefined && {
+      replica: {
+        epoch: node.replica.epoch,
+        follower: FOLLOWER_STATES.get(node.replica.followerState) ?? 'unknown',
+        ...(node.replica.followerPid !== 0 && { followerPid: node.replica.followerPid }),
+        followerHost: node.replica.followerHost,
+        solo: node.replica.solo,
+      },
+    }),
   };
 }
 

@@ -81,6 +81,23 @@ export interface NodeInfo {
   keys: number;
   /** The host its process runs on. */
   host: string;
+  /** With `--replicas 2` only: the node's chain (its follower copy and epoch). */
+  replica?: ReplicaInfo;
+}
+
+/** A follower's life: only `in-sync` counts as a copy (it may take over). */
+export type FollowerState = 'none' | 'starting' | 'catching-up' | 'in-sync' | 'unknown';
+
+/** A node's chain under `--replicas 2`: the leader is the node's own process. */
+export interface ReplicaInfo {
+  /** Raised by the control alone, when a copy is lost or a follower takes over. */
+  epoch: number;
+  follower: FollowerState;
+  /** The follower's pid; absent when there is none now. */
+  followerPid?: number;
+  followerHost: string;
+  /** The leader acknowledges with its own copy alone (its follower was lost, a new one is not caught up). */
+  solo: boolean;
 }
 
 /** The whole tree. */

@@ -15,7 +15,7 @@ import { ConnectError } from '@connectrpc/connect';
 import type { KeysResponse, NodeInfo, TopologyResponse } from '../../proto/gen/arbor/v1/arbor.js';
 import { formatLocalError, formatReply, isFailure } from '../format.js';
 import { parseLine } from '../parse-line.js';
-import { stateName } from '../topology-view.js';
+import { replicaText, stateName } from '../topology-view.js';
 import type { Api } from './api.js';
 import { describeEvent, type EventsList } from './events-list.js';
 import { drawnState, STATE_SIGN } from './node-state.js';
@@ -294,6 +294,8 @@ export class DetailsPanel {
         this.fact('pid', node.pid === 0 ? '–' : String(node.pid)),
         this.fact('host', node.host === '' ? 'local' : node.host),
         this.fact('restarts', String(node.restarts)),
+        // --replicas 2: which process leads (the pid above) and where the copy is.
+        ...(node.replica === undefined ? [] : [this.fact('copies', `this pid${replicaText(node)}`)]),
         this.fact('depth', String(node.depth)),
         this.fact('parent', node.parent === undefined ? '– (the root)' : this.link(node.parent)),
         this.fact('children', ...this.children(node)),
