@@ -463,11 +463,13 @@ describe("npm start's web view", () => {
     });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const START = /^arbor \S+ · gateway (127\.0\.0\.1:\d+) · web view (http:\/\/127\.0\.0\.1:\d+\/) · type help for the commands\r?$/m;
+    // The gateway's log file is named too (clients/gateway-log.ts), so its lines never land on the prompt.
+    const START = /^arbor \S+ · gateway (127\.0\.0\.1:\d+) · web view (http:\/\/127\.0\.0\.1:\d+\/) · log (\S+\.log) · type help for the commands\r?$/m;
     await expect.poll(() => START.test(out), { timeout: 20_000, interval: 50 }).toBe(true);
     const url = (START.exec(out) as RegExpExecArray)[2] as string;
     const page = await fetch(url);
     expect(page.status).toBe(200);
+    expect(existsSync((START.exec(out) as RegExpExecArray)[3] as string)).toBe(true);
     expect(await page.text()).toContain('role="log"');
     expect(out.match(/web view/g)).toHaveLength(1);
     child.stdin.end('quit\n');
