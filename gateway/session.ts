@@ -10,6 +10,12 @@
  * refused, and nothing is buffered without bound.
  *
  * Availability events are delivered on every session as they happen, with tag 0.
+ *
+ * Results that are ready in the same turn leave in the order their commands came in: a store
+ * and a load of the same node answered by one wave of replies otherwise left in the order their
+ * promise chains happened to settle (a store's is longer: it also orders the key events), and a
+ * piped script printed the load's `Ok: 8 'X' 16` before the store's `Ok: 8`. Across turns, a
+ * result leaves when it is ready, as before (commands to different nodes are not ordered).
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { SessionCommand, SessionRequest, SessionResponse, SessionResult } from '../proto/gen/arbor/v1/arbor.js';
@@ -52,6 +58,14 @@ function batches(results: SessionResult[]): SessionResult[][] {
   return out;
 }
 
+/** `results` sorted by `order` (stable: equal numbers keep their places). Pure. */
+export function inArrivalOrder(results: readonly SessionResult[], order: readonly number[]): SessionResult[] {
+  return results
+    .map((_, i) => i)
+    .sort((a, b) => (order[a] as number) - (order[b] as number) || a - b)
+    .map((i) => results[i] as SessionResult);
+}
+
 const refused = (tag: bigint, message: string): SessionResult => ({
   tag,
   result: { $case: 'error', value: { code: status.INVALID_ARGUMENT, message, reason: '' } },
@@ -64,6 +78,10 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   let finished = false;
   let writable = true;
   let outbox: SessionResult[] = [];
+  /** The arrival number of each outbox result's command (events: the number of the next command). */
+  let outboxOrder: number[] = [];
+  let outboxSorted = true;
+  let received = 0;
   let flushScheduled = false;
 
   const adjustFlow = (): void => {
@@ -74,8 +92,11 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
 
   const flush = (): void => {
     flushScheduled = false;
-    const results = outbox;
+    let results = outbox;
+    if (!outboxSorted) results = inArrivalOrder(results, outboxOrder);
     outbox = [];
+    outboxOrder = [];
+    outboxSorted = true;
     if (finished) return;
     for (const batch of batches(results)) {
       if (!call.write({ results: batch }) && writable) {
@@ -85,9 +106,11 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     }
   };
 
-  const reply = (result: SessionResult): void => {
+  const reply = (result: SessionResult, order = received + 1): void => {
     if (finished) return;
+    if (outboxOrder.length > 0 && order < (outboxOrder[outboxOrder.length - 1] as number)) outboxSorted = false;
     outbox.push(result);
+    outboxOrder.push(order);
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);
@@ -129,18 +152,19 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   const runCommand = ({ tag, command }: SessionCommand): void => {
     if (tag === 0n) return reply(refused(0n, 'tag must be non-zero'));
     inFlight++;
+    const order = ++received;
     const done = ctx.metrics.start(`Session/${command?.$case ?? 'none'}`);
     // No deadline of its own: each command gets the control's request timeout.
     run(control, command, { signal: gone.signal }).then(
       (result) => {
         done(status.OK);
-        reply({ tag, result });
+        reply({ tag, result }, order);
         settled();
       },
       (error: unknown) => {
         const { code, details, reason } = toStatus(error, ctx.log);
         done(code);
-        reply({ tag, result: { $case: 'error', value: { code, message: details, reason } } });
+        reply({ tag, result: { $case: 'error', value: { code, message: details, reason } } }, order);
         settled();
       },
     );
