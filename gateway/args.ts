@@ -22,6 +22,8 @@ export interface GatewayArgs {
   /** Paths of the PEM certificate and key; TLS is on when both are set. */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** Where the bearer token is read from (instead of env ARBOR_TOKEN). */
+  tokenFile: string | undefined;
   restart: 'always' | 'never';
   hangRestartMs: number;
   /** A blocked event loop is found within max(4T, this). */
@@ -67,6 +69,12 @@ export const GATEWAY_OPTIONS: OptionTable = {
   'watch-buffer': { type: 'string', value: 'N', default: String(DEFAULT_WATCH_BUFFER), help: 'events a Watch subscriber may fall behind before it is dropped' },
   'tls-cert': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_CERT', help: 'serve TLS with this PEM certificate (with --tls-key)' },
   'tls-key': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_KEY', help: 'the PEM key of --tls-cert' },
+  'token-file': {
+    type: 'string',
+    value: 'FILE',
+    env: 'ARBOR_TOKEN_FILE',
+    help: 'require the bearer token held in FILE (mode 600 or stricter, one line) instead of ARBOR_TOKEN: it stays out of the environment',
+  },
   restart: { type: 'string', value: 'always|never', env: 'ARBOR_RESTART', default: 'always', help: 'restart a computing process that exits unasked, in place, from its log' },
   'hang-restart-ms': { type: 'string', value: 'N', env: 'ARBOR_HANG_RESTART_MS', default: '30000', help: 'kill and restart a node silent by itself for N ms; 0 = never' },
   'blocked-loop-ms': {
@@ -205,6 +213,7 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
       watchBuffer,
       tlsCert,
       tlsKey,
+      tokenFile: values['token-file'],
       restart,
       hangRestartMs,
       blockedLoopMs,

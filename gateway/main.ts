@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { type ClusterKeys, ClusterSecretError, Control, createLogger, DataDirError, loadClusterSecret } from '../control/index.js';
 import { splitHostPort } from './address.js';
+import { tokenFrom, TokenSourceError } from './auth.js';
 import { EXIT_USAGE, usageErrorLine } from '../lib/args.js';
 import { isLoopback, parseGatewayArgs, USAGE } from './args.js';
 import { listen, type Served, shutdown } from './server.js';
@@ -49,7 +50,14 @@ async function main(): Promise<void> {
     process.stderr.write(`arbor-gateway: cannot read the TLS certificate or key: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  const token = process.env.ARBOR_TOKEN === undefined || process.env.ARBOR_TOKEN === '' ? undefined : process.env.ARBOR_TOKEN;
+  let token: string | undefined;
+  try {
+    token = tokenFrom(process.env, args.tokenFile);
+  } catch (error) {
+    if (!(error instanceof TokenSourceError)) throw error;
+    process.stderr.write(`arbor-gateway: ${error.message}\n`);
+    process.exit(2);
+  }
 
   let keys: ClusterKeys | undefined;
   try {
