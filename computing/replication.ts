@@ -188,7 +188,6 @@ export class ReplicatedLog implements StoreLog {
     this.socket = socket;
     this.progressAt = performance.now();
     this.lateSaid = false;
-    this.watchLate();
     this.writer = new LinkWriter(socket, (_peer, records) => this.events.drop(`replicate send failed (${records.length} records)`));
     void this.readAcks(socket);
     const snapshot: ReplicaOp[] = [];
@@ -206,6 +205,7 @@ export class ReplicatedLog implements StoreLog {
     // Nothing waited for it before this record: the follower's time starts now.
     if (this.acked >= ((this.seq - 1) >>> 0)) this.progressAt = performance.now();
     this.writer.push(null, encode({ kind: 'replicate', corr: this.seq, node: this.id, epoch: this.chain.epoch, reset, ops }));
+    this.watchLate();
   }
 
   private async readAcks(socket: Dealer): Promise<void> {
@@ -251,17 +251,23 @@ export class ReplicatedLog implements StoreLog {
     for (const w of ready) w.done();
   }
 
-  /** Checks the follower every quarter of `lateMs` while there is one (only with `lateMs`). */
+  /**
+   * Checks the follower every quarter of `lateMs` while records wait for it (only with
+   * `lateMs`; an idle leader has no timer, so it stays quiet).
+   */
   private watchLate(): void {
     const lateMs = this.chain.lateMs;
-    if (lateMs === undefined) return;
+    if (lateMs === undefined || this.lateTimer !== null || this.lateSaid || this.writer === null) return;
     const period = Math.max(1, Math.floor(lateMs / 4));
     this.lastCheck = performance.now();
-    this.lateTimer = setInterval(() => {
+    this.lateTimer = setTimeout(() => {
+      this.lateTimer = null;
       const now = performance.now();
+      // This check itself ran late: acks may be waiting unread; the count starts again.
       if (now - this.lastCheck > period + lateMs / 2) this.progressAt = now;
-      this.lastCheck = now;
-      if (this.lateSaid || this.fenced || !followerLate(this.acked < this.seq, this.progressAt, now, lateMs)) return;
+      const outstanding = this.acked < this.seq;
+      if (this.fenced || !outstanding) return;
+      if (!followerLate(outstanding, this.progressAt, now, lateMs)) return this.watchLate();
       this.lateSaid = true;
       this.events.late(this.chain.epoch);
     }, period);
@@ -269,7 +275,7 @@ export class ReplicatedLog implements StoreLog {
   }
 
   private closeSocket(): void {
-    if (this.lateTimer !== null) clearInterval(this.lateTimer);
+    if (this.lateTimer !== null) clearTimeout(this.lateTimer);
     this.lateTimer = null;
     this.socket?.close();
     this.socket = null;
