@@ -46,7 +46,7 @@ export class ComputingNode {
     uplink: Dealer,
     router: Router,
     /** Writes a message on the control channel. */
-    tell: (msg: Extract<FromNode, { t: 'beat' | 'quiet' | 'caught-up' | 'fenced' }>) => void,
+    tell: (msg: Extract<FromNode, { t: 'beat' | 'quiet' | 'caught-up' | 'fenced' | 'follower-late' }>) => void,
     private readonly onFatal: (error: Error) => void,
   ) {
     this.id = setup.id;
@@ -55,6 +55,7 @@ export class ComputingNode {
       const events = {
         caughtUp: (epoch: number) => tell({ t: 'caught-up', epoch }),
         fenced: (epoch: number) => tell({ t: 'fenced', epoch }),
+        late: (epoch: number) => tell({ t: 'follower-late', epoch }),
         drop: (kind: string) => this.drop(kind),
       };
       this.replicated = new ReplicatedLog(setup.id, setup.log, setup.entries, setup.fsync, setup.replica, events, setup.curve);

@@ -17,6 +17,11 @@
  *
  * Fencing: records carry the chain's epoch; a follower with a newer one refuses them and says
  * so; the leader then acknowledges nothing more, and tells the control.
+ *
+ * Liveness of the follower: with the claim's `lateMs`, a follower that acknowledges nothing for
+ * that long while records wait for it (frozen, stuck, cut off) is reported late to the control,
+ * once per follower; the control decides what follows (chains.ts). A check that itself ran late
+ * (this process's own loop was held up, so acks may be waiting unread) starts the count again.
  */
 import type { Dealer } from 'zeromq';
 import {
@@ -41,6 +46,7 @@ import type { DiskFullError, StoreLog } from './wal.js';
 export interface ReplicationEvents {
   caughtUp(epoch: number): void;
   fenced(epoch: number): void;
+  late(epoch: number): void;
   drop(kind: string): void;
 }
 
@@ -69,6 +75,14 @@ export function chunkOps(ops: readonly ReplicaOp[]): ReplicaOp[][] {
   return chunks;
 }
 
+/**
+ * Whether a follower is late (pure): records wait for it (`outstanding`) and it acknowledged
+ * nothing since `progressAt` for `lateMs` or more.
+ */
+export function followerLate(outstanding: boolean, progressAt: number, now: number, lateMs: number): boolean {
+  return outstanding && now - progressAt >= lateMs;
+}
+
 export class ReplicatedLog implements StoreLog {
   private chain: ReplicaClaim;
   /** Ops appended since the last flush. */
@@ -85,6 +99,12 @@ export class ReplicatedLog implements StoreLog {
   private socket: Dealer | null = null;
   private writer: LinkWriter | null = null;
   private generation = 0;
+  /** When the follower last acknowledged something new, or records began to wait for it. */
+  private progressAt = 0;
+  /** It was reported late (once per follower). */
+  private lateSaid = false;
+  private lateTimer: NodeJS.Timeout | null = null;
+  private lastCheck = 0;
 
   constructor(
     private readonly id: number,
@@ -166,6 +186,8 @@ export class ReplicatedLog implements StoreLog {
     });
     socket.connect(endpoint);
     this.socket = socket;
+    this.progressAt = performance.now();
+    this.lateSaid = false;
     this.writer = new LinkWriter(socket, (_peer, records) => this.events.drop(`replicate send failed (${records.length} records)`));
     void this.readAcks(socket);
     const snapshot: ReplicaOp[] = [];
@@ -180,7 +202,10 @@ export class ReplicatedLog implements StoreLog {
     this.seq = (this.seq + 1) >>> 0;
     // No follower: the number is counted all the same, so a wait for it ends with the next snapshot's ack.
     if (this.writer === null) return;
+    // Nothing waited for it before this record: the follower's time starts now.
+    if (this.acked >= ((this.seq - 1) >>> 0)) this.progressAt = performance.now();
     this.writer.push(null, encode({ kind: 'replicate', corr: this.seq, node: this.id, epoch: this.chain.epoch, reset, ops }));
+    this.watchLate();
   }
 
   private async readAcks(socket: Dealer): Promise<void> {
@@ -205,7 +230,10 @@ export class ReplicatedLog implements StoreLog {
       return;
     }
     if (msg.epoch !== this.chain.epoch || msg.corr > this.seq) return this.events.drop('replica-ack of another epoch');
-    if (msg.corr > this.acked) this.acked = msg.corr;
+    if (msg.corr > this.acked) {
+      this.acked = msg.corr;
+      this.progressAt = performance.now();
+    }
     if (this.snapshotEnd !== null && this.acked >= this.snapshotEnd) {
       this.snapshotEnd = null;
       this.caughtUp = true;
@@ -223,7 +251,32 @@ export class ReplicatedLog implements StoreLog {
     for (const w of ready) w.done();
   }
 
+  /**
+   * Checks the follower every quarter of `lateMs` while records wait for it (only with
+   * `lateMs`; an idle leader has no timer, so it stays quiet).
+   */
+  private watchLate(): void {
+    const lateMs = this.chain.lateMs;
+    if (lateMs === undefined || this.lateTimer !== null || this.lateSaid || this.writer === null) return;
+    const period = Math.max(1, Math.floor(lateMs / 4));
+    this.lastCheck = performance.now();
+    this.lateTimer = setTimeout(() => {
+      this.lateTimer = null;
+      const now = performance.now();
+      // This check itself ran late: acks may be waiting unread; the count starts again.
+      if (now - this.lastCheck > period + lateMs / 2) this.progressAt = now;
+      const outstanding = this.acked < this.seq;
+      if (this.fenced || !outstanding) return;
+      if (!followerLate(outstanding, this.progressAt, now, lateMs)) return this.watchLate();
+      this.lateSaid = true;
+      this.events.late(this.chain.epoch);
+    }, period);
+    this.lateTimer.unref();
+  }
+
   private closeSocket(): void {
+    if (this.lateTimer !== null) clearTimeout(this.lateTimer);
+    this.lateTimer = null;
     this.socket?.close();
     this.socket = null;
     this.writer = null;

@@ -31,9 +31,19 @@
  *   and the leader restarts on it (solo: one copy, said here), then a new follower catches up.
  *   Commands wait meanwhile within their deadlines, and the children are linked again as after
  *   any restart.
- * - Follower lost (its process exited, or none could be started): the epoch is raised and the
- *   leader told to go on solo; a new follower is started and catches up, and once it has, the
- *   leader waits for it again by itself (stricter, so it needs no word from here).
+ * - Follower lost (its process exited, none could be started, or its leader reported it late):
+ *   the epoch is raised and the leader told to go on solo; a new follower is started and catches
+ *   up, and once it has, the leader waits for it again by itself (stricter, so it needs no word
+ *   from here).
+ * - Follower liveness: the leader is the one that waits for the follower, so it is the one that
+ *   judges it (no second liveness link: a follower is judged by the only thing that matters of
+ *   it, its acks). A follower that acknowledges nothing for `followerLateMs` (half the request
+ *   timeout) while records wait for it, frozen (SIGSTOP), stuck or cut off, is reported late by
+ *   its leader (`follower-late`, once per follower and epoch); the control kills it (SIGKILL, so
+ *   it can never ack later; the new epoch fences it anyway) and treats it as lost. Stores it held
+ *   are thus released within about 1.25 x followerLateMs and a round trip, before their
+ *   deadlines. An idle follower is not judged: it holds nothing up; the next store finds it. A
+ *   leader whose own loop was held up starts the count again rather than blame its follower.
  *
  * Logs: the two copies live in two slots, `<id>.wal` and `<id>.copy.wal`; `leaderSlot` says which
  * one the leader uses. A replaced leader's log is kept, renamed `<log>.replaced-<epoch>`. The
@@ -77,10 +87,20 @@ export interface Chain {
   leader: ComputingProcess | null;
 }
 
-/** The chain's view for the leader's claim and `replica` messages (pure). */
-export function replicaClaim(chain: Chain): ReplicaClaim {
+/** The chain's view for the leader's claim and `replica` messages (pure); `lateMs` as `followerLateMs` gives it. */
+export function replicaClaim(chain: Chain, lateMs?: number): ReplicaClaim {
   const f = chain.follower;
-  return { epoch: chain.epoch, follower: f.t === 'catching-up' || f.t === 'in-sync' ? f.endpoint : null, solo: chain.solo };
+  return { epoch: chain.epoch, follower: f.t === 'catching-up' || f.t === 'in-sync' ? f.endpoint : null, solo: chain.solo, ...(lateMs !== undefined && { lateMs }) };
+}
+
+/**
+ * How long a follower may acknowledge nothing while records wait for it before its leader
+ * reports it late (pure): half the request timeout, so that stores held by a frozen follower
+ * are released (the leader goes solo) before their deadlines; at least 100 ms, so one slow
+ * write(2) or a short pause of the follower does not cost it a new snapshot.
+ */
+export function followerLateMs(requestTimeoutMs: number): number {
+  return Math.max(100, Math.floor(requestTimeoutMs / 2));
 }
 
 /** The chain as Topology shows it (pure). */
@@ -98,6 +118,8 @@ export interface ChainsCore {
   startFollower(id: number, log: string, epoch: number): Promise<{ proc: ComputingProcess; endpoint: string }>;
   /** The control's shutdown. */
   stopping: AbortSignal;
+  /** A follower acknowledging nothing this long while records wait is reported late by its leader (`followerLateMs`). */
+  lateMs: number;
 }
 
 /** How long to wait before starting a follower again after a start failed. */
@@ -127,7 +149,7 @@ export class Chains {
     const chain = this.chain(id);
     chain.leader = proc;
     proc.onChain = (msg) => this.fromLeader(chain, proc, msg);
-    return { ...replicaClaim(chain), follower: null };
+    return { ...replicaClaim(chain, this.core.lateMs), follower: null };
   }
 
   /**
@@ -237,15 +259,22 @@ export class Chains {
     chain.follower = next;
     if (from.t !== next.t || why.startsWith('its leader')) this.core.log.info({ node: chain.id, from: from.t, to: next.t, epoch: chain.epoch, why }, `node ${chain.id} follower: ${from.t} -> ${next.t} (${why})`);
     const leader = chain.leader;
-    if (leader !== null && !leader.hasExited && next.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain) });
+    if (leader !== null && !leader.hasExited && next.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain, this.core.lateMs) });
   }
 
-  private fromLeader(chain: Chain, proc: ComputingProcess, msg: Extract<FromNode, { t: 'caught-up' | 'fenced' }>): void {
+  private fromLeader(chain: Chain, proc: ComputingProcess, msg: Extract<FromNode, { t: 'caught-up' | 'fenced' | 'follower-late' }>): void {
     if (chain.leader !== proc || msg.epoch !== chain.epoch) return;
     const f = chain.follower;
     if (msg.t === 'caught-up' && f.t === 'catching-up') {
       chain.solo = false;
       this.setFollower(chain, { t: 'in-sync', proc: f.proc, endpoint: f.endpoint }, 'caught up');
+    } else if (msg.t === 'follower-late' && (f.t === 'catching-up' || f.t === 'in-sync')) {
+      // Lost as if it had exited; then killed (SIGKILL: a frozen process gets it too), so it can
+      // never acknowledge anything later. The new epoch fences it already: the leader drops its
+      // socket, and the next follower starts its slot's log fresh.
+      this.core.log.warn({ node: chain.id, pid: f.proc.pid, epoch: chain.epoch }, `node ${chain.id}: its follower pid ${f.proc.pid} stopped acknowledging; killed`);
+      f.proc.kill();
+      this.followerLost(chain, f.proc, `it acknowledged nothing for ${this.core.lateMs} ms`);
     } else if (msg.t === 'fenced') {
       this.core.log.warn({ node: chain.id, epoch: chain.epoch }, `node ${chain.id}: its leader was fenced by a newer epoch`);
     }
@@ -264,7 +293,7 @@ export class Chains {
           return;
         }
         this.setFollower(chain, { t: 'catching-up', proc, endpoint }, `pid ${proc.pid}`);
-        void proc.exited.then(() => this.followerExited(chain, proc));
+        void proc.exited.then(() => this.followerLost(chain, proc, 'its process exited'));
         return;
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
@@ -282,14 +311,17 @@ export class Chains {
     }
   }
 
-  /** The follower exited: the epoch is raised, the leader goes on alone (said here), and a new follower starts. */
-  private followerExited(chain: Chain, proc: ComputingProcess): void {
+  /**
+   * The follower is lost (its process exited, or its leader reported it late): the epoch is
+   * raised, the leader goes on alone (said here), and a new follower starts.
+   */
+  private followerLost(chain: Chain, proc: ComputingProcess, why: string): void {
     const f = chain.follower;
     if ((f.t !== 'catching-up' && f.t !== 'in-sync') || f.proc !== proc || this.core.stopping.aborted) return;
     chain.epoch++;
     chain.solo = true;
     this.save(chain);
-    this.setFollower(chain, { t: 'none', why: 'its process exited' }, `its process exited; the leader goes on alone at epoch ${chain.epoch}`);
+    this.setFollower(chain, { t: 'none', why }, `${why}; the leader goes on alone at epoch ${chain.epoch}`);
     void this.startFollower(chain);
   }
 }

@@ -41,7 +41,7 @@ import {
   type TopologySnapshot,
 } from './api.js';
 import { Availability } from './availability.js';
-import { replicaSnapshot } from './chains.js';
+import { followerLateMs, replicaSnapshot } from './chains.js';
 import { maxAvlDepth } from './balance.js';
 import { ArborError, diskFull, nodeExists, nodeNotFound, nodeUnavailable, parentNotFound, parentUnavailable, stopping, wrongParent } from './errors.js';
 import { Agents, type Host } from './hosts.js';
@@ -139,6 +139,7 @@ export class Control {
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
         maxNodes: this.maxNodes,
         hostName: this.hostName,
+        followerLateMs: followerLateMs(this.requestTimeoutMs),
         ...(options.replicas === 2 && { replicas: 2 as const }),
       },
       agents === undefined || options.cluster === undefined ? undefined : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen) },

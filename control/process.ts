@@ -111,7 +111,7 @@ export class ComputingProcess {
   /** Its beats and its quiet, the signs its event loop runs (link/liveness.ts). */
   onBeat: (quiet: boolean) => void = () => undefined;
   /** --replicas 2: what a leader says of its chain (control/chains.ts). */
-  onChain: (msg: Extract<FromNode, { t: 'caught-up' | 'fenced' }>) => void = () => undefined;
+  onChain: (msg: Extract<FromNode, { t: 'caught-up' | 'fenced' | 'follower-late' }>) => void = () => undefined;
   /**
    * Where its children connect, once claimed: its ipc endpoint on this host, its tcp one on
    * another; and its tcp endpoint for children on other hosts (other hosts only).
@@ -138,7 +138,7 @@ export class ComputingProcess {
       if (msg.t === 'beat' || msg.t === 'quiet') this.onBeat(msg.t === 'quiet');
       else if (msg.t === 'waiting') this.onLoaded?.();
       else if (msg.t === 'ready') this.onReady?.(msg);
-      else if (msg.t === 'caught-up' || msg.t === 'fenced') this.onChain(msg);
+      else if (msg.t === 'caught-up' || msg.t === 'fenced' || msg.t === 'follower-late') this.onChain(msg);
       else {
         this.fatalMessage = msg.message;
         this.lastWords = msg.message;

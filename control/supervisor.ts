@@ -41,6 +41,8 @@ export interface SupervisorOptions {
   hostName: string;
   /** Copies of each node (2: a follower beside each; chains.ts). Default 1. */
   replicas?: 1 | 2;
+  /** --replicas 2: a follower acknowledging nothing this long while records wait is lost (chains.ts `followerLateMs`). */
+  followerLateMs: number;
 }
 
 /** Other hosts (absent on a single host): the agents, the cluster's keys, the address local nodes bind tcp on. */
@@ -100,7 +102,7 @@ export class Supervisor {
     );
     this.chains =
       options.replicas === 2
-        ? new Chains({ storage: core.storage, log: core.log, stopping: core.stopping, startFollower: (id, log, epoch) => this.startFollower(id, log, epoch) })
+        ? new Chains({ storage: core.storage, log: core.log, stopping: core.stopping, lateMs: options.followerLateMs, startFollower: (id, log, epoch) => this.startFollower(id, log, epoch) })
         : null;
   }
 

@@ -30,11 +30,14 @@ export interface LivenessClaim {
  * raised only by the control; `follower` the endpoint of its follower (null: none now); `solo`
  * whether the control has said stores may be acknowledged with this one copy (while there is no
  * caught-up follower). Not solo and no follower: stores wait until a follower is given.
+ * `lateMs` (optional): a follower that acknowledges nothing for this long while records wait
+ * for it is reported `follower-late` (absent: never reported).
  */
 export interface ReplicaClaim {
   epoch: number;
   follower: string | null;
   solo: boolean;
+  lateMs?: number;
 }
 
 /** Control → process. */
@@ -92,7 +95,9 @@ export type FromNode =
   /** A leader: its follower of `epoch` has acknowledged a whole snapshot; stores now wait for it again. */
   | { t: 'caught-up'; epoch: number }
   /** A leader: its follower holds a newer epoch than its own `epoch`; it acknowledges no store from now on. */
-  | { t: 'fenced'; epoch: number };
+  | { t: 'fenced'; epoch: number }
+  /** A leader: its follower of `epoch` acknowledged nothing for the claim's `lateMs` while records waited for it. */
+  | { t: 'follower-late'; epoch: number };
 
 /** A line longer than this is not a message (a claim is a few hundred bytes). */
 export const MAX_CONTROL_LINE = 8192;
@@ -112,13 +117,15 @@ const isLiveness = (v: unknown): v is LivenessClaim =>
   (v as LivenessClaim).blockedLoopMs > 0 &&
   isU32((v as LivenessClaim).restAfterMs);
 
+const isLateMs = (v: unknown): boolean => v === undefined || (isU32(v) && v > 0);
 const isReplica = (v: unknown): v is ReplicaClaim =>
   typeof v === 'object' &&
   v !== null &&
   isU32((v as ReplicaClaim).epoch) &&
   ((v as ReplicaClaim).follower === null || isText((v as ReplicaClaim).follower)) &&
-  typeof (v as ReplicaClaim).solo === 'boolean';
-const replicaOf = (v: ReplicaClaim): ReplicaClaim => ({ epoch: v.epoch, follower: v.follower, solo: v.solo });
+  typeof (v as ReplicaClaim).solo === 'boolean' &&
+  isLateMs((v as ReplicaClaim).lateMs);
+const replicaOf = (v: ReplicaClaim): ReplicaClaim => ({ epoch: v.epoch, follower: v.follower, solo: v.solo, ...(v.lateMs !== undefined && { lateMs: v.lateMs }) });
 
 /** One JSON object, or the problem in words (the agent link's messages are read the same way). */
 export function parseJsonObject(text: string): Record<string, unknown> | string {
@@ -148,7 +155,7 @@ export function parseToNode(line: string): ToNode | string {
       }
       if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
       if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
-      if (m.replica !== undefined && !isReplica(m.replica)) return 'claim: replica must be {epoch, follower, solo}';
+      if (m.replica !== undefined && !isReplica(m.replica)) return 'claim: replica must be {epoch, follower, solo, lateMs?}';
       if (m.follower !== undefined && !(typeof m.follower === 'object' && m.follower !== null && isU32((m.follower as { epoch: unknown }).epoch))) {
         return 'claim: follower must be {epoch}';
       }
@@ -166,7 +173,7 @@ export function parseToNode(line: string): ToNode | string {
         ...(m.follower !== undefined && { follower: { epoch: (m.follower as { epoch: number }).epoch } }),
       };
     case 'replica':
-      if (!isReplica(m)) return 'replica: expected epoch, follower (null or an endpoint), solo';
+      if (!isReplica(m)) return 'replica: expected epoch, follower (null or an endpoint), solo, lateMs (optional, > 0)';
       return { t: 'replica', ...replicaOf(m) };
     case 'link': {
       if (!isU32(m.epoch) || !isText(m.parent) || !isChild(m.left) || !isChild(m.right)) {
@@ -199,6 +206,7 @@ export function parseFromNode(line: string): FromNode | string {
       return { t: 'fatal', message: m.message.slice(0, 1000) };
     case 'caught-up':
     case 'fenced':
+    case 'follower-late':
       if (!isU32(m.epoch)) return `${m.t}: expected epoch`;
       return { t: m.t, epoch: m.epoch };
     default:

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Follower } from '../../computing/follower.js';
-import { chunkOps, ReplicatedLog } from '../../computing/replication.js';
+import { chunkOps, followerLate, ReplicatedLog } from '../../computing/replication.js';
 import { scanLog } from '../../computing/wal-format.js';
 import { NO_LOG } from '../../computing/wal.js';
-import { parseChainFile, replicaClaim, slotPath } from '../../control/chains.js';
+import { followerLateMs, parseChainFile, replicaClaim, slotPath } from '../../control/chains.js';
 import { parseGatewayArgs } from '../../gateway/args.js';
 import { describeNode } from '../../clients/topology-view.js';
 import { FollowerState, NodeInfo, NodeState } from '../../proto/gen/arbor/v1/arbor.js';
@@ -105,12 +105,16 @@ describe('the control channel and the chain file', () => {
     expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 2 } }))).toMatchObject({ follower: { epoch: 2 } });
     expect(parseToNode(JSON.stringify({ ...claim, replica: { epoch: 2, follower: null, solo: false } }))).toMatchObject({ replica: { epoch: 2, follower: null, solo: false } });
     expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 'x' } }))).toBe('claim: follower must be {epoch}');
-    expect(parseToNode(JSON.stringify({ ...claim, replica: { epoch: 1 } }))).toBe('claim: replica must be {epoch, follower, solo}');
+    expect(parseToNode(JSON.stringify({ ...claim, replica: { epoch: 1 } }))).toBe('claim: replica must be {epoch, follower, solo, lateMs?}');
     // Without the new fields a claim reads as before.
     expect(parseToNode(JSON.stringify(claim))).not.toHaveProperty('replica');
     expect(parseFromNode('{"t":"caught-up","epoch":2}')).toEqual({ t: 'caught-up', epoch: 2 });
     expect(parseFromNode('{"t":"fenced","epoch":2}')).toEqual({ t: 'fenced', epoch: 2 });
     expect(parseFromNode('{"t":"fenced"}')).toBe('fenced: expected epoch');
+    expect(parseFromNode('{"t":"follower-late","epoch":4}')).toEqual({ t: 'follower-late', epoch: 4 });
+    expect(parseFromNode('{"t":"follower-late"}')).toBe('follower-late: expected epoch');
+    expect(parseToNode('{"t":"replica","epoch":3,"follower":null,"solo":true,"lateMs":1000}')).toEqual({ t: 'replica', epoch: 3, follower: null, solo: true, lateMs: 1000 });
+    expect(parseToNode('{"t":"replica","epoch":3,"follower":null,"solo":true,"lateMs":0}')).toMatch(/^replica: expected/);
   });
 
   it('the chain file, the slots, and the claim a chain gives', () => {
@@ -121,6 +125,7 @@ describe('the control channel and the chain file', () => {
     const chain = { id: 4, epoch: 2, leaderSlot: 0 as const, solo: true, leader: null };
     expect(replicaClaim({ ...chain, follower: { t: 'starting', since: 0 } })).toEqual({ epoch: 2, follower: null, solo: true });
     expect(replicaClaim({ ...chain, follower: { t: 'none', why: 'x' } })).toEqual({ epoch: 2, follower: null, solo: true });
+    expect(replicaClaim({ ...chain, follower: { t: 'none', why: 'x' } }, 500)).toEqual({ epoch: 2, follower: null, solo: true, lateMs: 500 });
   });
 
   it('tree shows the copy only with --replicas 2 (one copy: the line as before)', () => {
@@ -168,9 +173,14 @@ describe('a leader log and its follower, in this process', () => {
     return { endpoint, log, instance };
   }
 
-  function leader(entries: Map<string, bigint>, chain: ReplicaClaim): { log: ReplicatedLog; events: { caughtUp: number[]; fenced: number[] } } {
-    const events = { caughtUp: [] as number[], fenced: [] as number[] };
-    const log = new ReplicatedLog(4, NO_LOG, entries, false, chain, { caughtUp: (e) => events.caughtUp.push(e), fenced: (e) => events.fenced.push(e), drop: () => undefined });
+  function leader(entries: Map<string, bigint>, chain: ReplicaClaim): { log: ReplicatedLog; events: { caughtUp: number[]; fenced: number[]; late: number[] } } {
+    const events = { caughtUp: [] as number[], fenced: [] as number[], late: [] as number[] };
+    const log = new ReplicatedLog(4, NO_LOG, entries, false, chain, {
+      caughtUp: (e) => events.caughtUp.push(e),
+      fenced: (e) => events.fenced.push(e),
+      late: (e) => events.late.push(e),
+      drop: () => undefined,
+    });
     cleanups.push(() => log.close());
     return { log, events };
   }
@@ -211,6 +221,40 @@ describe('a leader log and its follower, in this process', () => {
     await vi.waitFor(() => expect(second).toBe(true), { timeout: 5000, interval: 5 });
     expect(log.unsynced).toBe(false);
     expect(scanLog(readFileSync(f.log)).entries).toEqual(new Map([['a', 1n], ['b', 2n]]));
+  });
+
+  it('a follower that stops acknowledging is reported late once, after lateMs; a new one given starts the count again', async () => {
+    // Bound but never reading: a frozen follower, as the leader sees it.
+    const frozen = follower(1);
+    await frozen.instance.bind(frozen.endpoint);
+    const entries = new Map<string, bigint>();
+    const startedAt = performance.now();
+    const { log, events } = leader(entries, { epoch: 1, follower: frozen.endpoint, solo: false, lateMs: 100 });
+    store(entries, log, 'a', 1n);
+    log.flush();
+    let durable = false;
+    log.whenDurable(() => (durable = true));
+    await vi.waitFor(() => expect(events.late).toEqual([1]), { timeout: 5000, interval: 5 });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(100);
+    expect(durable).toBe(false);
+    // The control's answer: a new epoch, solo, no follower; the wait ends with one copy.
+    log.set({ epoch: 2, follower: null, solo: true, lateMs: 100 });
+    expect(durable).toBe(true);
+    // A live follower given next catches up and is not reported.
+    const live = follower(2);
+    await live.instance.bind(live.endpoint);
+    void live.instance.run();
+    log.set({ epoch: 2, follower: live.endpoint, solo: true, lateMs: 100 });
+    await vi.waitFor(() => expect(events.caughtUp).toEqual([2]), { timeout: 5000, interval: 5 });
+    expect(events.late).toEqual([1]);
+  });
+
+  it('followerLate and followerLateMs', () => {
+    expect(followerLate(false, 0, 10_000, 100)).toBe(false);
+    expect(followerLate(true, 0, 99, 100)).toBe(false);
+    expect(followerLate(true, 0, 100, 100)).toBe(true);
+    expect(followerLateMs(2000)).toBe(1000);
+    expect(followerLateMs(50)).toBe(100);
   });
 
   it('solo (said by the control): acknowledged with one copy at once', () => {
