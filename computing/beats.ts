@@ -13,7 +13,7 @@
  */
 import { createHook } from 'node:async_hooks';
 import type { Dealer } from 'zeromq';
-import { type ClusterKeys, curveClientOptions, type LivenessClaim, livenessSocket, monotonicMs, nodeBeatMs, nodeRoutingId, TCP_NODE_PINGS } from '../link/index.js';
+import { type ClusterKeys, curveClientOptions, type LivenessClaim, livenessSocket, nodeBeatMs, nodeRoutingId, TCP_NODE_PINGS } from '../link/index.js';
 
 export class Beats {
   private socket: Dealer | null = null;
@@ -21,7 +21,12 @@ export class Beats {
   /** We said we are quiet; the alarm beats before anything else runs. */
   private quiet = false;
   private readonly alarm = new WakeAlarm(() => this.wakeUp());
-  private lastWorkAt = monotonicMs();
+  /**
+   * Wall-clock ms (`Date.now()`), not monotonicMs: `worked` runs for every frame, and a
+   * process.hrtime() per frame was a visible share of a relay's JavaScript. A clock step only
+   * moves one rest earlier or later; the wake alarm keeps an early rest safe.
+   */
+  private lastWorkAt = Date.now();
   private stopped = false;
 
   constructor(
@@ -48,7 +53,7 @@ export class Beats {
 
   /** We had work: no rest for `restAfterMs`. */
   worked(): void {
-    this.lastWorkAt = monotonicMs();
+    this.lastWorkAt = Date.now();
   }
 
   stop(): void {
@@ -71,7 +76,7 @@ export class Beats {
   };
 
   private mayRest(): boolean {
-    return !this.quiet && monotonicMs() - this.lastWorkAt >= this.config.restAfterMs && this.idle();
+    return !this.quiet && Date.now() - this.lastWorkAt >= this.config.restAfterMs && this.idle();
   }
 
   /** Tells the control we are quiet and stops beating; the alarm rings before any callback runs. */

@@ -21,6 +21,7 @@ import {
   nodeRoutingId,
   parseRoutingId,
   type PeerSpec,
+  readEach,
   recordCorr,
   recordKind,
   recordNode,
@@ -174,21 +175,20 @@ export class Forwarding {
     }
   }
 
-  private async readUplink(): Promise<void> {
-    for await (const frames of this.uplink) {
-      const [frame] = frames;
-      if (frames.length !== 1 || frame === undefined) {
-        this.handlers.drop('uplink wrong frame count');
-        continue;
-      }
-      this.handlers.worked();
-      this.waves.begin();
-      const error = splitFrame(frame, this.fromParent);
-      this.handlers.frameRead(this.answering);
-      this.waves.end();
-      if (error) this.handlers.drop(`uplink ${error.problem}`);
-    }
+  private readUplink(): Promise<void> {
+    return readEach(this.uplink, this.fromUplink);
   }
+
+  private readonly fromUplink = (frames: Buffer[]): void => {
+    const [frame] = frames;
+    if (frames.length !== 1 || frame === undefined) return this.handlers.drop('uplink wrong frame count');
+    this.handlers.worked();
+    this.waves.begin();
+    const error = splitFrame(frame, this.fromParent);
+    this.handlers.frameRead(this.answering);
+    this.waves.end();
+    if (error) this.handlers.drop(`uplink ${error.problem}`);
+  };
 
   private isFormer(peer: string): boolean {
     const who = parseRoutingId(peer);

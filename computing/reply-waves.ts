@@ -36,8 +36,19 @@ interface Wave {
 }
 
 export class ReplyWaves {
-  /** The wave of the request frame being read, between `begin` and `end`. */
+  /** A request frame is being read (between `begin` and `end`). */
+  private reading = false;
+  /**
+   * The wave of the frame being read, made only once the frame has more than one answer to wait
+   * for or give (most frames at one request in flight have one: a wave object per frame was
+   * much of a relay node's JavaScript per hop). Until then its one answer is below.
+   */
   private current: Wave | null = null;
+  /** The frame's one request that went down so far (`soleDown`), by correlation id. */
+  private soleDown = false;
+  private soleCorr = 0;
+  /** The frame's one reply of our own so far. */
+  private soleReply: Buffer | null = null;
   /** Requests that went down, by correlation id, to the wave that waits for their reply. */
   private readonly waiting = new Map<number, Wave>();
   private readonly held = new Set<Wave>();
@@ -60,14 +71,22 @@ export class ReplyWaves {
 
   /** A request frame from the parent starts: what follows belongs to its wave. */
   begin(): void {
-    this.current = { outstanding: 0, replies: [], corrs: [], timer: null, startedAt: this.clock() };
+    this.reading = true;
+    this.current = null;
+    this.soleDown = false;
+    this.soleReply = null;
   }
 
   /** A request of the current wave went down to a child. */
   forwarded(request: Buffer): void {
-    const wave = this.current;
-    if (wave === null) return;
+    if (!this.reading) return;
     const corr = recordCorr(request);
+    if (this.current === null && !this.soleDown && this.soleReply === null) {
+      this.soleDown = true;
+      this.soleCorr = corr;
+      return;
+    }
+    const wave = this.wave();
     wave.outstanding++;
     wave.corrs.push(corr);
     this.waiting.set(corr, wave);
@@ -75,31 +94,57 @@ export class ReplyWaves {
 
   /** Our own reply (served here, or refused here) to a request of the current wave. */
   reply(reply: Buffer): void {
-    if (this.current === null) this.release(reply);
-    else this.current.replies.push(reply);
+    if (!this.reading) return this.release(reply);
+    if (this.current === null && !this.soleDown && this.soleReply === null) {
+      this.soleReply = reply;
+      return;
+    }
+    this.wave().replies.push(reply);
   }
 
   /** The request frame is read: its wave leaves now if nothing went down, else when complete. */
   end(): void {
+    if (!this.reading) return;
+    this.reading = false;
     const wave = this.current;
     this.current = null;
-    if (wave === null) return;
-    if (wave.outstanding === 0) return this.flush(wave);
-    // One request down and nothing else: its reply is the whole wave, so it passes straight
-    // through (fromBelow finds no wave) and nothing is held: no timer per request at one in
-    // flight, where each timer was a wakeup of this process whenever the subtree was slower
-    // than the hold.
-    if (wave.outstanding === 1 && wave.replies.length === 0) {
-      this.waiting.delete(wave.corrs[0] as number);
+    if (wave === null) {
+      // At most one answer: our own reply leaves now; a request that went down alone is complete
+      // with its one reply, so that reply passes straight through (fromBelow finds no wave) and
+      // nothing is held: no timer per request at one in flight, where each timer was a wakeup
+      // of this process whenever the subtree was slower than the hold.
+      const reply = this.soleReply;
+      this.soleReply = null;
+      this.soleDown = false;
+      if (reply !== null) this.release(reply);
       return;
     }
+    if (wave.outstanding === 0) return this.flush(wave);
     this.held.add(wave);
     wave.timer = setTimeout(() => this.expire(wave), this.holdMs);
+  }
+
+  /** The current frame's wave, made now from its one answer so far if there is none yet. */
+  private wave(): Wave {
+    if (this.current !== null) return this.current;
+    const wave: Wave = { outstanding: 0, replies: [], corrs: [], timer: null, startedAt: this.clock() };
+    if (this.soleDown) {
+      wave.outstanding = 1;
+      wave.corrs.push(this.soleCorr);
+      this.waiting.set(this.soleCorr, wave);
+    }
+    if (this.soleReply !== null) wave.replies.push(this.soleReply);
+    this.soleDown = false;
+    this.soleReply = null;
+    this.current = wave;
+    return wave;
   }
 
   /** A reply from below (or a refusal standing in for one): held with its wave, else passed on. */
   fromBelow(reply: Buffer): void {
     const corr = recordCorr(reply);
+    // The reply to the frame's one request down, while the frame is still read: it joins the wave.
+    if (this.soleDown && corr === this.soleCorr) this.wave();
     const wave = this.waiting.get(corr);
     if (wave === undefined) return this.release(reply);
     this.waiting.delete(corr);

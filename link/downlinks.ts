@@ -7,7 +7,7 @@ import type { Router } from 'zeromq';
 import { LinkWriter } from './link-writer.js';
 import { ExpectedPeers, type PeerSpec } from './peer-identity.js';
 import { type ClusterKeys, curveServerOptions } from './curve.js';
-import { downlinkSocket, setForNextConnections } from './sockets.js';
+import { downlinkSocket, readEach, setForNextConnections } from './sockets.js';
 
 /** Other hosts: the cluster's keys, and a tcp endpoint (`tcp://IP:*`) to bind as well. */
 export interface TcpListen {
@@ -95,23 +95,35 @@ export class Downlink {
     this.router.close();
   }
 
-  private async read(): Promise<void> {
-    for await (const frames of this.router) {
-      const [peer, frame] = frames;
-      if (frames.length !== 2 || peer === undefined || frame === undefined) {
-        this.handlers.drop('downlink wrong frame count');
-        continue;
-      }
-      const from = peer.toString('latin1');
-      // ROUTER_NOTIFY: an empty message is a peer connecting, or (when it was) disconnecting.
-      if (frame.length === 0) {
-        const change = this.peers.notified(from);
-        if (change !== undefined) this.handlers.connected(change.node, change.connected);
-        continue;
-      }
-      const child = this.peers.expectedNode(from);
-      if (child !== undefined) this.handlers.fromChild(child, frame);
-      else this.handlers.stranger(from, frame);
+  /** The routing id of the last message read, and its string (a child sends many in a row). */
+  private lastPeerBytes: Buffer | null = null;
+  private lastPeer = '';
+
+  private read(): Promise<void> {
+    return readEach(this.router, this.fromPeer);
+  }
+
+  private readonly fromPeer = (frames: Buffer[]): void => {
+    const [peer, frame] = frames;
+    if (frames.length !== 2 || peer === undefined || frame === undefined) return this.handlers.drop('downlink wrong frame count');
+    const from = this.peerString(peer);
+    // ROUTER_NOTIFY: an empty message is a peer connecting, or (when it was) disconnecting.
+    if (frame.length === 0) {
+      const change = this.peers.notified(from);
+      if (change !== undefined) this.handlers.connected(change.node, change.connected);
+      return;
     }
+    const child = this.peers.expectedNode(from);
+    if (child !== undefined) this.handlers.fromChild(child, frame);
+    else this.handlers.stranger(from, frame);
+  };
+
+  /** `peer` as a string, reusing the last one's when the bytes are the same (no string per message). */
+  private peerString(peer: Buffer): string {
+    if (this.lastPeerBytes === null || !peer.equals(this.lastPeerBytes)) {
+      this.lastPeerBytes = peer;
+      this.lastPeer = peer.toString('latin1');
+    }
+    return this.lastPeer;
   }
 }

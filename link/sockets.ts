@@ -122,3 +122,38 @@ export function setForNextConnections(socket: Dealer | Router, options: Record<s
     process.emitWarning = emit;
   }
 }
+
+/**
+ * Reads `socket` until it closes, giving `each` every message in order; resolves once closed,
+ * rejects with the first error of a receive or of `each` (and stops reading). A data link's
+ * reader: `for await` over a zeromq.js socket runs an async `next` and a generator resume per
+ * message, JavaScript of its own on every hop; here a message costs one `receive()` and its callback.
+ */
+export function readEach(socket: Dealer | Router, each: (frames: Buffer[]) => void): Promise<void> {
+  return new Promise((resolve, rejectWith) => {
+    const reject = (error: unknown): void => rejectWith(error instanceof Error ? error : new Error(String(error)));
+    const failed = (error: unknown): void => {
+      // What zeromq.js's own iterator takes for the end: a receive cut short by the close.
+      if (socket.closed && (error as { code?: unknown } | null)?.code === 'EAGAIN') resolve();
+      else reject(error);
+    };
+    const got = (frames: Buffer[]): void => {
+      try {
+        each(frames);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      next();
+    };
+    const next = (): void => {
+      if (socket.closed) return resolve();
+      try {
+        socket.receive().then(got, failed);
+      } catch (error) {
+        failed(error);
+      }
+    };
+    next();
+  });
+}

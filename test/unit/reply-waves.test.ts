@@ -118,6 +118,32 @@ describe('ReplyWaves', () => {
     expect(released).toEqual([[1, 2]]);
   });
 
+  it('holds a lone reply of our own until the frame ends, and a wave of it and one request down until both are in', () => {
+    vi.useFakeTimers();
+    const { waves, released } = setup();
+    waves.begin();
+    waves.reply(reply(1));
+    expect(released).toEqual([[]]);
+    waves.end();
+    expect(released).toEqual([[1]]);
+    mark(released);
+    for (const order of [['own', 'down'], ['down', 'own']]) {
+      waves.begin();
+      for (const step of order) {
+        if (step === 'own') waves.reply(reply(2));
+        else waves.forwarded(request(3));
+      }
+      waves.end();
+      expect(released.at(-1)).toEqual([]);
+      expect(waves.pending).toBe(1);
+      waves.fromBelow(reply(3));
+      expect(released.at(-1)).toEqual([2, 3]);
+      expect(waves.pending).toBe(0);
+      mark(released);
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('passes on a reply no wave waits for (a hello, a late answer)', () => {
     const { waves, released } = setup();
     waves.fromBelow(encode({ kind: 'hello', corr: 42, node: 5, pid: 1, keys: 0 }));
