@@ -129,25 +129,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const { host } = splitHostPort(args.listen);
-  process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
-  // Other hosts: a second line names where agents join (the real port when 0 was asked for).
-  if (control.clusterAddress !== undefined) process.stdout.write(`arbor-gateway cluster on ${control.clusterAddress}\n`);
-  control.startPool();
-  log.info({ address: `${host}:${served.port}` }, 'serving');
-
-  const metricsServer =
-    metricsModule === undefined || metrics === undefined || args.metricsListen === undefined
-      ? undefined
-      : await metricsModule.serveMetrics(metrics, args.metricsListen);
-  if (metricsServer !== undefined) {
-    process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
-  }
-  if (webServer !== undefined) {
-    const scheme = tls === undefined ? 'http' : 'https';
-    process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen as string).host}:${webServer.port}/\n`);
-  }
-
+  // The stop is in place before the listening line: whoever waits for that line may send SIGTERM
+  // at once, and without a handler Node's default would kill the gateway without its drain.
+  let metricsServer: Awaited<ReturnType<NonNullable<typeof metricsModule>['serveMetrics']>> | undefined = undefined;
   let stopping = false;
   async function stop(signal: string): Promise<void> {
     if (stopping) return;
@@ -165,6 +149,27 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  const { host } = splitHostPort(args.listen);
+  process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
+  // Other hosts: a second line names where agents join (the real port when 0 was asked for).
+  if (control.clusterAddress !== undefined) process.stdout.write(`arbor-gateway cluster on ${control.clusterAddress}\n`);
+  control.startPool();
+  log.info({ address: `${host}:${served.port}` }, 'serving');
+
+  metricsServer =
+    metricsModule === undefined || metrics === undefined || args.metricsListen === undefined
+      ? undefined
+      : await metricsModule.serveMetrics(metrics, args.metricsListen);
+  if (stopping) metricsServer?.server.close();
+  if (metricsServer !== undefined) {
+    process.stdout.write(`arbor-gateway metrics on ${splitHostPort(args.metricsListen as string).host}:${metricsServer.port}\n`);
+  }
+  if (webServer !== undefined) {
+    const scheme = tls === undefined ? 'http' : 'https';
+    process.stdout.write(`arbor-gateway web view on ${scheme}://${splitHostPort(args.httpListen as string).host}:${webServer.port}/\n`);
+  }
+
 }
 
 void main();
