@@ -12,6 +12,9 @@
  *   acknowledged store, no stale read);
  * - "not found" only if no store of the key was acknowledged before the load was invoked.
  */
+import { onTestFinished } from 'vitest';
+import type { ArborServiceClient } from '../../proto/gen/arbor/v1/arbor.js';
+import { rpc } from './rpc.js';
 
 export interface Operation {
   key: string;
@@ -80,4 +83,43 @@ export function checkRegisters(operations: readonly Operation[]): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Writers and readers over `keys` (each a register kept in node `id`), recorded in `history`:
+ * writer w owns keys 2w and 2w+1 and stores increasing values into them in turn; reader r loads
+ * keys r, r + stride, ... Every one runs until `stop()` (also called when the test ends, so the
+ * clients end before the gateway does); `done` resolves once all have ended.
+ */
+export function registerWorkload(
+  history: History,
+  client: () => ArborServiceClient,
+  keys: readonly { key: string; id: number }[],
+  shape: { writers: number; readers: number; readerStride: number },
+): { stop: () => void; done: Promise<void> } {
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+  };
+  onTestFinished(stop);
+  const writer = async (w: number): Promise<void> => {
+    const call = rpc(client());
+    const mine = keys.slice(w * 2, w * 2 + 2);
+    for (let seq = 1; !stopped; seq++) {
+      const { key, id } = mine[seq % 2]!;
+      await history.store(key, BigInt(seq), () => call.exec({ id, name: key, value: BigInt(seq) }));
+    }
+  };
+  const reader = async (r: number): Promise<void> => {
+    const call = rpc(client());
+    for (let i = r; !stopped; i += shape.readerStride) {
+      const { key, id } = keys[i % keys.length]!;
+      await history.load(key, async () => {
+        const res = await call.exec({ id, name: key });
+        return res.found ? res.value : null;
+      });
+    }
+  };
+  const done = Promise.all([...Array.from({ length: shape.writers }, (_, w) => writer(w)), ...Array.from({ length: shape.readers }, (_, r) => reader(r))]).then(() => undefined);
+  return { stop, done };
 }

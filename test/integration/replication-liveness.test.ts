@@ -14,7 +14,7 @@ import { followerLateMs } from '../../control/chains.js';
 import { readProcessState } from '../../control/liveness.js';
 import { FollowerState } from '../../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from '../helpers/gateway.js';
-import { checkRegisters, History } from '../helpers/history.js';
+import { checkRegisters, History, registerWorkload } from '../helpers/history.js';
 import { rpc } from '../helpers/rpc.js';
 
 /** The default request timeout: the bound a held store must be released within. */
@@ -47,29 +47,7 @@ describe('--replicas 2: a follower that stops acknowledging', () => {
     const keys = Array.from({ length: WRITERS * 2 }, (_, k) => ({ key: `w${k >> 1}k${k & 1}`, id: k % 2 === 0 ? 4 : ids[k % ids.length]! }));
     const history = new History();
     const nodeOf = new Map(keys.map(({ key, id }) => [key, id]));
-    let stop = false;
-    onTestFinished(() => {
-      stop = true;
-    });
-    const writer = async (w: number): Promise<void> => {
-      const call = rpc(gw.client());
-      const mine = keys.slice(w * 2, w * 2 + 2);
-      for (let seq = 1; !stop; seq++) {
-        const { key, id } = mine[seq % 2]!;
-        await history.store(key, BigInt(seq), () => call.exec({ id, name: key, value: BigInt(seq) }));
-      }
-    };
-    const reader = async (r: number): Promise<void> => {
-      const call = rpc(gw.client());
-      for (let i = r; !stop; i += 3) {
-        const { key, id } = keys[i % keys.length]!;
-        await history.load(key, async () => {
-          const res = await call.exec({ id, name: key });
-          return res.found ? res.value : null;
-        });
-      }
-    };
-    const running = Promise.all([...Array.from({ length: WRITERS }, (_, w) => writer(w)), reader(0), reader(1)]);
+    const workload = registerWorkload(history, () => gw.client(), keys, { writers: WRITERS, readers: 2, readerStride: 3 });
     const storesOn4 = (after: number) => history.operations.filter((op) => op.kind === 'store' && op.ok && nodeOf.get(op.key) === 4 && op.invokedAt > after).length;
     await vi.waitFor(() => expect(storesOn4(0)).toBeGreaterThan(50), { timeout: 30_000, interval: 20 });
 
@@ -92,8 +70,8 @@ describe('--replicas 2: a follower that stops acknowledging', () => {
     // Stores on node 4 go on after the freeze.
     const resumed = storesOn4(stoppedAt);
     await vi.waitFor(() => expect(storesOn4(stoppedAt)).toBeGreaterThan(resumed + 50), { timeout: 30_000, interval: 20 });
-    stop = true;
-    await running;
+    workload.stop();
+    await workload.done;
 
     // No store waited until its deadline: the ones the frozen follower held were released (one copy) before it.
     const on4 = history.operations.filter((op) => op.kind === 'store' && nodeOf.get(op.key) === 4);

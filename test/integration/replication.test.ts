@@ -16,7 +16,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { scanLog, WAL_MAGIC } from '../../computing/wal-format.js';
 import { FollowerState, NodeState } from '../../proto/gen/arbor/v1/arbor.js';
 import { startGateway } from '../helpers/gateway.js';
-import { checkRegisters, History } from '../helpers/history.js';
+import { checkRegisters, History, registerWorkload } from '../helpers/history.js';
 import { childrenOf } from '../helpers/processes.js';
 import { rpc } from '../helpers/rpc.js';
 import { EventLog } from '../helpers/watch.js';
@@ -85,30 +85,7 @@ describe('--replicas 2 on one host', () => {
     const WRITERS = 6;
     const keys = Array.from({ length: WRITERS * 2 }, (_, k) => ({ key: `w${k >> 1}k${k & 1}`, id: k % 3 === 0 ? 4 : ids[k % ids.length]! }));
     const history = new History();
-    let stop = false;
-    // Also when the test fails: the writers end before the gateway does.
-    onTestFinished(() => {
-      stop = true;
-    });
-    const writer = async (w: number): Promise<void> => {
-      const call = rpc(gw.client());
-      const mine = keys.slice(w * 2, w * 2 + 2);
-      for (let seq = 1; !stop; seq++) {
-        const { key, id } = mine[seq % 2]!;
-        await history.store(key, BigInt(seq), () => call.exec({ id, name: key, value: BigInt(seq) }));
-      }
-    };
-    const reader = async (r: number): Promise<void> => {
-      const call = rpc(gw.client());
-      for (let i = r; !stop; i += 5) {
-        const { key, id } = keys[i % keys.length]!;
-        await history.load(key, async () => {
-          const res = await call.exec({ id, name: key });
-          return res.found ? res.value : null;
-        });
-      }
-    };
-    const running = Promise.all([...Array.from({ length: WRITERS }, (_, w) => writer(w)), ...[0, 1, 2].map((r) => reader(r))]);
+    const workload = registerWorkload(history, () => gw.client(), keys, { writers: WRITERS, readers: 3, readerStride: 5 });
     await vi.waitFor(() => expect(history.operations.filter((op) => op.ok).length).toBeGreaterThan(150), { timeout: 30_000, interval: 20 });
 
     // Node 4's log is damaged before its tail (one name byte of its first record: a checksum
@@ -128,8 +105,8 @@ describe('--replicas 2 on one host', () => {
     // Writers go on through the new leader for a while.
     const after = history.operations.length;
     await vi.waitFor(() => expect(history.operations.length).toBeGreaterThan(after + 150), { timeout: 30_000, interval: 20 });
-    stop = true;
-    await running;
+    workload.stop();
+    await workload.done;
 
     // The damaged log was kept aside; the leader runs on what was the follower's log.
     expect(existsSync(`${log}.replaced-2`)).toBe(true);
