@@ -27,7 +27,8 @@
  * lowercase): `{"root":8,"heartbeatIntervalMs":100,"nodes":[{"id":8,"parent":null,"left":6,
  * "right":11,"pid":4242,"depth":0,"available":true,"state":"running"}, ...]}`.
  */
-import { followerStateToJSON, type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { type NodeInfo as WireNodeInfo, type NodeState, nodeStateToJSON, type TopologyResponse } from '../proto/gen/arbor/v1/arbor.js';
+import { followerStateOf } from './lib/convert.js';
 import type { NodeInfo as LibNodeInfo, Topology as LibTopology } from './lib/types.js';
 
 /**
@@ -115,7 +116,7 @@ function replicaOf(node: NodeInfo): { epoch: number; follower: string; followerP
   const r = node.replica;
   if (r === undefined) return undefined;
   if ('followerState' in r) {
-    const follower = followerStateToJSON(r.followerState).replace(/^FOLLOWER_STATE_/, '').toLowerCase().replace('_', '-');
+    const follower = followerStateOf(r.followerState);
     return { epoch: r.epoch, follower, followerPid: r.followerPid === 0 ? null : r.followerPid, followerHost: r.followerHost, solo: r.solo };
   }
   return { epoch: r.epoch, follower: r.follower, followerPid: r.followerPid ?? null, followerHost: r.followerHost, solo: r.solo };

@@ -20,6 +20,9 @@ const FOLLOWER_STATES: ReadonlyMap<ProtoFollowerState, FollowerState> = new Map(
   [ProtoFollowerState.FOLLOWER_STATE_IN_SYNC, 'in-sync'],
 ]);
 
+/** A follower's state as the library names it (the console draws the wire's with it too). */
+export const followerStateOf = (state: ProtoFollowerState): FollowerState => FOLLOWER_STATES.get(state) ?? 'unknown';
+
 const EVENT_KINDS: ReadonlyMap<ProtoEventKind, NodeEventKind> = new Map([
   [ProtoEventKind.NODE_EVENT_KIND_CREATED, 'created'],
   [ProtoEventKind.NODE_EVENT_KIND_AVAILABLE, 'available'],
@@ -74,7 +77,7 @@ export function toNodeInfo(node: ProtoNodeInfo): NodeInfo {
     ...(node.replica !== undefined && {
       replica: {
         epoch: node.replica.epoch,
-        follower: FOLLOWER_STATES.get(node.replica.followerState) ?? 'unknown',
+        follower: followerStateOf(node.replica.followerState),
         ...(node.replica.followerPid !== 0 && { followerPid: node.replica.followerPid }),
         followerHost: node.replica.followerHost,
         solo: node.replica.solo,
