@@ -257,6 +257,11 @@ describe('a leader log and its follower, in this process', () => {
     expect(followerLate(true, 0, 100, 100)).toBe(true);
     expect(followerLateMs(2000)).toBe(1000);
     expect(followerLateMs(50)).toBe(100);
+    // With heartbeats on, at most 4 intervals (a cut follower holds stores no longer than a cut node is noticed).
+    expect(followerLateMs(2000, 100)).toBe(400);
+    expect(followerLateMs(2000, 1000)).toBe(1000);
+    expect(followerLateMs(2000, 10)).toBe(100);
+    expect(followerLateMs(2000, 0)).toBe(1000);
   });
 
   it('solo (said by the control): acknowledged with one copy at once', () => {
