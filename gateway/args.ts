@@ -101,7 +101,7 @@ export const GATEWAY_OPTIONS: OptionTable = {
     value: '1|2',
     env: 'ARBOR_REPLICAS',
     default: '1',
-    help: 'copies of each node: 2 keeps a follower process beside each node and acknowledges a store once both logged it',
+    help: 'copies of each node: 2 keeps a follower process of each node on another host when one is joined and acknowledges a store once both logged it',
   },
 };
 
