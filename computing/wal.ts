@@ -32,19 +32,29 @@
  */
 import {
   closeSync,
+  constants,
   fdatasync,
   fsyncSync,
   ftruncateSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeSync,
   writevSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { readPlainFile } from '../lib/plain-file.js';
 import { syncDirectory } from '../lib/sync-directory.js';
 import { deleteRecord, putRecord, putRecordBytes, scanLog, WAL_MAGIC } from './wal-format.js';
+
+/*
+ * Every file of a log is opened without following a symbolic link (O_NOFOLLOW): a link planted in
+ * the data directory makes the open fail (ELOOP), so no write ever lands outside it. The log is
+ * read back only as a regular file (a fifo cannot block the start).
+ */
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+const NEW_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const REWRITE = constants.O_RDWR | constants.O_NOFOLLOW;
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
 export const COMPACT_RATIO = 4;
@@ -128,7 +138,7 @@ export class WriteAheadLog implements StoreLog {
     fileBytes: number,
     private readonly events: LogEvents,
   ) {
-    this.fd = openSync(path, 'a', 0o600);
+    this.fd = openSync(path, APPEND, 0o600);
     this.fileBytes = fileBytes;
     this.liveBytes = 0;
     for (const name of entries.keys()) this.liveBytes += putRecordBytes(name);
@@ -143,10 +153,9 @@ export class WriteAheadLog implements StoreLog {
     if (options.fresh) rmSync(path, { force: true });
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = readPlainFile(path, Number.MAX_SAFE_INTEGER) ?? Buffer.alloc(0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new WalError(`cannot read log ${path}: ${(error as Error).message}`);
-      bytes = Buffer.alloc(0);
+      throw new WalError(`cannot read log ${path}: ${(error as Error).message}`);
     }
     const scanned = scanLog(bytes);
     if (scanned.problem?.kind === 'corrupt') {
@@ -155,7 +164,12 @@ export class WriteAheadLog implements StoreLog {
     const cutBytes = bytes.length - scanned.validBytes;
     if (cutBytes > 0) cutTornTail(path, bytes, scanned.validBytes);
     // A log without its header gets it with its first append (a full disk need not stop a start).
-    const log = new WriteAheadLog(path, scanned.entries, scanned.validBytes, events);
+    let log: WriteAheadLog;
+    try {
+      log = new WriteAheadLog(path, scanned.entries, scanned.validBytes, events);
+    } catch (error) {
+      throw new WalError(`cannot open log ${path}: ${(error as Error).message}`);
+    }
     return { log, entries: scanned.entries, cutBytes, ...(scanned.problem !== undefined && { torn: scanned.problem.what }) };
   }
 
@@ -271,7 +285,9 @@ export class WriteAheadLog implements StoreLog {
     }
     let full: string | undefined;
     try {
-      const fd = openSync(tmp, 'w', 0o600);
+      // A leftover of a compaction cut short goes first; the new one is made, never opened through a link.
+      rmSync(tmp, { force: true });
+      const fd = openSync(tmp, NEW_EXCLUSIVE, 0o600);
       try {
         const written = writevSync(fd, records);
         if (written !== bytes) full = `short write: ${written} of ${bytes} bytes`;
@@ -295,7 +311,7 @@ export class WriteAheadLog implements StoreLog {
     }
     // Renamed: from here on the log is the snapshot, whatever else happens.
     closeSync(this.fd);
-    this.fd = openSync(this.path, 'a', 0o600);
+    this.fd = openSync(this.path, APPEND, 0o600);
     this.fileBytes = bytes;
     this.liveBytes = bytes - WAL_MAGIC.length;
     this.compactFrom = 0;
@@ -320,7 +336,7 @@ function cutTornTail(path: string, bytes: Buffer, validBytes: number): void {
   const kept = `${path}.torn`;
   const tail = bytes.subarray(validBytes);
   try {
-    const fd = openSync(kept, 'a', 0o600);
+    const fd = openSync(kept, APPEND, 0o600);
     try {
       const written = writeSync(fd, tail);
       if (written !== tail.length) throw new Error(`short write: ${written} of ${tail.length} bytes`);
@@ -332,7 +348,7 @@ function cutTornTail(path: string, bytes: Buffer, validBytes: number): void {
   } catch (error) {
     throw new WalError(`cannot keep the torn tail of log ${path} (${tail.length} bytes) in ${kept}: ${(error as Error).message}; refusing to cut it`);
   }
-  const fd = openSync(path, 'r+');
+  const fd = openSync(path, REWRITE);
   try {
     ftruncateSync(fd, validBytes);
     fsyncSync(fd);

@@ -4,9 +4,9 @@
  * `fresh` empties, compaction keeps the dictionary and shrinks the file (and a compacted log is
  * read by the same rules), and durability waiters run only once their stores are on the disk.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { COMPACT_MIN_BYTES, type Opened, WalError, WriteAheadLog } from '../../computing/wal.js';
 import { putRecord, WAL_MAGIC } from '../../computing/wal-format.js';
@@ -129,6 +129,26 @@ describe('write-ahead log file', () => {
     const path = tempLog();
     writeFileSync(path, 'hello, world\n');
     expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(/not an arbor log/);
+  });
+
+  it('never follows a symbolic link planted in the data dir: not as the log, nor as the compaction file', () => {
+    const path = tempLog();
+    const outside = join(dirname(path), 'outside');
+    writeFileSync(outside, 'not to be touched');
+    symlinkSync(outside, path);
+    expect(() => WriteAheadLog.open(path, { fresh: false }, events)).toThrow(/cannot read log .*8\.wal: .* is a symbolic link, not a file/);
+    expect(readFileSync(outside, 'utf8')).toBe('not to be touched');
+    rmSync(path);
+    // A link where the compaction writes its snapshot: removed and made anew, the target untouched.
+    const opened = open(path);
+    symlinkSync(outside, `${path}.compact`);
+    for (let round = 0; round < 3000; round++) {
+      for (let k = 0; k < 20; k++) put(opened, `key${k}`, BigInt(round * 100 + k));
+      opened.log.flush();
+    }
+    expect(statSync(path).size).toBeLessThan(COMPACT_MIN_BYTES / 2);
+    expect(readFileSync(outside, 'utf8')).toBe('not to be touched');
+    expect(lstatSync(path).isSymbolicLink()).toBe(false);
   });
 
   it('fresh starts from an empty log, whatever was there', () => {
