@@ -108,7 +108,7 @@ export interface KeyEvent {
   id: number;
   name: string;
   kind: 'put' | 'delete';
-  /** The value stored; 0 for a delete. */
+  /** The value stored; for a delete, the value the name had until then (etcd's prev_kv). */
   value: bigint;
 }
 

@@ -403,7 +403,7 @@ export class Control {
   async delete(id: number, name: string, call: CallOptions = {}): Promise<DeleteResult> {
     const removal = this.links.removalOf(id);
     if (removal !== undefined) await removal.catch(() => undefined);
-    const msg = await this.mutate(id, call, (corr) => encode({ kind: 'delete', corr, node: id, name }), (reply) => (reply.found ? { id, name, kind: 'delete', value: 0n } : null));
+    const msg = await this.mutate(id, call, (corr) => encode({ kind: 'delete', corr, node: id, name }), (reply) => (reply.found ? { id, name, kind: 'delete', value: reply.value } : null));
     if (msg.found) this.countKeys(id, -1);
     return { id, name, found: msg.found };
   }

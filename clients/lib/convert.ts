@@ -99,6 +99,6 @@ export function toTopology(response: TopologyResponse): Topology {
 /** A key event as `watchKeys()` yields it, or `undefined` for a kind this version does not know. */
 export function toKeyEvent(event: ProtoKeyEvent): KeyEvent | undefined {
   if (event.kind === ProtoKeyEventKind.KEY_EVENT_KIND_PUT) return { id: event.id, name: event.name, kind: 'put', value: event.value };
-  if (event.kind === ProtoKeyEventKind.KEY_EVENT_KIND_DELETE) return { id: event.id, name: event.name, kind: 'delete', value: 0n };
+  if (event.kind === ProtoKeyEventKind.KEY_EVENT_KIND_DELETE) return { id: event.id, name: event.name, kind: 'delete', value: event.value };
   return undefined;
 }

@@ -154,7 +154,7 @@ export interface KeyEvent {
   id: number;
   name: string;
   kind: KeyEventKind;
-  /** For `put`: the value stored; `0n` for `delete`. */
+  /** For `put`: the value stored; for `delete`: the value the name had until then. */
   value: bigint;
 }
 

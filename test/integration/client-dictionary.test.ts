@@ -68,7 +68,7 @@ describe('ArborClient: keys, delete, watchKeys', () => {
     }
     expect(seen).toEqual([
       { id: 50, name: 'w1', kind: 'put', value: 5n },
-      { id: 50, name: 'w1', kind: 'delete', value: 0n },
+      { id: 50, name: 'w1', kind: 'delete', value: 5n },
     ]);
   });
 

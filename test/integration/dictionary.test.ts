@@ -204,7 +204,7 @@ describe('WatchKeys', () => {
     const events: string[] = [];
     const stream: ClientReadableStream<KeyEvent> = client.watchKeys({ id, prefix });
     let error: number | undefined;
-    stream.on('data', (e: KeyEvent) => events.push(e.kind === KeyEventKind.KEY_EVENT_KIND_DELETE ? `${e.id} ${e.name} deleted` : `${e.id} ${e.name}=${e.value}`));
+    stream.on('data', (e: KeyEvent) => events.push(e.kind === KeyEventKind.KEY_EVENT_KIND_DELETE ? `${e.id} ${e.name} deleted (was ${e.value})` : `${e.id} ${e.name}=${e.value}`));
     stream.on('error', (e: ServiceError) => (error = e.code));
     const inPlace = new Promise<void>((resolve) => stream.once('metadata', () => resolve()));
     onTestFinished(() => stream.cancel());
@@ -231,9 +231,9 @@ describe('WatchKeys', () => {
         store(1, 'ab', 4n),
       ]),
     );
-    await expect.poll(() => one.events, { timeout: 5000, interval: 20 }).toEqual(['1 a=1', '1 a deleted', '1 ab=4']);
+    await expect.poll(() => one.events, { timeout: 5000, interval: 20 }).toEqual(['1 a=1', '1 a deleted (was 1)', '1 ab=4']);
     await expect.poll(() => all.events.length, { timeout: 5000, interval: 20 }).toBe(5);
-    expect(all.events.filter((e) => e.startsWith('1 '))).toEqual(['1 a=1', '1 b=2', '1 a deleted', '1 ab=4']);
+    expect(all.events.filter((e) => e.startsWith('1 '))).toEqual(['1 a=1', '1 b=2', '1 a deleted (was 1)', '1 ab=4']);
     expect(all.events).toContain('2 a=3');
 
     // Many frames, each mixing the root's own stores with its children's: per node, in order.
