@@ -97,7 +97,8 @@ export function describeNode(node: NodeInfo): string {
   const restarts = node.restarts > 0 ? `, restarts ${node.restarts}` : '';
   // Other hosts: where it runs, unless on the gateway's host under its default name (so one-host output is unchanged).
   const host = node.host !== '' && node.host !== 'local' ? ` on ${node.host}` : '';
-  return `${node.id} (${pid}${host}${restarts}${replicaText(node)})${mark === '' ? '' : ` ${mark}`}`;
+  const readOnly = node.readOnly !== '' ? `, read-only: ${node.readOnly}` : '';
+  return `${node.id} (${pid}${host}${restarts}${replicaText(node)}${readOnly})${mark === '' ? '' : ` ${mark}`}`;
 }
 
 /**

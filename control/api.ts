@@ -138,6 +138,8 @@ export interface NodeSnapshot {
   host: string;
   /** --replicas 2 only: its chain (its process above is the leader). */
   replica?: ReplicaSnapshot;
+  /** Why its stores are refused now (`disk full`), or null. */
+  readOnly: string | null;
 }
 
 /** Where a node's second copy is, and the chain's epoch (--replicas 2; chains.ts). */

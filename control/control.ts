@@ -302,6 +302,7 @@ export class Control {
         keys: node?.keys ?? 0,
         host: node?.host ?? this.hostName,
         reason: available ? null : (this.availability.whyDown(place.id) ?? node?.reason ?? null),
+        readOnly: node?.readOnly ?? null,
         ...(chain !== undefined && { replica: replicaSnapshot(chain) }),
       };
     });
@@ -393,7 +394,14 @@ export class Control {
     }
     const msg = await this.mutate(id, call, (corr) => encode({ kind: 'store', corr, node: id, name, value }), (reply) => ({ id, name, kind: 'put', value: reply.value }));
     if (msg.added) this.countKeys(id, +1);
+    this.writable(id);
     return { id, name, found: msg.found, value: msg.value };
+  }
+
+  /** A store or delete of node `id` was acknowledged: it takes stores again. */
+  private writable(id: number): void {
+    const node = this.supervisor.get(id);
+    if (node !== undefined) node.readOnly = null;
   }
 
   /**
@@ -405,6 +413,7 @@ export class Control {
     if (removal !== undefined) await removal.catch(() => undefined);
     const msg = await this.mutate(id, call, (corr) => encode({ kind: 'delete', corr, node: id, name }), (reply) => (reply.found ? { id, name, kind: 'delete', value: reply.value } : null));
     if (msg.found) this.countKeys(id, -1);
+    this.writable(id);
     return { id, name, found: msg.found };
   }
 
@@ -568,6 +577,10 @@ export class Control {
   /** A reply came up the tree: it settles its request (`fail`: the tree could not deliver it, or the node could not log a store). */
   private reply(msg: Extract<Message, { kind: 'value' | 'pong' | 'fail' | 'keys-page' }>): void {
     if (msg.kind === 'fail') {
+      if (msg.reason === FailReason.DiskFull) {
+        const node = this.supervisor.get(msg.node);
+        if (node !== undefined) node.readOnly = 'disk full';
+      }
       this.requests.fail(msg.corr, msg.reason === FailReason.DiskFull ? diskFull(msg.node) : nodeUnavailable(msg.node, 'a node on its path could not pass the request on'));
     } else if (!this.requests.settle(msg)) this.rootLink.drop(`late ${msg.kind}`);
   }

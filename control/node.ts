@@ -67,6 +67,11 @@ export class NodeHandle {
    * (deadline, crash) is counted at the next hello.
    */
   keys = 0;
+  /**
+   * Why its stores are refused now (`disk full`), or null: set by a store or delete refused for
+   * it, cleared by the next one acknowledged (there is no other way to know the disk has room).
+   */
+  readOnly: string | null = null;
   /** The pid that serves it, or the last one's while it restarts (Topology, the data dir). */
   pid: number | null = null;
   readonly policy: RestartPolicy;

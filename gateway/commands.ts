@@ -134,6 +134,7 @@ export function topology(control: Control): Promise<TopologyResponse> {
       keys: n.keys,
       reason: n.reason ?? '',
       host: n.host,
+      readOnly: n.readOnly ?? '',
       ...(n.replica !== undefined && {
         replica: {
           epoch: n.replica.epoch,

@@ -74,6 +74,7 @@ export function toNodeInfo(node: ProtoNodeInfo): NodeInfo {
     reason: node.reason,
     keys: node.keys,
     host: node.host,
+    readOnly: node.readOnly,
     ...(node.replica !== undefined && {
       replica: {
         epoch: node.replica.epoch,

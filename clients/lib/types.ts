@@ -83,6 +83,8 @@ export interface NodeInfo {
   host: string;
   /** With `--replicas 2` only: the node's chain (its follower copy and epoch). */
   replica?: ReplicaInfo;
+  /** Why its stores are refused now (`disk full`); '' while it takes them. */
+  readOnly: string;
 }
 
 /** A follower's life: only `in-sync` counts as a copy (it may take over). */

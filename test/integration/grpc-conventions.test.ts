@@ -70,11 +70,11 @@ describe('gRPC conventions', () => {
       balanced: true,
       depthBound: 2,
       nodes: [
-        { id: 8, parent: undefined, left: 6, right: 11, pid: pids[8], depth: 0, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local' },
-        { id: 6, parent: 8, left: undefined, right: undefined, pid: pids[6], depth: 1, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local' },
-        { id: 11, parent: 8, left: 9, right: 13, pid: pids[11], depth: 1, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local' },
-        { id: 9, parent: 11, left: undefined, right: undefined, pid: pids[9], depth: 2, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local' },
-        { id: 13, parent: 11, left: undefined, right: undefined, pid: pids[13], depth: 2, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local' },
+        { id: 8, parent: undefined, left: 6, right: 11, pid: pids[8], depth: 0, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '' },
+        { id: 6, parent: 8, left: undefined, right: undefined, pid: pids[6], depth: 1, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '' },
+        { id: 11, parent: 8, left: 9, right: 13, pid: pids[11], depth: 1, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '' },
+        { id: 9, parent: 11, left: undefined, right: undefined, pid: pids[9], depth: 2, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '' },
+        { id: 13, parent: 11, left: undefined, right: undefined, pid: pids[13], depth: 2, available: true, state: 2, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '' },
       ],
     });
     process.kill(pids[11]!, 'SIGKILL');

@@ -154,13 +154,13 @@ describe('a node log that is damaged, torn, or on a full disk', () => {
     for (const i of acked) expect(await api.exec({ id: 4, name: `f${i}` })).toMatchObject({ found: true, value: BigInt(i) });
     expect(await api.exec({ id: 2, name: 'below' })).toMatchObject({ found: true, value: 2n });
     const four = (await api.topology()).nodes.find((n) => n.id === 4);
-    expect(four).toMatchObject({ pid, restarts: 0, state: NodeState.NODE_STATE_RUNNING, available: true });
+    expect(four).toMatchObject({ pid, restarts: 0, state: NodeState.NODE_STATE_RUNNING, available: true, readOnly: 'disk full' });
 
     // Room again: the next store is the probe, and it succeeds.
     rmSync(filler);
     expect(await api.exec({ id: 4, name: 'after', value: 4n })).toMatchObject({ found: true, value: 4n });
     expect(await api.exec({ id: 4, name: 'after' })).toMatchObject({ found: true, value: 4n });
-    expect((await api.topology()).nodes.find((n) => n.id === 4)).toMatchObject({ pid, restarts: 0 });
+    expect((await api.topology()).nodes.find((n) => n.id === 4)).toMatchObject({ pid, restarts: 0, readOnly: '' });
 
     // The failed appends left no half record: the log reads back whole, with exactly the acknowledged stores.
     expect(await gw.stop()).toBe(0);

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeInfo, Topology as TopologyResponse } from '../../clients/lib/types.js';
 import { formatJsonTopology } from '../../clients/format-json.js';
-import { drawTree, statusCounts, statusLine, topologyJson, topologyText } from '../../clients/topology-view.js';
+import { describeNode, drawTree, statusCounts, statusLine, topologyJson, topologyText } from '../../clients/topology-view.js';
 
 const [RUNNING, EXITED, STARTING] = ['running', 'exited', 'starting'] as const;
 
 function node(id: number, depth: number, links: Partial<NodeInfo>, extra: Partial<NodeInfo> = {}): NodeInfo {
-  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links, ...extra };
+  return { id, depth, pid: 4000 + id, available: true, state: RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '', ...links, ...extra };
 }
 
 /* docs/console.md's tree: 8 at the root, 6 and 11 below, 2 under 6, 9 and 13 under 11; 11 was killed,
@@ -128,5 +128,10 @@ describe('tree --json', () => {
     expect(formatJsonTopology(5, { kind: 'status' }, KNOWN)).toBe(
       '{"line":5,"command":"status","ok":true,"nodes":7,"depth":3,"heartbeatIntervalMs":100,"unavailable":4,"depthBound":null}',
     );
+  });
+
+  it('a read-only node says why in its line (nothing is added while it takes stores)', () => {
+    expect(describeNode(node(4, 0, {}, { pid: 4250 }))).toBe('4 (pid 4250)');
+    expect(describeNode(node(4, 0, {}, { pid: 4250, readOnly: 'disk full' }))).toBe('4 (pid 4250, read-only: disk full)');
   });
 });

@@ -60,9 +60,9 @@ describe('public shapes', () => {
   });
 
   it('turns a topology into plain objects, absent links left out', () => {
-    const node = { id: 1, parent: undefined, left: undefined, right: 2, pid: 10, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, reason: '', keys: 3, host: 'local' };
+    const node = { id: 1, parent: undefined, left: undefined, right: 2, pid: 10, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, reason: '', keys: 3, host: 'local', readOnly: '' };
     expect(toTopology({ nodes: [node], root: 1, heartbeatIntervalMs: 0, balanced: true, depthBound: 0 })).toEqual({
-      nodes: [{ id: 1, right: 2, pid: 10, depth: 0, available: true, state: 'running', restarts: 0, reason: '', keys: 3, host: 'local' }],
+      nodes: [{ id: 1, right: 2, pid: 10, depth: 0, available: true, state: 'running', restarts: 0, reason: '', keys: 3, host: 'local', readOnly: '' }],
       root: 1,
       heartbeatIntervalMs: 0,
       balanced: true,

@@ -10,7 +10,7 @@ import { completeLine } from '../../clients/completion.js';
 import { helpText } from '../../clients/help.js';
 
 function node(id: number, links: Partial<NodeInfo> = {}): NodeInfo {
-  return { id, pid: 100 + id, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', ...links };
+  return { id, pid: 100 + id, depth: 0, available: true, state: NodeState.NODE_STATE_RUNNING, restarts: 0, keys: 0, reason: '', host: 'local', readOnly: '', ...links };
 }
 
 const topology = (root: number | undefined, nodes: NodeInfo[]): TopologyResponse => ({ root, nodes, heartbeatIntervalMs: 0, balanced: true, depthBound: undefined });
