@@ -696,7 +696,18 @@ export class Control {
     this.supervisor.checkHangs();
     // Nodes of other hosts come back when their agent joins again: the gateway does not wait for them to listen.
     if (this.settledWaiter !== undefined) {
-      const done = [...this.supervisor.all()].every((n) => n.state.t === 'failed' || n.state.t === 'exited' || n.host !== this.hostName || (n.linked && this.availability.isAvailable(n.id)));
+      const downForGood = (id: number): boolean => {
+        const t = this.supervisor.get(id)?.state.t;
+        return t === 'failed' || t === 'exited';
+      };
+      // A node below one that is down for good cannot be linked until someone acts: settled too.
+      const belowDown = (id: number): boolean => {
+        for (let up = this.shape.get(id)?.parent ?? null; up !== null; up = this.shape.get(up)?.parent ?? null) if (downForGood(up)) return true;
+        return false;
+      };
+      const done = [...this.supervisor.all()].every(
+        (n) => downForGood(n.id) || n.host !== this.hostName || (n.linked && this.availability.isAvailable(n.id)) || (n.state.t === 'running' && belowDown(n.id)),
+      );
       if (done) this.settledWaiter();
     }
   }

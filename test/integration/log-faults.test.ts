@@ -83,6 +83,26 @@ describe('a node log that is damaged, torn, or on a full disk', () => {
     expect(existsSync(`${log}.torn`)).toBe(false);
   });
 
+  it('a gateway started again on its data dir with a node whose log is damaged: it listens once that node is FAILED, not after waiting for the nodes below it', { timeout: 90_000 }, async () => {
+    const dir = dataDir();
+    const first = await startGateway(['--data-dir', dir]);
+    const api = rpc(first.client());
+    for (const id of [8, 4, 12, 2]) await api.create({ id });
+    await api.exec({ id: 2, name: 'below', value: 2n });
+    expect(await first.stop()).toBe(0);
+    // Node 4 (above 2) cannot come back: its log is not a log.
+    writeFileSync(join(dir, 'nodes', '4.wal'), 'hello, world\n');
+    const began = performance.now();
+    const again = await startGateway(['--data-dir', dir]);
+    const took = performance.now() - began;
+    // 2 cannot be linked below a FAILED node: waiting for it would take 2 x the start timeout (20 s).
+    expect(took, `listening took ${Math.round(took)} ms`).toBeLessThan(10_000);
+    const nodes = new Map((await rpc(again.client()).topology()).nodes.map((n) => [n.id, n]));
+    expect(nodes.get(4)).toMatchObject({ state: NodeState.NODE_STATE_FAILED, available: false });
+    expect(nodes.get(2)).toMatchObject({ state: NodeState.NODE_STATE_RUNNING, available: false });
+    expect(nodes.get(12)).toMatchObject({ state: NodeState.NODE_STATE_RUNNING, available: true });
+  });
+
   it('a torn last record: the node starts again with everything before it, and <id>.wal.torn holds the cut bytes', { timeout: 90_000 }, async () => {
     const { api, events, pid, log, bytes } = await treeOnDisk();
     truncateSync(log, bytes.length - 5); // the last write was only partly done
