@@ -10,7 +10,6 @@
  * exit with their agent) and is reported exited, which restarts its node there from its log.
  */
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
 import {
   AGENT_LINK_HEARTBEAT_MS,
@@ -25,9 +24,8 @@ import {
 } from '../link/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Logger } from '../lib/logger.js';
+import { zmq } from '../lib/zeromq.js';
 import { ComputingProcess, type ProcessBackend } from './process.js';
-
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 /** One joined host. */
 export interface Host {
