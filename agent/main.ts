@@ -22,7 +22,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,12 +44,11 @@ import { childEnvironment } from '../lib/child-env.js';
 import { ensurePrivateDir, PrivateDirError } from '../lib/private-dir.js';
 import { eachLine, SupervisedProcess } from '../lib/supervised-process.js';
 import { versionLine } from '../lib/version.js';
+import { zmq } from '../lib/zeromq.js';
 import { defaultDataDir } from './data-dir.js';
 import { EXIT_USAGE, UsageError, usageErrorLine } from '../lib/args.js';
 import { AGENT_USAGE, type AgentArgs, type AgentRequest, parseAgentArgs } from './args.js';
 import { REFUSAL_LIMIT, refusalsAfter } from './handshake-refusals.js';
-
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 /** The address this host reaches `host` from (a connected UDP socket; nothing is sent). */
 function localAddressTowards(host: string, port: number): Promise<string> {

@@ -246,9 +246,12 @@ export class Control {
   }
 
   /**
-   * Starts the pool's spare processes (`poolSize`). Not done by `start`: each spawn blocks the
-   * event loop for the fork of a big process (`child_process.spawn` forks synchronously), so the gateway calls this right
-   * after it prints that it listens; a create that comes first starts its own process.
+   * Starts the pool's spare processes (`poolSize`): one now, the others one at a time after it
+   * (pool.ts, refill). Not done by `start`, so that its caller picks the moment: each spawn blocks
+   * the event loop for a fork (`child_process.spawn` forks synchronously), which costs more the
+   * bigger the process is. The gateway calls this right after `start`, before it sets up its gRPC
+   * server, so that the first spare loads while the gateway does; a create that comes before any
+   * spare is loaded starts its own process.
    */
   startPool(): void {
     this.supervisor.pool.refill();

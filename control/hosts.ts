@@ -19,7 +19,6 @@
  * sent when the same agent joins again, so it can never serve or acknowledge anything later.
  */
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
 import {
   AGENT_LINK_HEARTBEAT_MS,
@@ -34,9 +33,8 @@ import {
 } from '../link/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Logger } from '../lib/logger.js';
+import { zmq } from '../lib/zeromq.js';
 import { ComputingProcess, type ProcessBackend } from './process.js';
-
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 /** One joined host. */
 export interface Host {

@@ -98,6 +98,11 @@ async function main(): Promise<void> {
     process.stderr.write(`arbor-gateway: cannot listen for agents on ${args.clusterListen}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
+  // The first spare starts before the gRPC server is set up: it loads on another core while the
+  // gateway gets to its listening line, so a script's first create finds it ready, where a spare
+  // started after that line made the first create wait for a whole process start. One fork now,
+  // while the gateway is still small, is cheap (control.ts, startPool).
+  control.startPool();
   // prom-client is loaded only when metrics are served (see call-metrics.ts).
   const metricsModule = args.metricsListen === undefined ? undefined : await import('./metrics.js');
   const metrics = metricsModule === undefined ? undefined : new metricsModule.Metrics(control);
@@ -154,7 +159,6 @@ async function main(): Promise<void> {
   process.stdout.write(`arbor-gateway listening on ${host}:${served.port}\n`);
   // Other hosts: a second line names where agents join (the real port when 0 was asked for).
   if (control.clusterAddress !== undefined) process.stdout.write(`arbor-gateway cluster on ${control.clusterAddress}\n`);
-  control.startPool();
   log.info({ address: `${host}:${served.port}` }, 'serving');
 
   metricsServer =

@@ -12,10 +12,8 @@
  * the CURVE-encrypted agent link): never in argv, the environment, a log line or the gRPC API.
  */
 import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
-
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+import { zmq } from '../lib/zeromq.js';
 
 /** The cluster's keypair, Z85-encoded (40 characters each). */
 export interface ClusterKeys {

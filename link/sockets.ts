@@ -5,16 +5,11 @@
  * `mandatory` so that a send to a gone peer fails instead of waiting forever (zeromq.js README
  * and src/index.ts docs; zeromq.js#706, #427).
  */
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { zmq } from '../lib/zeromq.js';
 import type { LivenessTimings } from './liveness.js';
 
-/*
- * Required, not imported: an ESM import of this CommonJS package makes Node run its export lexer
- * over zeromq's sources at every start, and the lexer gets hot enough for TurboFan: megabytes of
- * RSS and a dearer start for every computing process (docs/benchmarks.md, "Where time goes").
- */
-const { Dealer, Router } = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+const { Dealer, Router } = zmq;
 type Dealer = Zmq.Dealer;
 type Router = Zmq.Router;
 
