@@ -25,11 +25,12 @@ const NUMERAL = /^-?[0-9]+$/;
 const MAX_ID_CHARS = 15;
 const MAX_VALUE_CHARS = 40;
 
+const ID_FORM = `an integer from 0 to ${MAX_NODE_ID}`;
+
 /** A node id, or the message for a bad one; `what` names it (`id`, `parent`). */
 export function parseId(text: string, what: string): number | string {
-  const form = `an integer from 0 to ${MAX_NODE_ID}`;
-  if (!NUMERAL.test(text)) return malformed(what, text, form);
-  if (text.length > MAX_ID_CHARS) return `${what} ${quote(text)} is out of range: expected ${form}`;
+  if (!NUMERAL.test(text)) return malformed(what, text, ID_FORM);
+  if (text.length > MAX_ID_CHARS) return `${what} ${quote(text)} is out of range: expected ${ID_FORM}`;
   const id = Number(text) || 0; // `-0` is 0
   return checkNodeId(id, what) ?? id;
 }

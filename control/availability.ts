@@ -24,6 +24,12 @@ export type Own =
   | { t: 'restarting'; reason: string }
   | { t: 'down'; cause: Exclude<DownCause, 'ancestor'>; reason: string };
 
+/** The states without a reason, shared: `reach` asks `own` of every node on a command's path. */
+const UP: Own = { t: 'up' };
+const MOVING: Own = { t: 'moving' };
+const COMING: Own = { t: 'coming' };
+const LEAVING: Own = { t: 'leaving' };
+
 /** What availability reads of the rest of the control. */
 export interface AvailabilitySources {
   shape: Topology;
@@ -48,10 +54,10 @@ export class Availability {
     const life = node.state;
     switch (life.t) {
       case 'starting':
-        return { t: 'coming' };
+        return COMING;
       case 'stopping':
       case 'stopped':
-        return { t: 'leaving' };
+        return LEAVING;
       case 'restarting':
         return { t: 'restarting', reason: `it is restarting (${life.reason})` };
       case 'failed':
@@ -62,7 +68,7 @@ export class Availability {
         if (!this.sources.hostConnected(node.host)) return { t: 'down', cause: 'silence', reason: `its host ${node.host} is not connected` };
         const verdict = this.sources.verdict(node.id);
         if (verdict !== undefined) return { t: 'down', cause: 'silence', reason: verdict };
-        return life.linked ? { t: 'up' } : { t: 'moving' };
+        return life.linked ? UP : MOVING;
       }
     }
   }

@@ -386,25 +386,35 @@ export class Control {
    * Stores `value` under `name` in node `id` (or loads `name` when `value` is undefined).
    * Rejects with `not-found`, `unavailable`, `deadline` or `cancelled`.
    */
-  async exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
+  exec(id: number, name: string, value: bigint | undefined, call: CallOptions = {}): Promise<ExecResult> {
     // A command for a node being removed waits for the remove, as if typed after its answer.
     const removal = this.links.removalOf(id);
-    if (removal !== undefined) await removal.catch(() => undefined);
+    if (removal !== undefined) return removal.catch(() => undefined).then(() => this.execNow(id, name, value, call));
+    return this.execNow(id, name, value, call);
+  }
+
+  /**
+   * `exec` once no remove is in the way. Plain promise chains, not async functions: this runs
+   * once per command of every Session, and each await layer is a promise and a microtask more.
+   */
+  private execNow(id: number, name: string, value: bigint | undefined, call: CallOptions): Promise<ExecResult> {
     if (value === undefined) {
-      const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) => encode({ kind: 'load', corr, node: id, name }));
-      if (msg.kind !== 'value') throw nodeUnavailable(id);
-      return { id, name, found: msg.found, value: msg.value };
+      return this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) => encode({ kind: 'load', corr, node: id, name })).then((msg) => {
+        if (msg.kind !== 'value') throw nodeUnavailable(id);
+        return { id, name, found: msg.found, value: msg.value };
+      });
     }
-    const msg = await this.mutate(id, call, (corr) => encode({ kind: 'store', corr, node: id, name, value }), (reply) => ({ id, name, kind: 'put', value: reply.value }));
-    if (msg.added) this.countKeys(id, +1);
-    this.writable(id);
-    return { id, name, found: msg.found, value: msg.value };
+    return this.mutate(id, call, (corr) => encode({ kind: 'store', corr, node: id, name, value }), (reply) => ({ id, name, kind: 'put', value: reply.value })).then((msg) => {
+      if (msg.added) this.countKeys(id, +1);
+      this.writable(id);
+      return { id, name, found: msg.found, value: msg.value };
+    });
   }
 
   /** A store or delete of node `id` was acknowledged: it takes stores again. */
   private writable(id: number): void {
     const node = this.supervisor.get(id);
-    if (node !== undefined) node.readOnly = null;
+    if (node !== undefined && node.readOnly !== null) node.readOnly = null;
   }
 
   /**
@@ -460,25 +470,30 @@ export class Control {
   }
 
   /** Sends a store or delete, with its place in the node's key-event order; settles that place however it ends. */
-  private async mutate(
+  private mutate(
     id: number,
     call: CallOptions,
     build: (corr: number) => Buffer,
     event: (reply: Extract<Message, { kind: 'value' }>) => KeyEvent | null,
   ): Promise<Extract<Message, { kind: 'value' }>> {
     let place: number | undefined;
-    let outcome: KeyEvent | null = null;
-    try {
-      const msg = await this.requests.request(id, this.scope(call, this.requestTimeoutMs), (corr) => {
+    return this.requests
+      .request(id, this.scope(call, this.requestTimeoutMs), (corr) => {
         place = this.keyFeed.sent(id);
         return build(corr);
-      });
-      if (msg.kind !== 'value') throw nodeUnavailable(id);
-      outcome = event(msg);
-      return msg;
-    } finally {
-      this.keyFeed.settle(id, place, outcome);
-    }
+      })
+      .then(
+        (msg) => {
+          // No place taken (nobody follows the keys): no event to build.
+          this.keyFeed.settle(id, place, msg.kind === 'value' && place !== undefined ? event(msg) : null);
+          if (msg.kind !== 'value') throw nodeUnavailable(id);
+          return msg;
+        },
+        (error: unknown) => {
+          this.keyFeed.settle(id, place, null);
+          throw error;
+        },
+      );
   }
 
   /** Topology's key count follows the names a store added or a delete removed. */
@@ -605,12 +620,12 @@ export class Control {
 
   /** One call's limits: the control's own timeout, the caller's deadline (on the monotonic clock), its signal. */
   private scope(call: CallOptions, ownMs: number): Call {
-    return {
-      ownMs,
-      ...(call.deadline !== undefined && { callerDeadline: performance.now() + (call.deadline - Date.now()) }),
-      ...(call.signal !== undefined && { signal: call.signal }),
-    };
+    const { deadline, signal } = call;
+    if (deadline === undefined) return signal === undefined ? { ownMs } : { ownMs, signal };
+    const callerDeadline = performance.now() + (deadline - Date.now());
+    return signal === undefined ? { ownMs, callerDeadline } : { ownMs, callerDeadline, signal };
   }
+
 
   /**
    * Whether a create of `id` (under `parent` and on `host`, when given) may go ahead: the host it

@@ -262,7 +262,7 @@ export class Requests {
       const left = (this.sentTo.get(entry.target) ?? 1) - 1;
       if (left === 0) this.sentTo.delete(entry.target);
       else this.sentTo.set(entry.target, left);
-      for (const drain of [...this.drains]) if (drain.targets.has(entry.target)) drain.resolve();
+      if (this.drains.size > 0) for (const drain of [...this.drains]) if (drain.targets.has(entry.target)) drain.resolve();
     } else {
       const queue = this.waiting.get(entry.target);
       const at = queue?.indexOf(entry) ?? -1;

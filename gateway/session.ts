@@ -120,6 +120,8 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
   const stopEvents = control.subscribe((event) => reply({ tag: 0n, result: { $case: 'event', value: eventMessage(event) } }));
   // Its commands end with the stream: a client that goes away leaves nothing waiting or in flight.
   const gone = new AbortController();
+  /** Every command's call options: one object for the stream, not one per command. */
+  const callOptions = { signal: gone.signal };
 
   const abandon = (): void => {
     finished = true;
@@ -155,7 +157,7 @@ export function session(ctx: GatewayContext, call: ServerDuplexStream<SessionReq
     const order = ++received;
     const done = ctx.metrics.start(`Session/${command?.$case ?? 'none'}`);
     // No deadline of its own: each command gets the control's request timeout.
-    run(control, command, { signal: gone.signal }).then(
+    run(control, command, callOptions).then(
       (result) => {
         done(status.OK);
         reply({ tag, result }, order);

@@ -128,6 +128,34 @@ export class ProtocolError extends Error {
 
 const MAX_NAME = 255;
 
+/**
+ * i64 fields through one 8-byte scratch: Node's `writeBigInt64LE` splits the value with BigInt
+ * arithmetic (several BigInts allocated per call) and `readBigInt64LE` builds it from two halves,
+ * while a BigInt64Array element converts in one step; every store and every reply has one. The
+ * scratch's byte order is the machine's, so a big-endian machine keeps Node's methods.
+ */
+const SCRATCH = new BigInt64Array(1);
+const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+function writeI64(buf: Buffer, value: bigint, at: number): void {
+  // The element would wrap an out-of-range value silently; Node's method throws, and so does this.
+  if (!LITTLE_ENDIAN || value < I64_MIN || value > I64_MAX || at < 0 || at + 8 > buf.length) {
+    buf.writeBigInt64LE(value, at);
+    return;
+  }
+  SCRATCH[0] = value;
+  for (let i = 0; i < 8; i++) buf[at + i] = SCRATCH_BYTES[i] as number;
+}
+
+function readI64(buf: Buffer, at: number): bigint {
+  if (!LITTLE_ENDIAN || at < 0 || at + 8 > buf.length) return buf.readBigInt64LE(at);
+  for (let i = 0; i < 8; i++) SCRATCH_BYTES[i] = buf[at + i] as number;
+  return SCRATCH[0] as bigint;
+}
+
 /** A record of `bodyBytes` bytes after the header, with the header written. */
 function record(kind: Kind, corr: number, node: number, bodyBytes: number): Buffer {
   const length = HEADER_BYTES + bodyBytes;
@@ -145,7 +173,7 @@ export function encode(msg: Message): Buffer {
   switch (msg.kind) {
     case 'store': {
       const buf = record(Kind.Store, corr, node, 8 + msg.name.length);
-      buf.writeBigInt64LE(msg.value, HEADER_BYTES);
+      writeI64(buf, msg.value, HEADER_BYTES);
       buf.write(msg.name, HEADER_BYTES + 8, 'latin1');
       return buf;
     }
@@ -167,7 +195,7 @@ export function encode(msg: Message): Buffer {
     case 'value': {
       const buf = record(Kind.Value, corr, node, 9);
       buf.writeUInt8((msg.found ? 1 : 0) | (msg.added ? 2 : 0), HEADER_BYTES);
-      buf.writeBigInt64LE(msg.value, HEADER_BYTES + 1);
+      writeI64(buf, msg.value, HEADER_BYTES + 1);
       return buf;
     }
     case 'fail': {
@@ -193,7 +221,7 @@ export function encode(msg: Message): Buffer {
       for (const { name, value } of msg.entries) {
         buf.writeUInt8(name.length, at);
         buf.write(name, at + 1, 'latin1');
-        buf.writeBigInt64LE(value, at + 1 + name.length);
+        writeI64(buf, value, at + 1 + name.length);
         at += keyEntryBytes(name);
       }
       return buf;
@@ -214,7 +242,7 @@ export function encode(msg: Message): Buffer {
         buf.writeUInt8(op.value === undefined ? 2 : 1, at);
         buf.writeUInt8(op.name.length, at + 1);
         buf.write(op.name, at + 2, 'latin1');
-        if (op.value !== undefined) buf.writeBigInt64LE(op.value, at + 2 + op.name.length);
+        if (op.value !== undefined) writeI64(buf, op.value, at + 2 + op.name.length);
         at += replicaOpBytes(op);
       }
       return buf;
@@ -286,7 +314,7 @@ function decodeKeysPage(rec: Buffer, corr: number, node: number): Message | Prot
     if (end > rec.length) return new ProtocolError('bad-body', 'keys-page entry runs past the record');
     const name = readName(rec, at + 1, end - 8);
     if (name instanceof ProtocolError) return name;
-    entries.push({ name, value: rec.readBigInt64LE(end - 8) });
+    entries.push({ name, value: readI64(rec, end - 8) });
     at = end;
   }
   return { kind: 'keys-page', corr, node, more: flags === 1, revision: rec.readBigUInt64LE(HEADER_BYTES + 1), entries };
@@ -307,7 +335,7 @@ function decodeReplicate(rec: Buffer, corr: number, node: number): Message | Pro
     if (end > rec.length) return new ProtocolError('bad-body', 'replicate op runs past the record');
     const name = readName(rec, at + 2, nameEnd);
     if (name instanceof ProtocolError) return name;
-    ops.push(op === 1 ? { name, value: rec.readBigInt64LE(nameEnd) } : { name });
+    ops.push(op === 1 ? { name, value: readI64(rec, nameEnd) } : { name });
     at = end;
   }
   return { kind: 'replicate', corr, node, epoch: rec.readUInt32LE(HEADER_BYTES), reset: flags === 1, ops };
@@ -329,7 +357,7 @@ export function decode(rec: Buffer): Message | ProtocolError {
       if (rec.length < HEADER_BYTES + 9) return new ProtocolError('bad-body', `store record of ${rec.length} bytes`);
       const name = readName(rec, HEADER_BYTES + 8);
       if (name instanceof ProtocolError) return name;
-      return { kind: 'store', corr, node, name, value: rec.readBigInt64LE(HEADER_BYTES) };
+      return { kind: 'store', corr, node, name, value: readI64(rec, HEADER_BYTES) };
     }
     case Kind.Load: {
       const name = readName(rec, HEADER_BYTES);
@@ -347,7 +375,7 @@ export function decode(rec: Buffer): Message | ProtocolError {
       if (bad) return bad;
       const flags = rec[HEADER_BYTES] as number;
       if (flags > 3) return new ProtocolError('bad-body', `value flags ${flags}`);
-      return { kind: 'value', corr, node, found: (flags & 1) === 1, added: (flags & 2) === 2, value: rec.readBigInt64LE(HEADER_BYTES + 1) };
+      return { kind: 'value', corr, node, found: (flags & 1) === 1, added: (flags & 2) === 2, value: readI64(rec, HEADER_BYTES + 1) };
     }
     case Kind.Fail: {
       const bad = expectBody(rec, 1, 'fail');

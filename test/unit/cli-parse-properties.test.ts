@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_WORDS, type Command } from '../../clients/command.js';
-import { parseLine } from '../../clients/parse-line.js';
+import { parseLine, words } from '../../clients/parse-line.js';
 import { INT64_MAX, INT64_MIN, MAX_HEARTBEAT_MS, MAX_NODE_ID, MIN_HEARTBEAT_MS } from '../../proto/limits.js';
 
 const KINDS = new Set(['create', 'exec', 'ping', 'heartbeat', 'remove', 'keys', 'delete', 'watch', 'tree', 'status', 'help', 'quit', 'skip', 'invalid']);
@@ -162,6 +162,26 @@ describe('valid commands round-trip', () => {
         expect(parseLine(`ping ${i}`).kind).toBe('invalid');
         expect(parseLine(`exec 1 X ${v}`).kind).toBe('invalid');
       }),
+    );
+  });
+});
+
+describe('the words of a line', () => {
+  /* The scan that replaced `trim().split(/\s+/)` on ASCII lines must give the same words on any input. */
+  const asSplit = (line: string): string[] => {
+    const trimmed = line.trim();
+    return trimmed === '' ? [] : trimmed.split(/\s+/);
+  };
+  const asciiWithSpaces = fc
+    .array(fc.oneof(fc.constantFrom(' ', '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1f', '\x85', '\u00a0', '\u2028', '\ufeff'), fc.string({ unit: 'binary-ascii', maxLength: 8 })), { maxLength: 12 })
+    .map((parts) => parts.join(''));
+
+  it('are those of trim().split(/\\s+/), Unicode spaces included', () => {
+    fc.assert(
+      fc.property(fc.oneof(asciiWithSpaces, anyCodeUnits, nearGrammar), (line) => {
+        expect(words(line)).toEqual(asSplit(line));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
