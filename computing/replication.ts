@@ -22,6 +22,7 @@
  * that long while records wait for it (frozen, stuck, cut off) is reported late to the control,
  * once per follower; the control decides what follows (chains.ts). A check that itself ran late
  * (this process's own loop was held up, so acks may be waiting unread) starts the count again.
+ * While it catches up from a snapshot the bound is 4 x longer (at least CATCH_UP_LATE_MIN_MS).
  */
 import type { Dealer } from 'zeromq';
 import {
@@ -74,6 +75,9 @@ export function chunkOps(ops: readonly ReplicaOp[]): ReplicaOp[][] {
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
 }
+
+/** A follower catching up (its snapshot not all acknowledged) is late only after 4 x lateMs, and at least this. */
+export const CATCH_UP_LATE_MIN_MS = 2000;
 
 /**
  * Whether a follower is late (pure): records wait for it (`outstanding`) and it acknowledged
@@ -267,7 +271,10 @@ export class ReplicatedLog implements StoreLog {
       if (now - this.lastCheck > period + lateMs / 2) this.progressAt = now;
       const outstanding = this.acked < this.seq;
       if (this.fenced || !outstanding) return;
-      if (!followerLate(outstanding, this.progressAt, now, lateMs)) return this.watchLate();
+      // Catching up, a follower applies and logs a whole snapshot (megabytes, on a cold process):
+      // it gets longer, so a busy machine does not make it late again and again for ever.
+      const bound = this.snapshotEnd !== null ? Math.max(4 * lateMs, CATCH_UP_LATE_MIN_MS) : lateMs;
+      if (!followerLate(outstanding, this.progressAt, now, bound)) return this.watchLate();
       this.lateSaid = true;
       this.events.late(this.chain.epoch);
     }, period);

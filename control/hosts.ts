@@ -10,7 +10,7 @@
  * exit with their agent) and is reported exited, which restarts its node there from its log.
  *
  * A host whose link is lost is away; it is *lost* (given up: `lost`) when the link was closed
- * rather than cut (its agent was heard within the last half link timeout: it beats every
+ * rather than cut (its agent was heard within 3/4 of the link timeout: it beats every
  * AGENT_LINK_HEARTBEAT_MS, so only a closed connection ends the link that soon: the agent or its
  * host died), or when it stays away longer than the orphan grace its agent said in its join (by
  * then the agent has stopped its nodes itself). Only --replicas 2 acts on `lost` (its followers
@@ -84,11 +84,14 @@ class RemoteBackend implements ProcessBackend {
 
   signal(signal: NodeJS.Signals): void {
     if (this.exit !== undefined) return;
-    if (signal === 'SIGKILL' && !this.host.connected) {
-      // Out of reach: killed when its agent is back; gone for us now.
+    if (signal === 'SIGKILL') {
+      // Sent again when its agent joins again, until its exit is heard: a host cut off without
+      // the control knowing yet drops it. Out of reach already: gone for us now.
       this.agents.killWhenBack(this.host, this.proc);
-      this.ended({ code: null, signal: 'SIGKILL' });
-      return;
+      if (!this.host.connected) {
+        this.ended({ code: null, signal: 'SIGKILL' });
+        return;
+      }
     }
     this.agents.sendTo(this.host, { t: 'signal', proc: this.proc, signal: signal === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM' });
   }
@@ -127,7 +130,7 @@ export class Agents {
   private readonly reading: Promise<void>;
   /** Refused handshakes by address: logged once a minute each, never with any key. */
   private readonly refusedAt = new Map<string, number>();
-  /** Processes SIGKILLed while their host was away, by host name: killed when its agent is back. */
+  /** Processes SIGKILLed whose exit is not heard yet, by host name: killed again when the same agent joins again. */
   private readonly kills = new Map<string, Set<number>>();
   /** Hosts away, until they are lost (their grace). */
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
@@ -218,7 +221,7 @@ export class Agents {
     this.sending = this.sending.then(() => this.router.send([rid, frame])).catch(() => undefined);
   }
 
-  /** Process `proc` of `host` is to be SIGKILLed when its agent joins again (it is away now). */
+  /** Process `proc` of `host` is to be SIGKILLed (again) when its agent joins again, unless its exit is heard first. */
   killWhenBack(host: Host, proc: number): void {
     const set = this.kills.get(host.name) ?? new Set<number>();
     set.add(proc);
@@ -268,6 +271,8 @@ export class Agents {
       this.onChange(host);
     }
     if (msg.t === 'beat') return;
+    // Its exit is heard: no kill is owed to it any more (also for one the control gave up on).
+    if (msg.t === 'exit' && host !== undefined) this.kills.get(host.name)?.delete(msg.proc);
     const backend = this.procs.get(msg.proc);
     if (host === undefined || backend === undefined || backend.host !== host) return;
     if (msg.t === 'spawned') backend.pid = msg.pid;
@@ -314,34 +319,48 @@ export class Agents {
   private disconnected(rid: Buffer): void {
     const host = this.hostOf(rid);
     if (host === undefined || !host.connected) return;
+    const noticedAt = Date.now();
+    // Heard within 3/4 of the link's timeout before the notice: the link was closed (the agent or
+    // its host died), not cut (a cut is noticed only after the timeout's silence, and the agent
+    // beats 4 times in it). A late beat on a busy machine must not make a killed host look cut
+    // (that waits its whole orphan grace); a cut taken for a close only takes over sooner, which
+    // the epochs make safe.
+    const closed = noticedAt - host.heardAt < (AGENT_LINK_TIMEOUT_MS * 3) / 4;
     // The agent keeps its routing id, so this may be its old connection handed over to a new one:
-    // a send (mandatory) to the id succeeds only while some connection has it.
+    // a send (mandatory) to the id succeeds only while some connection has it. A send can also
+    // succeed on the dying connection itself, so the agent must also be heard again soon: a live
+    // one beats every AGENT_LINK_HEARTBEAT_MS (and joins again on a new connection).
     const probe = agentFrame({ t: 'probe' });
     this.sending = this.sending
       .then(() => this.router.send([rid, probe]))
       .then(
-        () => undefined,
         () => {
-          if (!host.connected || host.rid?.equals(rid) !== true) return;
-          host.connected = false;
-          // Heard within half the link's timeout: the link was closed (the agent or its host died), not cut.
-          const closed = Date.now() - host.heardAt < AGENT_LINK_TIMEOUT_MS / 2;
-          this.log.warn({ host: host.name, closed, graceMs: host.graceMs }, closed ? 'the link to the agent of a host closed: the host is lost' : 'lost the agent of a host (its nodes may keep running for its orphan grace)');
-          if (closed) host.lost = true;
-          else {
-            const timer = setTimeout(() => {
-              this.graceTimers.delete(host.name);
-              if (host.connected) return;
-              host.lost = true;
-              this.log.warn({ host: host.name, graceMs: host.graceMs }, 'a host stayed away longer than its orphan grace: it is lost');
-              this.onChange(host);
-            }, host.graceMs);
-            timer.unref();
-            this.graceTimers.set(host.name, timer);
-          }
-          this.onChange(host);
+          setTimeout(() => {
+            if (host.heardAt < noticedAt) this.away(host, rid, closed, 'nothing heard since its link was cut');
+          }, 3 * AGENT_LINK_HEARTBEAT_MS).unref();
         },
+        () => this.away(host, rid, closed, 'its link is gone'),
       );
+  }
+
+  /** `host`'s agent is away (`closed`: its link closed rather than cut, so it is lost at once). */
+  private away(host: Host, rid: Buffer, closed: boolean, why: string): void {
+    if (!host.connected || host.rid?.equals(rid) !== true) return;
+    host.connected = false;
+    this.log.warn({ host: host.name, closed, graceMs: host.graceMs, why }, closed ? 'the link to the agent of a host closed: the host is lost' : 'lost the agent of a host (its nodes may keep running for its orphan grace)');
+    if (closed) host.lost = true;
+    else {
+      const timer = setTimeout(() => {
+        this.graceTimers.delete(host.name);
+        if (host.connected) return;
+        host.lost = true;
+        this.log.warn({ host: host.name, graceMs: host.graceMs }, 'a host stayed away longer than its orphan grace: it is lost');
+        this.onChange(host);
+      }, host.graceMs);
+      timer.unref();
+      this.graceTimers.set(host.name, timer);
+    }
+    this.onChange(host);
   }
 
   /** `host` is connected again: neither away nor lost. */
