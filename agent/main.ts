@@ -120,6 +120,11 @@ class Agent {
 
   async run(): Promise<void> {
     this.watchConnection();
+    // "Still here": when the link then closes, the control knows it was closed (this agent or its
+    // host died), not cut, and takes over at once rather than after the orphan grace.
+    setInterval(() => {
+      if (this.joined && this.orphanTimer === null) this.send({ t: 'beat' });
+    }, AGENT_LINK_HEARTBEAT_MS).unref();
     this.dealer.connect(`tcp://${this.args.join}`);
     this.joinNow();
     for await (const [frame] of this.dealer) {
@@ -190,7 +195,7 @@ class Agent {
   }
 
   private joinNow(): void {
-    this.send({ t: 'join', name: this.args.name, advertise: this.advertise, boot: this.boot, pid: process.pid });
+    this.send({ t: 'join', name: this.args.name, advertise: this.advertise, boot: this.boot, pid: process.pid, graceMs: this.args.orphanGraceMs });
   }
 
   private send(msg: FromAgent): void {

@@ -11,6 +11,7 @@
  * (corrupt log, a log write it cannot step back from, endpoint refused), after a `fatal` message
  * saying why. A full disk is not fatal: the node serves on read-only (node.ts).
  */
+import { renameSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { controlLine, curveServerOptions, downlinkSocket, setForNextConnections, type FromNode, parseToNode, startZapHandler, type ToNode, uplinkSocket } from '../link/index.js';
 import { armFailpoints } from './failpoints.js';
@@ -80,6 +81,14 @@ async function claimFollower(msg: Extract<ToNode, { t: 'claim' }>, epoch: number
   enter({ t: 'claiming', id: msg.id });
   if (msg.log === null) fatal(new Error('a follower needs a log'));
   spareUplink.close();
+  // The log here is a replaced leader's (its node moved to another host): kept for someone to look at.
+  if (msg.follower?.keep === true) {
+    try {
+      renameSync(msg.log, `${msg.log}.replaced-${epoch}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') process.stderr.write(`arbor-node ${msg.id} (follower): cannot keep ${msg.log} aside: ${String(error)}\n`);
+    }
+  }
   const follower = new Follower({ id: msg.id, epoch, log: msg.log, fresh: msg.fresh, fsync: msg.fsync }, spareDownlink, fatal);
   try {
     if (msg.curve !== undefined && msg.listen.startsWith('tcp://')) {

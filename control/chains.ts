@@ -7,8 +7,10 @@
  * Design, the rules everything else follows from:
  * - Where: the leader is the node's process in the tree (supervisor.ts owns its life); the
  *   follower is a process of the same program (computing/follower.ts) outside the routing path:
- *   no link, no child, no request reaches it. It runs on this host (another host when one is
- *   connected is not done yet: see the issue's remaining points).
+ *   no link, no child, no request reaches it. It runs on another host than its leader's whenever
+ *   one is connected (the one with the fewest processes), on the leader's own host otherwise; a
+ *   follower that had to share its leader's host moves when another host joins (a new follower
+ *   there catches up, then the old one stops: never fewer copies meanwhile).
  * - Epochs: each chain has an epoch that only this module raises (when a copy is lost or a
  *   follower is promoted). The leader's claim and every `replica` message carry it, and so does
  *   every Replicate record; a follower refuses records of an older epoch and says fenced, and a
@@ -26,12 +28,18 @@
  *   follower once it is ready (a claim that fails leaves the follower a copy, for a takeover),
  *   and waits for it before acknowledging anything (not solo): no window of one copy opens.
  * - Takeover: a leader whose process dies restarts in place from its log, as without replicas;
- *   when that restart cannot claim a process (its log is corrupt, ...) and the follower is in
- *   sync, the follower is stopped, the epoch raised, the leader's log becomes the follower's log,
- *   and the leader restarts on it (solo: one copy, said here), then a new follower catches up.
- *   Commands wait meanwhile within their deadlines, and the children are linked again as after
- *   any restart.
- * - Follower lost (its process exited, none could be started, or its leader reported it late):
+ *   when that restart cannot claim a process (its log is corrupt, ...), or its host is lost
+ *   (hosts.ts: its link closed, or it stayed away longer than its agent's orphan grace), and the
+ *   follower is in sync on a host that is connected, the follower is stopped, the epoch raised,
+ *   the node moves to the follower's host, the follower's log becomes the leader's log, and the
+ *   leader restarts on it (solo: one copy, said here), then a new follower catches up. Commands
+ *   wait meanwhile within their deadlines, and the children are linked again as after any
+ *   restart. The old leader, if it still runs somewhere cut off, is fenced: its follower is gone,
+ *   the new chain's epoch is higher, and its agent is told to SIGKILL it when it is back. Its log
+ *   stays where it was; a follower started later on that host keeps it aside
+ *   (`<log>.replaced-<epoch>`) before it starts fresh.
+ * - Follower lost (its process exited, none could be started, its host was lost, or its leader
+ *   reported it late):
  *   the epoch is raised and the leader told to go on solo; a new follower is started and catches
  *   up, and once it has, the leader waits for it again by itself (stricter, so it needs no word
  *   from here).
@@ -70,9 +78,9 @@ export type FollowerLife =
   /** Being started and claimed. */
   | { t: 'starting'; since: number }
   /** Claimed and given to the leader; not yet a copy (its snapshot is not acknowledged). */
-  | { t: 'catching-up'; proc: ComputingProcess; endpoint: string }
+  | { t: 'catching-up'; proc: ComputingProcess; endpoint: string; host: string }
   /** Holds everything the leader acknowledged: a copy, promotable. */
-  | { t: 'in-sync'; proc: ComputingProcess; endpoint: string }
+  | { t: 'in-sync'; proc: ComputingProcess; endpoint: string; host: string }
   /** The node is removed or the control stops. */
   | { t: 'stopped' };
 
@@ -85,6 +93,12 @@ export interface Chain {
   follower: FollowerLife;
   /** The leader's process once its claim was sent (so `replica` messages follow it in order). */
   leader: ComputingProcess | null;
+  /** Hosts where a replaced leader's log may lie in the follower's slot: a follower there keeps it aside first. */
+  readonly keepOn: Set<string>;
+  /** The host of the follower lost last: a new one goes elsewhere when it can (that host may be cut off). */
+  lostOn: string | null;
+  /** A move of its follower to another host is under way. */
+  moving: boolean;
 }
 
 /** The chain's view for the leader's claim and `replica` messages (pure); `lateMs` as `followerLateMs` gives it. */
@@ -104,18 +118,36 @@ export function followerLateMs(requestTimeoutMs: number): number {
 }
 
 /** The chain as Topology shows it (pure). */
-export function replicaSnapshot(chain: Chain, host: string): ReplicaSnapshot {
+export function replicaSnapshot(chain: Chain): ReplicaSnapshot {
   const f = chain.follower;
-  const proc = f.t === 'catching-up' || f.t === 'in-sync' ? f.proc : null;
-  return { epoch: chain.epoch, followerState: f.t === 'stopped' ? 'none' : f.t, followerPid: proc?.pid ?? null, followerHost: host, solo: chain.solo };
+  const copy = f.t === 'catching-up' || f.t === 'in-sync' ? f : null;
+  return { epoch: chain.epoch, followerState: f.t === 'stopped' ? 'none' : f.t, followerPid: copy?.proc.pid ?? null, followerHost: copy?.host ?? '', solo: chain.solo };
+}
+
+/** Where a follower may go. */
+export interface FollowerPlace {
+  /** The leader's host: another one is chosen when one is usable. */
+  leaderHost: string;
+  /** Not this host, when another one is usable (the host of the follower lost last). */
+  avoid: string | null;
+  /** Only another host than the leader's, or none (a move). */
+  elsewhereOnly: boolean;
+  /** Hosts where the follower keeps the log it finds aside first (a replaced leader's). */
+  keepOn: ReadonlySet<string>;
 }
 
 /** What the chains need of the rest of the control. */
 export interface ChainsCore {
   storage: NodeStorage;
   log: Logger;
-  /** Starts a follower process for `id` on the log at `log` (fresh), at `epoch`; resolves with it once ready. */
-  startFollower(id: number, log: string, epoch: number): Promise<{ proc: ComputingProcess; endpoint: string }>;
+  /** Starts a follower process for `id` on the log at `log` (fresh), at `epoch`, on a host `place` allows; resolves with it once ready. */
+  startFollower(id: number, log: string, epoch: number, place: FollowerPlace): Promise<{ proc: ComputingProcess; endpoint: string; host: string }>;
+  /** The host node `id`'s leader runs on (its log is there). */
+  hostOf(id: number): string;
+  /** Whether `host` is connected (this host always is). */
+  usable(host: string): boolean;
+  /** This host's name. */
+  localHost: string;
   /** The control's shutdown. */
   stopping: AbortSignal;
   /** A follower acknowledging nothing this long while records wait is reported late by its leader (`followerLateMs`). */
@@ -160,22 +192,47 @@ export class Chains {
     const chain = this.chain(id);
     const f = chain.follower;
     if (f.t === 'none') void this.startFollower(chain);
-    else if (f.t === 'in-sync' || f.t === 'catching-up') this.setFollower(chain, { t: 'catching-up', proc: f.proc, endpoint: f.endpoint }, `its leader is now pid ${chain.leader?.pid ?? '?'}`);
+    else if (f.t === 'in-sync' || f.t === 'catching-up') this.setFollower(chain, { ...f, t: 'catching-up' }, `its leader is now pid ${chain.leader?.pid ?? '?'}`);
+  }
+
+  /** Whether node `id`'s follower may take over now: a copy, on a connected host. */
+  canTakeOver(id: number): boolean {
+    const f = this.chains.get(id)?.follower;
+    return f?.t === 'in-sync' && this.core.usable(f.host);
+  }
+
+  /** Host `name` is lost: every follower on it is lost (a new one starts elsewhere; its leader goes on alone meanwhile). */
+  hostLost(name: string): void {
+    for (const chain of this.chains.values()) {
+      const f = chain.follower;
+      // A kill on a host that is away ends the process for us at once (hosts.ts); its exit makes it lost.
+      if ((f.t === 'catching-up' || f.t === 'in-sync') && f.host === name) f.proc.kill();
+    }
+  }
+
+  /** A host joined (or came back): followers that had to share their leader's host move to another. */
+  hostJoined(): void {
+    for (const chain of this.chains.values()) {
+      const f = chain.follower;
+      if (f.t === 'in-sync' && f.host === this.core.hostOf(chain.id) && !chain.moving) void this.move(chain, f);
+    }
   }
 
   /**
-   * The leader's restart in place failed: when the follower is a copy, it is promoted (the caller
-   * restarts the leader on the log `leaderLog` names now). False when it is not a copy.
+   * The leader cannot restart in place (its log, or its host, is lost): when the follower is a
+   * copy on a connected host, it is promoted; resolves with the host the node moves to (the
+   * caller restarts the leader there, on the log `leaderLog` names now). Null when it is not.
    */
-  async takeover(id: number, why: string): Promise<boolean> {
+  async takeover(id: number, why: string): Promise<string | null> {
     const chain = this.chains.get(id);
-    if (chain === undefined || chain.follower.t !== 'in-sync') return false;
-    const proc = chain.follower.proc;
+    const f = chain?.follower;
+    if (chain === undefined || f?.t !== 'in-sync' || !this.core.usable(f.host)) return null;
+    const oldHost = this.core.hostOf(id);
     chain.epoch++;
     this.setFollower(chain, { t: 'none', why: `promoted at epoch ${chain.epoch}` }, `promoted: ${why}`);
-    await proc.stop();
+    await f.proc.stop();
     const base = this.core.storage.logPath(id);
-    if (base !== null) {
+    if (base !== null && oldHost === this.core.localHost) {
       const old = slotPath(base, chain.leaderSlot);
       // Kept for someone to look at (it may be corrupt); the new follower starts on that slot fresh.
       try {
@@ -183,13 +240,13 @@ export class Chains {
       } catch (error) {
         this.core.log.warn({ node: id, error: String(error) }, `node ${id}: cannot keep its replaced log aside; the new follower starts over it`);
       }
-    }
+    } else if (oldHost !== f.host) chain.keepOn.add(oldHost);
     chain.leaderSlot = chain.leaderSlot === 0 ? 1 : 0;
     chain.solo = true;
     chain.leader = null;
     this.save(chain);
-    this.core.log.warn({ node: id, epoch: chain.epoch, why }, `node ${id}: takeover: its follower's log leads at epoch ${chain.epoch}`);
-    return true;
+    this.core.log.warn({ node: id, epoch: chain.epoch, why, from: oldHost, to: f.host }, `node ${id}: takeover: its follower's log on host ${f.host} leads at epoch ${chain.epoch}`);
+    return f.host;
   }
 
   /** The node is removed, or the control stops: its follower is stopped. */
@@ -215,7 +272,7 @@ export class Chains {
     let chain = this.chains.get(id);
     if (chain === undefined) {
       const kept = this.load(id);
-      chain = { id, epoch: kept?.epoch ?? 1, leaderSlot: kept?.leaderSlot ?? 0, solo: false, follower: { t: 'none', why: 'not started yet' }, leader: null };
+      chain = { id, epoch: kept?.epoch ?? 1, leaderSlot: kept?.leaderSlot ?? 0, solo: false, follower: { t: 'none', why: 'not started yet' }, leader: null, keepOn: new Set(), lostOn: null, moving: false };
       this.chains.set(id, chain);
     }
     return chain;
@@ -267,7 +324,7 @@ export class Chains {
     const f = chain.follower;
     if (msg.t === 'caught-up' && f.t === 'catching-up') {
       chain.solo = false;
-      this.setFollower(chain, { t: 'in-sync', proc: f.proc, endpoint: f.endpoint }, 'caught up');
+      this.setFollower(chain, { ...f, t: 'in-sync' }, 'caught up');
     } else if (msg.t === 'follower-late' && (f.t === 'catching-up' || f.t === 'in-sync')) {
       // Lost as if it had exited; then killed (SIGKILL: a frozen process gets it too), so it can
       // never acknowledge anything later. The new epoch fences it already: the leader drops its
@@ -287,12 +344,14 @@ export class Chains {
       if (this.core.stopping.aborted || chain.follower.t !== 'none') return;
       this.setFollower(chain, { t: 'starting', since: Date.now() }, 'starting');
       try {
-        const { proc, endpoint } = await this.core.startFollower(chain.id, slotPath(base, chain.leaderSlot === 0 ? 1 : 0), chain.epoch);
+        const place = { leaderHost: this.core.hostOf(chain.id), avoid: chain.lostOn, elsewhereOnly: false, keepOn: chain.keepOn };
+        const { proc, endpoint, host } = await this.core.startFollower(chain.id, slotPath(base, chain.leaderSlot === 0 ? 1 : 0), chain.epoch, place);
         if (followerOf(chain).t !== 'starting') {
           void proc.stop();
           return;
         }
-        this.setFollower(chain, { t: 'catching-up', proc, endpoint }, `pid ${proc.pid}`);
+        chain.keepOn.delete(host);
+        this.setFollower(chain, { t: 'catching-up', proc, endpoint, host }, `pid ${proc.pid} on host ${host}`);
         void proc.exited.then(() => this.followerLost(chain, proc, 'its process exited'));
         return;
       } catch (error) {
@@ -312,12 +371,42 @@ export class Chains {
   }
 
   /**
+   * `f` shares its leader's host: a new follower is started on another host and, once claimed,
+   * replaces it (at a new epoch, so the old one's acks count for nothing); the old one stops after.
+   * The leader waits for the new one to catch up (not solo): two copies all along.
+   */
+  private async move(chain: Chain, f: Extract<FollowerLife, { t: 'in-sync' }>): Promise<void> {
+    const base = this.core.storage.logPath(chain.id);
+    if (base === null) return;
+    chain.moving = true;
+    try {
+      const place = { leaderHost: this.core.hostOf(chain.id), avoid: null, elsewhereOnly: true, keepOn: chain.keepOn };
+      const next = await this.core.startFollower(chain.id, slotPath(base, chain.leaderSlot === 0 ? 1 : 0), chain.epoch + 1, place);
+      if (chain.follower !== f || this.core.stopping.aborted) {
+        void next.proc.stop();
+        return;
+      }
+      chain.keepOn.delete(next.host);
+      chain.epoch++;
+      this.save(chain);
+      this.setFollower(chain, { t: 'catching-up', proc: next.proc, endpoint: next.endpoint, host: next.host }, `moved to host ${next.host} (pid ${next.proc.pid}); it shared its leader's host ${f.host}`);
+      void next.proc.exited.then(() => this.followerLost(chain, next.proc, 'its process exited'));
+      await f.proc.stop();
+    } catch (error) {
+      this.core.log.info({ node: chain.id, why: error instanceof Error ? error.message : String(error) }, `node ${chain.id}: its follower stays on its leader's host`);
+    } finally {
+      chain.moving = false;
+    }
+  }
+
+  /**
    * The follower is lost (its process exited, or its leader reported it late): the epoch is
    * raised, the leader goes on alone (said here), and a new follower starts.
    */
   private followerLost(chain: Chain, proc: ComputingProcess, why: string): void {
     const f = chain.follower;
     if ((f.t !== 'catching-up' && f.t !== 'in-sync') || f.proc !== proc || this.core.stopping.aborted) return;
+    chain.lostOn = f.host;
     chain.epoch++;
     chain.solo = true;
     this.save(chain);

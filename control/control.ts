@@ -302,7 +302,7 @@ export class Control {
         keys: node?.keys ?? 0,
         host: node?.host ?? this.hostName,
         reason: available ? null : (this.availability.whyDown(place.id) ?? node?.reason ?? null),
-        ...(chain !== undefined && { replica: replicaSnapshot(chain, this.hostName) }),
+        ...(chain !== undefined && { replica: replicaSnapshot(chain) }),
       };
     });
     const balanced = this.links.balance === 'avl';

@@ -8,6 +8,15 @@
  * link was cut and came back: a partition healed) takes over its processes as they are; a new
  * boot id means the agent process was replaced, so every process of the old one is gone (they
  * exit with their agent) and is reported exited, which restarts its node there from its log.
+ *
+ * A host whose link is lost is away; it is *lost* (given up: `lost`) when the link was closed
+ * rather than cut (its agent was heard within the last half link timeout: it beats every
+ * AGENT_LINK_HEARTBEAT_MS, so only a closed connection ends the link that soon: the agent or its
+ * host died), or when it stays away longer than the orphan grace its agent said in its join (by
+ * then the agent has stopped its nodes itself). Only --replicas 2 acts on `lost` (its followers
+ * elsewhere take over: chains.ts); with one copy a node waits for its host, as its data is there.
+ * A process SIGKILLed while its host is away is gone for the control at once; the signal is
+ * sent when the same agent joins again, so it can never serve or acknowledge anything later.
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -37,7 +46,16 @@ export interface Host {
   connected: boolean;
   boot: string;
   rid: Buffer | null;
+  /** Its agent's --orphan-grace-ms, from its join. */
+  graceMs: number;
+  /** When its agent was last heard (any message; Date.now()). */
+  heardAt: number;
+  /** Given up: its link closed, or it stayed away longer than its grace (see the module comment). */
+  lost: boolean;
 }
+
+/** An agent that says no grace in its join (an older one) keeps its nodes this long: its default. */
+const DEFAULT_GRACE_MS = 60_000;
 
 /** A process an agent runs for us. */
 class RemoteBackend implements ProcessBackend {
@@ -67,7 +85,14 @@ class RemoteBackend implements ProcessBackend {
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.exit === undefined) this.agents.sendTo(this.host, { t: 'signal', proc: this.proc, signal: signal === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM' });
+    if (this.exit !== undefined) return;
+    if (signal === 'SIGKILL' && !this.host.connected) {
+      // Out of reach: killed when its agent is back; gone for us now.
+      this.agents.killWhenBack(this.host, this.proc);
+      this.ended({ code: null, signal: 'SIGKILL' });
+      return;
+    }
+    this.agents.sendTo(this.host, { t: 'signal', proc: this.proc, signal: signal === 'SIGKILL' ? 'SIGKILL' : 'SIGTERM' });
   }
 
   async stop(graceMs: number): Promise<Exit> {
@@ -104,6 +129,10 @@ export class Agents {
   private readonly reading: Promise<void>;
   /** Refused handshakes by address: logged once a minute each, never with any key. */
   private readonly refusedAt = new Map<string, number>();
+  /** Processes SIGKILLed while their host was away, by host name: killed when its agent is back. */
+  private readonly kills = new Map<string, Set<number>>();
+  /** Hosts away, until they are lost (their grace). */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
 
   private constructor(
     private readonly router: Zmq.Router,
@@ -191,7 +220,15 @@ export class Agents {
     this.sending = this.sending.then(() => this.router.send([rid, frame])).catch(() => undefined);
   }
 
+  /** Process `proc` of `host` is to be SIGKILLed when its agent joins again (it is away now). */
+  killWhenBack(host: Host, proc: number): void {
+    const set = this.kills.get(host.name) ?? new Set<number>();
+    set.add(proc);
+    this.kills.set(host.name, set);
+  }
+
   async close(): Promise<void> {
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
     for (const backend of this.procs.values()) backend.signal('SIGTERM');
     await this.sending;
     this.router.close();
@@ -226,11 +263,13 @@ export class Agents {
   private handle(rid: Buffer, msg: FromAgent): void {
     if (msg.t === 'join') return this.joined(rid, msg);
     const host = this.hostOf(rid);
+    if (host !== undefined) host.heardAt = Date.now();
     if (host !== undefined && !host.connected) {
       // Back (its join follows): what it queued while away comes first.
-      host.connected = true;
+      this.back(host);
       this.onChange(host);
     }
+    if (msg.t === 'beat') return;
     const backend = this.procs.get(msg.proc);
     if (host === undefined || backend === undefined || backend.host !== host) return;
     if (msg.t === 'spawned') backend.pid = msg.pid;
@@ -246,18 +285,24 @@ export class Agents {
       // Another agent already is this host: refuse the newcomer.
       return this.refuse(rid, msg.name, `host ${msg.name} is already joined by another agent`);
     }
-    const host: Host = known ?? { name: msg.name, advertise: msg.advertise, connected: true, boot: msg.boot, rid };
+    const host: Host = known ?? { name: msg.name, advertise: msg.advertise, connected: true, boot: msg.boot, rid, graceMs: DEFAULT_GRACE_MS, heardAt: Date.now(), lost: false };
     if (known !== undefined && known.boot !== msg.boot) {
       // A new agent process: the old one's processes died with it.
       for (const backend of this.procs.values()) if (backend.host === known) backend.ended({ code: null, signal: 'SIGKILL' });
+      this.kills.delete(msg.name);
       this.log.warn({ host: msg.name }, 'a new agent joined for this host: its former processes are gone');
     }
     host.advertise = msg.advertise;
     host.boot = msg.boot;
     host.rid = rid;
-    host.connected = true;
+    host.graceMs = msg.graceMs ?? DEFAULT_GRACE_MS;
+    host.heardAt = Date.now();
+    this.back(host);
     this.hosts.set(msg.name, host);
     this.sendTo(host, { t: 'welcome', name: msg.name, gateway: this.boot });
+    // The same agent, back: what the control gave up on while it was away is killed now.
+    for (const proc of this.kills.get(msg.name) ?? []) this.sendTo(host, { t: 'signal', proc, signal: 'SIGKILL' });
+    this.kills.delete(msg.name);
     this.log.info({ host: msg.name, advertise: msg.advertise, agentPid: msg.pid }, known === undefined ? 'a host joined' : 'a host joined again');
     this.onChange(host);
   }
@@ -281,9 +326,32 @@ export class Agents {
         () => {
           if (!host.connected || host.rid?.equals(rid) !== true) return;
           host.connected = false;
-          this.log.warn({ host: host.name }, 'lost the agent of a host (its nodes may keep running)');
+          // Heard within half the link's timeout: the link was closed (the agent or its host died), not cut.
+          const closed = Date.now() - host.heardAt < AGENT_LINK_TIMEOUT_MS / 2;
+          this.log.warn({ host: host.name, closed, graceMs: host.graceMs }, closed ? 'the link to the agent of a host closed: the host is lost' : 'lost the agent of a host (its nodes may keep running for its orphan grace)');
+          if (closed) host.lost = true;
+          else {
+            const timer = setTimeout(() => {
+              this.graceTimers.delete(host.name);
+              if (host.connected) return;
+              host.lost = true;
+              this.log.warn({ host: host.name, graceMs: host.graceMs }, 'a host stayed away longer than its orphan grace: it is lost');
+              this.onChange(host);
+            }, host.graceMs);
+            timer.unref();
+            this.graceTimers.set(host.name, timer);
+          }
           this.onChange(host);
         },
       );
+  }
+
+  /** `host` is connected again: neither away nor lost. */
+  private back(host: Host): void {
+    host.connected = true;
+    host.lost = false;
+    const timer = this.graceTimers.get(host.name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.graceTimers.delete(host.name);
   }
 }

@@ -71,10 +71,12 @@ export class NodeHandle {
   pid: number | null = null;
   readonly policy: RestartPolicy;
 
+  /** The host it runs on (the gateway's own, or an agent's); its log is there. Changed only by `moveTo`. */
+  private where: string;
+
   constructor(
     readonly id: number,
-    /** The host it runs on (the gateway's own, or an agent's); its log is there. */
-    readonly host: string,
+    host: string,
     initial: Extract<Life, { t: 'starting' } | { t: 'restarting' }>,
     private readonly log: Logger,
     private readonly changed: LifeListener,
@@ -82,6 +84,19 @@ export class NodeHandle {
   ) {
     this.life = initial;
     this.policy = policy;
+    this.where = host;
+  }
+
+  get host(): string {
+    return this.where;
+  }
+
+  /** Its data now lives on `host` (--replicas 2: its follower there took over); only between processes. */
+  moveTo(host: string, why: string): void {
+    if (host === this.where) return;
+    if (this.process !== null) throw new IllegalTransition(`node ${this.id}: cannot move hosts while pid ${this.process.pid} serves it (${why})`);
+    this.log.warn({ node: this.id, from: this.where, to: host, why }, `node ${this.id}: now on host ${host} (was ${this.where}): ${why}`);
+    this.where = host;
   }
 
   get state(): Life {

@@ -17,7 +17,7 @@ import { type ClusterKeys, monotonicMs } from '../link/index.js';
 import type { Exit } from '../lib/supervised-process.js';
 import type { Logger } from '../lib/logger.js';
 import type { NodeEvent } from './api.js';
-import { Chains } from './chains.js';
+import { Chains, type FollowerPlace } from './chains.js';
 import type { Agents, Host } from './hosts.js';
 import type { Liveness } from './liveness.js';
 import { type Life, NodeHandle } from './node.js';
@@ -102,7 +102,16 @@ export class Supervisor {
     );
     this.chains =
       options.replicas === 2
-        ? new Chains({ storage: core.storage, log: core.log, stopping: core.stopping, lateMs: options.followerLateMs, startFollower: (id, log, epoch) => this.startFollower(id, log, epoch) })
+        ? new Chains({
+            storage: core.storage,
+            log: core.log,
+            stopping: core.stopping,
+            lateMs: options.followerLateMs,
+            startFollower: (id, log, epoch, place) => this.startFollower(id, log, epoch, place),
+            hostOf: (id) => this.nodes.get(id)?.host ?? options.hostName,
+            usable: (host) => core.hostConnected(host),
+            localHost: options.hostName,
+          })
         : null;
   }
 
@@ -173,10 +182,21 @@ export class Supervisor {
     this.chains?.forget(id);
   }
 
-  /** A host joined, came back or was lost: restarts waiting for it go on. */
+  /**
+   * A host joined, came back, went away or was lost: restarts waiting for it go on. --replicas 2:
+   * a lost host's leaders whose followers can take over are given up (their processes count as
+   * gone: their restarts promote the followers), its followers are replaced; a joined host takes
+   * the followers that had to share their leader's host.
+   */
   hostChanged(host: Host): void {
-    if (!host.connected) return;
-    for (const resolve of this.hostWaiters.get(host.name)?.splice(0) ?? []) resolve();
+    if (host.connected) this.chains?.hostJoined();
+    else if (host.lost && this.chains !== null) {
+      for (const node of this.nodes.values()) {
+        if (node.host === host.name && node.state.t === 'running' && this.chains.canTakeOver(node.id)) node.process?.kill();
+      }
+      this.chains.hostLost(host.name);
+    }
+    if (host.connected || host.lost) for (const resolve of this.hostWaiters.get(host.name)?.splice(0) ?? []) resolve();
   }
 
   /**
@@ -271,6 +291,15 @@ export class Supervisor {
     for (;;) {
       if (node.ending || this.closed) return null;
       if (!this.core.hostConnected(node.host)) {
+        // --replicas 2: its host is lost and its follower is a copy elsewhere: it takes over.
+        if (this.chains !== null && this.cluster?.agents.hosts.get(node.host)?.lost === true) {
+          const to = await this.chains.takeover(node.id, `its host ${node.host} was lost`);
+          if (to !== null) {
+            node.moveTo(to, `its follower there took over (host ${node.host} was lost)`);
+            first = true;
+            continue;
+          }
+        }
         setReason(`host ${node.host} is not connected`);
         await this.hostBack(node.host);
         continue;
@@ -297,7 +326,11 @@ export class Supervisor {
         this.core.log.warn({ node: node.id, reason }, 'restart attempt failed');
         setReason(reason);
         // --replicas 2: it cannot restart in place; its follower's copy takes over (at once) if it is one.
-        if (this.chains !== null && !node.ending && !this.closed && (await this.chains.takeover(node.id, reason))) first = true;
+        const to = this.chains !== null && !node.ending && !this.closed ? await this.chains.takeover(node.id, reason) : null;
+        if (to !== null) {
+          node.moveTo(to, `its follower there took over (${reason})`);
+          first = true;
+        }
         continue;
       }
       const life = node.state;
@@ -407,40 +440,88 @@ export class Supervisor {
   }
 
   /**
-   * --replicas 2: a follower process for node `id` on this host, claimed on the log `log`
-   * (emptied first: it gets a snapshot from its leader) at `epoch`; resolves once it listens.
+   * The host for a follower (pure but for the hosts' state): a connected host other than its
+   * leader's, the one with the fewest processes (nodes and followers), `avoid` only when it is
+   * the only one; else the leader's own host (unless `elsewhereOnly`: null).
    */
-  private async startFollower(id: number, log: string, epoch: number): Promise<{ proc: ComputingProcess; endpoint: string }> {
-    const deadline = Date.now() + this.options.startTimeoutMs;
-    const proc = await this.pool.acquire(true, deadline);
-    if (this.closed) {
-      this.pool.giveBack(proc);
-      throw new ClaimError('the gateway is stopping');
+  private followerHost(place: FollowerPlace): string | null {
+    const count = new Map<string, number>();
+    if (place.leaderHost !== this.options.hostName) count.set(this.options.hostName, 0);
+    for (const host of this.cluster?.agents.hosts.values() ?? []) if (host.connected && host.name !== place.leaderHost) count.set(host.name, 0);
+    if (count.size > 1 && place.avoid !== null) count.delete(place.avoid);
+    for (const node of this.nodes.values()) if (count.has(node.host)) count.set(node.host, (count.get(node.host) ?? 0) + 1);
+    for (const id of this.nodes.keys()) {
+      const f = this.chains?.get(id)?.follower;
+      if ((f?.t === 'in-sync' || f?.t === 'catching-up') && count.has(f.host)) count.set(f.host, (count.get(f.host) ?? 0) + 1);
     }
-    const endpoint = `${this.core.dir.nodeEndpoint(id)}.copy`;
+    let best: string | null = null;
+    for (const [name, n] of count) if (best === null || n < (count.get(best) ?? 0)) best = name;
+    if (best !== null || place.elsewhereOnly) return best;
+    return this.core.hostConnected(place.leaderHost) ? place.leaderHost : null;
+  }
+
+  /**
+   * --replicas 2: a follower process for node `id` on a host `place` allows, claimed on the log
+   * `log` (emptied first: it gets a snapshot from its leader) at `epoch`; resolves once it
+   * listens. It listens on ipc beside a leader on this host, on tcp (CURVE) for a leader
+   * elsewhere.
+   */
+  private async startFollower(id: number, log: string, epoch: number, place: FollowerPlace): Promise<{ proc: ComputingProcess; endpoint: string; host: string }> {
+    const hostName = this.followerHost(place);
+    if (hostName === null) throw new ClaimError('no other host is connected');
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    const local = hostName === this.options.hostName;
+    const remoteHost = local ? undefined : this.cluster?.agents.hosts.get(hostName);
+    let proc: ComputingProcess;
+    if (local) {
+      proc = await this.pool.acquire(true, deadline);
+      if (this.closed) {
+        this.pool.giveBack(proc);
+        throw new ClaimError('the gateway is stopping');
+      }
+    } else {
+      if (remoteHost === undefined || this.cluster === undefined || !remoteHost.connected) throw new ClaimError(`host ${hostName} is not connected`);
+      proc = this.cluster.agents.start(remoteHost, (line) => this.core.log.warn({ node: id, follower: true, host: hostName, stderr: line }, 'follower process wrote to stderr'));
+      let timer: NodeJS.Timeout | undefined;
+      const loaded = await Promise.race([proc.loaded, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))))]).finally(() =>
+        clearTimeout(timer),
+      );
+      if (!loaded) {
+        proc.kill();
+        throw new ClaimError(proc.why ?? `the follower process on host ${hostName} did not start in time`);
+      }
+    }
+    const tcp = (ip: string): string => `tcp://${ip.includes(':') ? `[${ip}]` : ip}:*`;
+    // Beside a leader on this host: a private ipc path. For a leader elsewhere: tcp with CURVE on this host's cluster address.
+    const listen = remoteHost !== undefined ? tcp(remoteHost.advertise) : place.leaderHost === this.options.hostName || this.cluster === undefined ? `${this.core.dir.nodeEndpoint(id)}.copy` : tcp(this.cluster.bindIp);
     proc.onStderrLine = (line) => this.core.log.warn({ node: id, follower: true, stderr: line }, 'follower process wrote to stderr');
     proc.onBadLine = (problem) => this.core.log.warn({ node: id, follower: true, problem }, 'follower process wrote a bad control line');
     const { liveness } = this.core;
+    const livenessEndpoint = local ? liveness.endpoint : (liveness.tcpEndpoint ?? liveness.endpoint);
+    let endpoint: string;
     try {
-      await proc.claim(
+      const ready = await proc.claim(
         {
           t: 'claim',
           id,
-          listen: endpoint,
+          listen,
           log,
           fresh: true,
           fsync: this.core.storage.fsync,
-          liveness: { endpoint: liveness.endpoint, blockedLoopMs: liveness.config.blockedLoopMs, restAfterMs: liveness.config.restAfterMs },
-          follower: { epoch },
+          liveness: { endpoint: livenessEndpoint, blockedLoopMs: liveness.config.blockedLoopMs, restAfterMs: liveness.config.restAfterMs },
+          follower: { epoch, ...(place.keepOn.has(hostName) && { keep: true }) },
+          // A local follower on tcp gets the keys here (an agent adds its own copy).
+          ...(local && listen.startsWith('tcp://') && this.cluster !== undefined && { curve: this.cluster.keys }),
         },
         Math.max(0, deadline - Date.now()),
       );
+      endpoint = listen.startsWith('tcp://') ? (ready.tcp ?? listen) : listen;
     } catch (error) {
       proc.kill();
       throw error;
     }
     proc.endpoint = endpoint;
-    return { proc, endpoint };
+    return { proc, endpoint, host: hostName };
   }
 
   private clearHang(id: number): void {

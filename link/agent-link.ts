@@ -12,8 +12,14 @@ import { parseJsonObject } from './control-channel.js';
 
 /** Agent → control. */
 export type FromAgent =
-  /** Here I am: host `name`; nodes bind tcp on `advertise`; `boot` is new for every agent process. */
-  | { t: 'join'; name: string; advertise: string; boot: string; pid: number }
+  /**
+   * Here I am: host `name`; nodes bind tcp on `advertise`; `boot` is new for every agent process;
+   * `graceMs` is its --orphan-grace-ms (how long its nodes keep running while the gateway cannot be
+   * reached: after that the control may take over their data elsewhere).
+   */
+  | { t: 'join'; name: string; advertise: string; boot: string; pid: number; graceMs?: number }
+  /** Nothing but "still here", every AGENT_LINK_HEARTBEAT_MS: a link that then closes was closed, not cut (control/hosts.ts). */
+  | { t: 'beat' }
   | { t: 'spawned'; proc: number; pid: number }
   /** A line of process `proc`'s stdout (`out`) or stderr (`err`). */
   | { t: 'out' | 'err'; proc: number; line: string }
@@ -51,7 +57,10 @@ export function parseFromAgent(frame: Buffer): FromAgent | string {
   switch (m.t) {
     case 'join':
       if (typeof m.name !== 'string' || !HOST_NAME.test(m.name) || typeof m.advertise !== 'string' || typeof m.boot !== 'string' || !isProc(m.pid)) return 'join: expected name, advertise, boot, pid';
-      return { t: 'join', name: m.name, advertise: m.advertise, boot: m.boot, pid: m.pid };
+      if (m.graceMs !== undefined && !(typeof m.graceMs === 'number' && Number.isInteger(m.graceMs) && m.graceMs >= 0 && m.graceMs <= 86_400_000)) return 'join: graceMs must be an integer from 0 to 86400000';
+      return { t: 'join', name: m.name, advertise: m.advertise, boot: m.boot, pid: m.pid, ...(m.graceMs !== undefined && { graceMs: m.graceMs }) };
+    case 'beat':
+      return { t: 'beat' };
     case 'spawned':
       if (!isProc(m.proc) || !isProc(m.pid)) return 'spawned: expected proc, pid';
       return { t: 'spawned', proc: m.proc, pid: m.pid };

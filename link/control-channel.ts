@@ -66,8 +66,9 @@ export type ToNode =
       /**
        * --replicas 2 only: be node `id`'s follower at `epoch` instead of a tree node: open the
        * log, bind `listen` for the leader's Replicate records and acknowledge each once logged.
+       * `keep`: a log found there is a replaced leader's: kept aside as `<log>.replaced-<epoch>` first.
        */
-      follower?: { epoch: number };
+      follower?: { epoch: number; keep?: boolean };
     }
   /** --replicas 2: the leader's chain changed (a follower given, lost, or solo said). */
   | ({ t: 'replica' } & ReplicaClaim)
@@ -156,8 +157,11 @@ export function parseToNode(line: string): ToNode | string {
       if (m.curve !== undefined && !isKeys(m.curve)) return 'claim: curve must be {publicKey, secretKey} (Z85)';
       if (m.tcp !== undefined && !(isText(m.tcp) && m.tcp.startsWith('tcp://'))) return 'claim: tcp must be a tcp:// endpoint';
       if (m.replica !== undefined && !isReplica(m.replica)) return 'claim: replica must be {epoch, follower, solo, lateMs?}';
-      if (m.follower !== undefined && !(typeof m.follower === 'object' && m.follower !== null && isU32((m.follower as { epoch: unknown }).epoch))) {
-        return 'claim: follower must be {epoch}';
+      if (
+        m.follower !== undefined &&
+        !(typeof m.follower === 'object' && m.follower !== null && isU32((m.follower as { epoch: unknown }).epoch) && [undefined, true].includes((m.follower as { keep?: unknown }).keep as undefined))
+      ) {
+        return 'claim: follower must be {epoch, keep?: true}';
       }
       return {
         t: 'claim',
@@ -170,7 +174,7 @@ export function parseToNode(line: string): ToNode | string {
         ...(isKeys(m.curve) && { curve: { publicKey: m.curve.publicKey, secretKey: m.curve.secretKey } }),
         ...(typeof m.tcp === 'string' && { tcp: m.tcp }),
         ...(isReplica(m.replica) && { replica: replicaOf(m.replica) }),
-        ...(m.follower !== undefined && { follower: { epoch: (m.follower as { epoch: number }).epoch } }),
+        ...(m.follower !== undefined && { follower: { epoch: (m.follower as { epoch: number }).epoch, ...((m.follower as { keep?: true }).keep === true && { keep: true }) } }),
       };
     case 'replica':
       if (!isReplica(m)) return 'replica: expected epoch, follower (null or an endpoint), solo, lateMs (optional, > 0)';

@@ -89,6 +89,9 @@ describe('the agent link messages', () => {
   it('round-trip', () => {
     const join = { t: 'join', name: 'b', advertise: '10.0.0.2', boot: 'abc', pid: 7 } as const;
     expect(parseFromAgent(agentFrame(join))).toEqual(join);
+    // An agent says its orphan grace (the control's takeover waits that long for a cut host) and beats.
+    expect(parseFromAgent(agentFrame({ ...join, graceMs: 500 }))).toEqual({ ...join, graceMs: 500 });
+    expect(parseFromAgent(agentFrame({ t: 'beat' }))).toEqual({ t: 'beat' });
     expect(parseFromAgent(agentFrame({ t: 'exit', proc: 3, code: null, signal: 'SIGKILL' }))).toEqual({ t: 'exit', proc: 3, code: null, signal: 'SIGKILL' });
     expect(parseToAgent(agentFrame({ t: 'welcome', name: 'b', gateway: 'g1' }))).toEqual({ t: 'welcome', name: 'b', gateway: 'g1' });
     expect(parseToAgent(agentFrame({ t: 'in', proc: 1, line: '{"t":"link"}' }))).toEqual({ t: 'in', proc: 1, line: '{"t":"link"}' });
@@ -96,6 +99,7 @@ describe('the agent link messages', () => {
 
   it('refuses bad host names, signals and garbage', () => {
     expect(parseFromAgent(agentFrame({ t: 'join', name: '../b', advertise: '10.0.0.2', boot: 'x', pid: 1 }))).toMatch(/join: expected/);
+    expect(parseFromAgent(Buffer.from(JSON.stringify({ t: 'join', name: 'b', advertise: '10.0.0.2', boot: 'x', pid: 1, graceMs: -1 })))).toMatch(/join: graceMs/);
     expect(parseToAgent(Buffer.from(JSON.stringify({ t: 'signal', proc: 1, signal: 'SIGSTOP' })))).toMatch(/signal: expected/);
     expect(parseFromAgent(Buffer.from('{'))).toBe('not JSON');
     expect(parseToAgent(Buffer.from('[]'))).toBe('not a JSON object');

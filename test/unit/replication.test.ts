@@ -104,7 +104,9 @@ describe('the control channel and the chain file', () => {
     const claim = { t: 'claim', id: 4, listen: 'ipc:///x/4', log: '/x/4.wal', fresh: false, fsync: false, liveness: { endpoint: 'ipc:///l', blockedLoopMs: 100, restAfterMs: 0 } };
     expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 2 } }))).toMatchObject({ follower: { epoch: 2 } });
     expect(parseToNode(JSON.stringify({ ...claim, replica: { epoch: 2, follower: null, solo: false } }))).toMatchObject({ replica: { epoch: 2, follower: null, solo: false } });
-    expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 'x' } }))).toBe('claim: follower must be {epoch}');
+    expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 'x' } }))).toBe('claim: follower must be {epoch, keep?: true}');
+    expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 2, keep: true } }))).toMatchObject({ follower: { epoch: 2, keep: true } });
+    expect(parseToNode(JSON.stringify({ ...claim, follower: { epoch: 2, keep: 1 } }))).toBe('claim: follower must be {epoch, keep?: true}');
     expect(parseToNode(JSON.stringify({ ...claim, replica: { epoch: 1 } }))).toBe('claim: replica must be {epoch, follower, solo, lateMs?}');
     // Without the new fields a claim reads as before.
     expect(parseToNode(JSON.stringify(claim))).not.toHaveProperty('replica');
@@ -122,7 +124,7 @@ describe('the control channel and the chain file', () => {
     for (const bad of ['', 'null', '{"epoch":0,"leaderSlot":1}', '{"epoch":2,"leaderSlot":2}', '{"epoch":1.5,"leaderSlot":0}', '[1]']) expect(parseChainFile(bad)).toBeUndefined();
     expect(slotPath('/d/nodes/4.wal', 0)).toBe('/d/nodes/4.wal');
     expect(slotPath('/d/nodes/4.wal', 1)).toBe('/d/nodes/4.copy.wal');
-    const chain = { id: 4, epoch: 2, leaderSlot: 0 as const, solo: true, leader: null };
+    const chain = { id: 4, epoch: 2, leaderSlot: 0 as const, solo: true, leader: null, keepOn: new Set<string>(), lostOn: null, moving: false };
     expect(replicaClaim({ ...chain, follower: { t: 'starting', since: 0 } })).toEqual({ epoch: 2, follower: null, solo: true });
     expect(replicaClaim({ ...chain, follower: { t: 'none', why: 'x' } })).toEqual({ epoch: 2, follower: null, solo: true });
     expect(replicaClaim({ ...chain, follower: { t: 'none', why: 'x' } }, 500)).toEqual({ epoch: 2, follower: null, solo: true, lateMs: 500 });
