@@ -107,8 +107,11 @@ export interface Lab {
   killHost(name: string): Promise<number>;
   /** Host `name`'s agent data dir. */
   dataDir(name: string): string;
-  /** The last `chars` of the gateway's and every agent's stderr, for failure messages. */
-  logs(chars?: number): string;
+  /**
+   * The last `chars` of the gateway's and every agent's stderr, for failure messages; with
+   * `sinceWallMs` (Date.now() of an event), only the log lines from 100 ms before it on.
+   */
+  logs(chars?: number, sinceWallMs?: number): string;
 }
 
 /** A /24 of 10.202.0.0/16 that no interface of this machine has an address in. */
@@ -265,9 +268,10 @@ export async function startLab(gatewayArgs: string[] = []): Promise<Lab> {
       return at;
     },
     dataDir: (name) => hostNamed(name).dataDir,
-    logs(chars = 3000) {
-      const parts = [`--- gateway stderr (last ${chars} chars):\n${gateway.stderr().slice(-chars)}`];
-      for (const host of hosts.values()) parts.push(`--- agent ${host.name} stderr (last ${chars} chars):\n${host.stderr().slice(-chars)}`);
+    logs(chars = 3000, sinceWallMs) {
+      const since = (text: string): string => (sinceWallMs === undefined ? text : text.split('\n').filter((line) => !(Number(/"time":(\d+)/.exec(line)?.[1] ?? Infinity) < sinceWallMs - 100)).join('\n'));
+      const parts = [`--- gateway stderr (last ${chars} chars):\n${since(gateway.stderr()).slice(-chars)}`];
+      for (const host of hosts.values()) parts.push(`--- agent ${host.name} stderr (last ${chars} chars):\n${since(host.stderr()).slice(-chars)}`);
       return parts.join('\n');
     },
   };
