@@ -233,7 +233,13 @@ describe.skipIf(!PERMITTED)('--replicas 2 across hosts (network namespaces)', ()
     }
     const firstAfter = new Map(affected.map((id) => [id, Math.min(...okStores(cutAt).filter((op) => nodeOf.get(op.key) === id).map((op) => op.returnedAt - cutAt))]));
     const figures = affected.map((id) => `node ${id}: held at most ${waited.get(id)?.toFixed(0)} ms, first store invoked after the cut acknowledged ${firstAfter.get(id)?.toFixed(0)} ms after it`).join('; ');
-    expect(Math.max(...waited.values()), `stores on the nodes whose followers were cut off (host ${cut}): ${figures} (bound 4T + 1 s = ${BOUND_MS} ms; cut at ${cutWall} ms since the epoch)\n${lab.logs(20_000, cutWall)}`).toBeLessThanOrEqual(BOUND_MS);
+    const timeline = affected
+      .map((id) => {
+        const ops = onAffected().filter((op) => nodeOf.get(op.key) === id).slice(0, 4);
+        return `node ${id} stores (ms from the cut): ${ops.map((op) => `${op.key}=${String(op.value)} ${(op.invokedAt - cutAt).toFixed(0)}..${(op.returnedAt - cutAt).toFixed(0)} ${op.ok ? 'ok' : 'failed'}`).join(', ')}`;
+      })
+      .join('\n');
+    expect(Math.max(...waited.values()), `stores on the nodes whose followers were cut off (host ${cut}): ${figures} (bound 4T + 1 s = ${BOUND_MS} ms; cut at ${cutWall} ms since the epoch)\n${timeline}\n${shape(before)}\n${lab.logs(20_000, cutWall)}`).toBeLessThanOrEqual(BOUND_MS);
     // New followers elsewhere, caught up, while the host is still cut off.
     await waitNodes(lab, api, affected, `a new follower in sync off host ${cut}`, (n) => inSync(n) && n.replica?.followerHost !== cut && n.replica?.followerHost !== n.host, 15_000);
 
