@@ -216,6 +216,7 @@ describe.skipIf(!PERMITTED)('--replicas 2 across hosts (network namespaces)', ()
     await storesGoOn(lab, okStores, 150, 0);
 
     const cutWall = Date.now();
+    const logFrom = lab.gateway.stderr().length;
     const cutAt = lab.partition(cut);
     // Stores go on: on each affected node a store invoked after the cut is acknowledged (its writer
     // was held at most as long as the store it had in flight at the cut).
@@ -240,8 +241,12 @@ describe.skipIf(!PERMITTED)('--replicas 2 across hosts (network namespaces)', ()
       })
       .join('\n');
     expect(Math.max(...waited.values()), `stores on the nodes whose followers were cut off (host ${cut}): ${figures} (bound 4T + 1 s = ${BOUND_MS} ms; cut at ${cutWall} ms since the epoch)\n${timeline}\n${shape(before)}\n${lab.logs(20_000, cutWall)}`).toBeLessThanOrEqual(BOUND_MS);
-    // New followers elsewhere, caught up, while the host is still cut off.
+    // New followers elsewhere, caught up, while the host is still cut off; and the cut lasts until
+    // the control finds the host away (the agent link's timeout), as a partition that is not a blip.
     await waitNodes(lab, api, affected, `a new follower in sync off host ${cut}`, (n) => inSync(n) && n.replica?.followerHost !== cut && n.replica?.followerHost !== n.host, 15_000);
+    await expect
+      .poll(() => lab.gateway.stderr().slice(logFrom), { timeout: AGENT_LINK_TIMEOUT_MS + 5000, interval: 20, message: `the gateway to find host ${cut} away` })
+      .toMatch(new RegExp(`"host":"${cut}"[^\n]*lost the agent of a host`));
 
     const healedAt = lab.heal(cut);
     // Every node has a follower in sync again (any host), the ones cut off are gone, stores go on.
