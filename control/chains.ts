@@ -110,11 +110,14 @@ export function replicaClaim(chain: Chain, lateMs?: number): ReplicaClaim {
 /**
  * How long a follower may acknowledge nothing while records wait for it before its leader
  * reports it late (pure): half the request timeout, so that stores held by a frozen follower
- * are released (the leader goes solo) before their deadlines; at least 100 ms, so one slow
- * write(2) or a short pause of the follower does not cost it a new snapshot.
+ * are released (the leader goes solo) before their deadlines; with heartbeats on, at most 4
+ * intervals, the silence after which a node is unavailable too (so a cut follower holds stores
+ * no longer than a cut node is noticed: within 4T + 1 s); at least 100 ms, so one slow write(2)
+ * or a short pause of the follower does not cost it a new snapshot.
  */
-export function followerLateMs(requestTimeoutMs: number): number {
-  return Math.max(100, Math.floor(requestTimeoutMs / 2));
+export function followerLateMs(requestTimeoutMs: number, heartbeatMs = 0): number {
+  const half = Math.floor(requestTimeoutMs / 2);
+  return Math.max(100, heartbeatMs > 0 ? Math.min(half, 4 * heartbeatMs) : half);
 }
 
 /** The chain as Topology shows it (pure). */
@@ -148,11 +151,16 @@ export interface ChainsCore {
   usable(host: string): boolean;
   /** This host's name. */
   localHost: string;
+  /** Other hosts may join (a cluster endpoint is open): followers beside their leader look for another host now and then. */
+  spreads: boolean;
   /** The control's shutdown. */
   stopping: AbortSignal;
-  /** A follower acknowledging nothing this long while records wait is reported late by its leader (`followerLateMs`). */
-  lateMs: number;
+  /** A follower acknowledging nothing this long while records wait is reported late by its leader (`followerLateMs`, now). */
+  lateMs(): number;
 }
+
+/** How often followers beside their leader look for another host (with other hosts only). */
+const SPREAD_EVERY_MS = 5000;
 
 /** How long to wait before starting a follower again after a start failed. */
 const FOLLOWER_RETRY_MS = 500;
@@ -160,7 +168,13 @@ const FOLLOWER_RETRY_MS = 500;
 export class Chains {
   private readonly chains = new Map<number, Chain>();
 
-  constructor(private readonly core: ChainsCore) {}
+  constructor(private readonly core: ChainsCore) {
+    if (core.spreads) {
+      const timer = setInterval(() => this.spread(), SPREAD_EVERY_MS);
+      timer.unref();
+      core.stopping.addEventListener('abort', () => clearInterval(timer), { once: true });
+    }
+  }
 
   get(id: number): Chain | undefined {
     return this.chains.get(id);
@@ -181,7 +195,7 @@ export class Chains {
     const chain = this.chain(id);
     chain.leader = proc;
     proc.onChain = (msg) => this.fromLeader(chain, proc, msg);
-    return { ...replicaClaim(chain, this.core.lateMs), follower: null };
+    return { ...replicaClaim(chain, this.core.lateMs()), follower: null };
   }
 
   /**
@@ -193,6 +207,14 @@ export class Chains {
     const f = chain.follower;
     if (f.t === 'none') void this.startFollower(chain);
     else if (f.t === 'in-sync' || f.t === 'catching-up') this.setFollower(chain, { ...f, t: 'catching-up' }, `its leader is now pid ${chain.leader?.pid ?? '?'}`);
+  }
+
+  /** The heartbeat changed: every leader is told the follower-late time that follows from it. */
+  retune(): void {
+    for (const chain of this.chains.values()) {
+      const leader = chain.leader;
+      if (leader !== null && !leader.hasExited && chain.follower.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain, this.core.lateMs()) });
+    }
   }
 
   /** Whether node `id`'s follower may take over now: a copy, on a connected host. */
@@ -210,8 +232,12 @@ export class Chains {
     }
   }
 
-  /** A host joined (or came back): followers that had to share their leader's host move to another. */
-  hostJoined(): void {
+  /**
+   * Followers that had to share their leader's host move to another one if one is usable: when
+   * a host joins or comes back, and every SPREAD_EVERY_MS (a host cut off for less than its
+   * link's timeout never left, and a follower may have been put beside its leader meanwhile).
+   */
+  spread(): void {
     for (const chain of this.chains.values()) {
       const f = chain.follower;
       if (f.t === 'in-sync' && f.host === this.core.hostOf(chain.id) && !chain.moving) void this.move(chain, f);
@@ -230,7 +256,10 @@ export class Chains {
     const oldHost = this.core.hostOf(id);
     chain.epoch++;
     this.setFollower(chain, { t: 'none', why: `promoted at epoch ${chain.epoch}` }, `promoted: ${why}`);
-    await f.proc.stop();
+    // SIGKILL, not a stop: what it acknowledged is in its log already (handed to the OS, or on the
+    // disk with --fsync), and the new leader opens that log only once this process is gone.
+    f.proc.kill();
+    await f.proc.exited;
     const base = this.core.storage.logPath(id);
     if (base !== null && oldHost === this.core.localHost) {
       const old = slotPath(base, chain.leaderSlot);
@@ -316,7 +345,7 @@ export class Chains {
     chain.follower = next;
     if (from.t !== next.t || why.startsWith('its leader')) this.core.log.info({ node: chain.id, from: from.t, to: next.t, epoch: chain.epoch, why }, `node ${chain.id} follower: ${from.t} -> ${next.t} (${why})`);
     const leader = chain.leader;
-    if (leader !== null && !leader.hasExited && next.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain, this.core.lateMs) });
+    if (leader !== null && !leader.hasExited && next.t !== 'stopped') leader.send({ t: 'replica', ...replicaClaim(chain, this.core.lateMs()) });
   }
 
   private fromLeader(chain: Chain, proc: ComputingProcess, msg: Extract<FromNode, { t: 'caught-up' | 'fenced' | 'follower-late' }>): void {
@@ -331,7 +360,7 @@ export class Chains {
       // socket, and the next follower starts its slot's log fresh.
       this.core.log.warn({ node: chain.id, pid: f.proc.pid, epoch: chain.epoch }, `node ${chain.id}: its follower pid ${f.proc.pid} stopped acknowledging; killed`);
       f.proc.kill();
-      this.followerLost(chain, f.proc, `it acknowledged nothing for ${this.core.lateMs} ms`);
+      this.followerLost(chain, f.proc, `it acknowledged nothing for ${this.core.lateMs()} ms`);
     } else if (msg.t === 'fenced') {
       this.core.log.warn({ node: chain.id, epoch: chain.epoch }, `node ${chain.id}: its leader was fenced by a newer epoch`);
     }
@@ -393,7 +422,7 @@ export class Chains {
       void next.proc.exited.then(() => this.followerLost(chain, next.proc, 'its process exited'));
       await f.proc.stop();
     } catch (error) {
-      this.core.log.info({ node: chain.id, why: error instanceof Error ? error.message : String(error) }, `node ${chain.id}: its follower stays on its leader's host`);
+      this.core.log.debug({ node: chain.id, why: error instanceof Error ? error.message : String(error) }, `node ${chain.id}: its follower stays on its leader's host`);
     } finally {
       chain.moving = false;
     }

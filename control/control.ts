@@ -139,7 +139,7 @@ export class Control {
         poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
         maxNodes: this.maxNodes,
         hostName: this.hostName,
-        followerLateMs: followerLateMs(this.requestTimeoutMs),
+        followerLateMs: () => followerLateMs(this.requestTimeoutMs, this.liveness.config.intervalMs),
         ...(options.replicas === 2 && { replicas: 2 as const }),
       },
       agents === undefined || options.cluster === undefined ? undefined : { agents, keys: options.cluster.keys, bindIp: clusterIp(options.cluster.listen) },
@@ -534,6 +534,7 @@ export class Control {
       }
       // Shown once in force (the judging switches only after the new listener is bound).
       this.changed();
+      this.supervisor.chains?.retune();
       this.log.info({ intervalMs, nodes: this.shape.size, totalMs: Math.round(performance.now() - began) }, 'heartbeat interval in force');
     });
     this.heartbeats = run.catch(() => undefined);

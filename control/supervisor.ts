@@ -42,7 +42,7 @@ export interface SupervisorOptions {
   /** Copies of each node (2: a follower beside each; chains.ts). Default 1. */
   replicas?: 1 | 2;
   /** --replicas 2: a follower acknowledging nothing this long while records wait is lost (chains.ts `followerLateMs`). */
-  followerLateMs: number;
+  followerLateMs: () => number;
 }
 
 /** Other hosts (absent on a single host): the agents, the cluster's keys, the address local nodes bind tcp on. */
@@ -111,6 +111,7 @@ export class Supervisor {
             hostOf: (id) => this.nodes.get(id)?.host ?? options.hostName,
             usable: (host) => core.hostConnected(host),
             localHost: options.hostName,
+            spreads: cluster !== undefined,
           })
         : null;
   }
@@ -189,7 +190,7 @@ export class Supervisor {
    * the followers that had to share their leader's host.
    */
   hostChanged(host: Host): void {
-    if (host.connected) this.chains?.hostJoined();
+    if (host.connected) this.chains?.spread();
     else if (host.lost && this.chains !== null) {
       for (const node of this.nodes.values()) {
         if (node.host === host.name && node.state.t === 'running' && this.chains.canTakeOver(node.id)) node.process?.kill();
@@ -441,14 +442,16 @@ export class Supervisor {
 
   /**
    * The host for a follower (pure but for the hosts' state): a connected host other than its
-   * leader's, the one with the fewest processes (nodes and followers), `avoid` only when it is
-   * the only one; else the leader's own host (unless `elsewhereOnly`: null).
+   * leader's and `avoid`'s, the one with the fewest processes (nodes and followers); else the
+   * leader's own host (unless `elsewhereOnly`: null). `avoid`, where the last follower was lost,
+   * may be cut off without the control knowing yet: a follower beside its leader is a copy now,
+   * and it moves to another host later (chains.ts `spread`).
    */
   private followerHost(place: FollowerPlace): string | null {
     const count = new Map<string, number>();
     if (place.leaderHost !== this.options.hostName) count.set(this.options.hostName, 0);
     for (const host of this.cluster?.agents.hosts.values() ?? []) if (host.connected && host.name !== place.leaderHost) count.set(host.name, 0);
-    if (count.size > 1 && place.avoid !== null) count.delete(place.avoid);
+    if (place.avoid !== null) count.delete(place.avoid);
     for (const node of this.nodes.values()) if (count.has(node.host)) count.set(node.host, (count.get(node.host) ?? 0) + 1);
     for (const id of this.nodes.keys()) {
       const f = this.chains?.get(id)?.follower;

@@ -14,6 +14,7 @@ import { Follower } from '../../computing/follower.js';
 import { chunkOps, followerLate, ReplicatedLog } from '../../computing/replication.js';
 import { scanLog } from '../../computing/wal-format.js';
 import { NO_LOG } from '../../computing/wal.js';
+import { DEFAULT_MAX_NODES } from '../../control/index.js';
 import { followerLateMs, parseChainFile, replicaClaim, slotPath } from '../../control/chains.js';
 import { parseGatewayArgs } from '../../gateway/args.js';
 import { describeNode } from '../../clients/topology-view.js';
@@ -152,6 +153,16 @@ describe('the control channel and the chain file', () => {
     expect(run([], { ARBOR_REPLICAS: '2' })).toBe(2);
     expect(run(['--replicas', '3'])).toBe('--replicas 3: expected 1 or 2');
   });
+
+  it('--replicas 2 halves the default node limit (two processes a node); a --max-nodes given is a count of nodes', () => {
+    const max = (argv: string[]): unknown => {
+      const parsed = parseGatewayArgs(argv, {});
+      return 'run' in parsed ? parsed.run.maxNodes : parsed;
+    };
+    expect(max([])).toBe(DEFAULT_MAX_NODES);
+    expect(max(['--replicas', '2'])).toBe(Math.max(1, Math.floor(DEFAULT_MAX_NODES / 2)));
+    expect(max(['--replicas', '2', '--max-nodes', '40'])).toBe(40);
+  });
 });
 
 describe('a leader log and its follower, in this process', () => {
@@ -257,6 +268,11 @@ describe('a leader log and its follower, in this process', () => {
     expect(followerLate(true, 0, 100, 100)).toBe(true);
     expect(followerLateMs(2000)).toBe(1000);
     expect(followerLateMs(50)).toBe(100);
+    // With heartbeats on, at most 4 intervals (a cut follower holds stores no longer than a cut node is noticed).
+    expect(followerLateMs(2000, 100)).toBe(400);
+    expect(followerLateMs(2000, 1000)).toBe(1000);
+    expect(followerLateMs(2000, 10)).toBe(100);
+    expect(followerLateMs(2000, 0)).toBe(1000);
   });
 
   it('solo (said by the control): acknowledged with one copy at once', () => {
