@@ -20,7 +20,7 @@ export const AGENT_OPTIONS: OptionTable = {
       'user owns it or group or others can write into it',
     ],
   },
-  'orphan-grace-ms': { type: 'string', value: 'N', default: '60000', help: 'keep the nodes running this long while the gateway cannot be reached' },
+  'orphan-grace-ms': { type: 'string', value: 'N', default: '60000', help: 'keep the nodes running this long while the gateway cannot be reached; with --replicas 2 the gateway waits as long for a cut host before its followers elsewhere take over' },
 };
 
 export const AGENT_USAGE = helpText(AGENT_OPTIONS, {

@@ -64,7 +64,7 @@ export const GATEWAY_OPTIONS: OptionTable = {
       '(no Host check); by default only localhost, 127.0.0.1, [::1] and the --http-listen host, on its port; other hosts get 403',
     ],
   },
-  'max-nodes': { type: 'string', value: 'N', env: 'ARBOR_MAX_NODES', default: `sized from this machine: ${DEFAULT_MAX_NODES}`, help: 'most nodes the tree may hold' },
+  'max-nodes': { type: 'string', value: 'N', env: 'ARBOR_MAX_NODES', default: `sized from this machine: ${DEFAULT_MAX_NODES}, half that with --replicas 2`, help: 'most nodes the tree may hold' },
   'pool-size': { type: 'string', value: 'N', env: 'ARBOR_POOL_SIZE', default: String(DEFAULT_POOL_SIZE), help: 'spare computing processes kept started ahead, counted against --max-nodes; 0 = none' },
   'watch-buffer': { type: 'string', value: 'N', default: String(DEFAULT_WATCH_BUFFER), help: 'events a Watch subscriber may fall behind before it is dropped' },
   'tls-cert': { type: 'string', value: 'FILE', env: 'ARBOR_TLS_CERT', help: 'serve TLS with this PEM certificate (with --tls-key)' },
@@ -101,7 +101,7 @@ export const GATEWAY_OPTIONS: OptionTable = {
     value: '1|2',
     env: 'ARBOR_REPLICAS',
     default: '1',
-    help: 'copies of each node: 2 keeps a follower process beside each node and acknowledges a store once both logged it',
+    help: 'copies of each node: 2 keeps a follower process of each node on another host when one is joined and acknowledges a store once both logged it',
   },
 };
 
@@ -137,7 +137,6 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     'request-timeout-ms': '2000',
     'log-level': 'info',
     'http-allowed-hosts': '',
-    'max-nodes': String(DEFAULT_MAX_NODES),
     'watch-buffer': String(DEFAULT_WATCH_BUFFER),
     restart: 'always',
     'hang-restart-ms': '30000',
@@ -164,7 +163,10 @@ export function parseGatewayArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const allowedHosts = parseAllowedHosts(values['http-allowed-hosts'] as string);
   if ('problem' in allowedHosts) return { problem: allowedHosts.problem };
   const httpAllowedHosts = allowedHosts.allowed;
-  const maxNodes = positive(values['max-nodes'] as string, '--max-nodes', 100_000);
+  // The default is a budget of processes on this host: with --replicas 2 each node is two of them
+  // (both here when no other host is joined), so it holds half as many nodes. A number given is nodes.
+  const maxNodesText = values['max-nodes'] ?? String(values.replicas === '2' ? Math.max(1, Math.floor(DEFAULT_MAX_NODES / 2)) : DEFAULT_MAX_NODES);
+  const maxNodes = positive(maxNodesText, '--max-nodes', 100_000);
   if (typeof maxNodes === 'string') return { problem: maxNodes };
   const watchBuffer = positive(values['watch-buffer'] as string, '--watch-buffer', 1_000_000);
   if (typeof watchBuffer === 'string') return { problem: watchBuffer };

@@ -14,6 +14,7 @@ import { Follower } from '../../computing/follower.js';
 import { chunkOps, followerLate, ReplicatedLog } from '../../computing/replication.js';
 import { scanLog } from '../../computing/wal-format.js';
 import { NO_LOG } from '../../computing/wal.js';
+import { DEFAULT_MAX_NODES } from '../../control/index.js';
 import { followerLateMs, parseChainFile, replicaClaim, slotPath } from '../../control/chains.js';
 import { parseGatewayArgs } from '../../gateway/args.js';
 import { describeNode } from '../../clients/topology-view.js';
@@ -151,6 +152,16 @@ describe('the control channel and the chain file', () => {
     expect(run(['--replicas=1'], { ARBOR_REPLICAS: '2' })).toBe(1);
     expect(run([], { ARBOR_REPLICAS: '2' })).toBe(2);
     expect(run(['--replicas', '3'])).toBe('--replicas 3: expected 1 or 2');
+  });
+
+  it('--replicas 2 halves the default node limit (two processes a node); a --max-nodes given is a count of nodes', () => {
+    const max = (argv: string[]): unknown => {
+      const parsed = parseGatewayArgs(argv, {});
+      return 'run' in parsed ? parsed.run.maxNodes : parsed;
+    };
+    expect(max([])).toBe(DEFAULT_MAX_NODES);
+    expect(max(['--replicas', '2'])).toBe(Math.max(1, Math.floor(DEFAULT_MAX_NODES / 2)));
+    expect(max(['--replicas', '2', '--max-nodes', '40'])).toBe(40);
   });
 });
 
