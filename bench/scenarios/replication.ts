@@ -105,7 +105,7 @@ function gatewaySays(gateway: Gateway): string {
       }
     })
     .filter((msg) => /host|takeover|follower/.test(msg));
-  return said.length === 0 ? '' : `; the gateway said: ${said.slice(-4).join(' | ')}`;
+  return said.length === 0 ? '' : `; the gateway said: ${said.slice(-6).join(' | ')}`;
 }
 
 /** Loads every stored name back; throws at the first one missing or different. */
@@ -205,7 +205,10 @@ async function takeoverTrial(opts: BenchOptions): Promise<Trial> {
     const back = (id: number): Seen | undefined => since([NodeEventKind.NODE_EVENT_KIND_AVAILABLE], id);
     for (const until = killedAt + 20_000; !ids.every((id) => back(id) !== undefined); await sleep(2)) {
       if (performance.now() > until) {
-        throw new Error(`after the host loss, nodes ${ids.filter((id) => back(id) === undefined).join(', ')} were not available again within 20 s${gatewaySays(gateway)}`);
+        const after = events.seen.filter((e) => e.at >= killedAt).map((e) => `${NodeEventKind[e.kind].replace('NODE_EVENT_KIND_', '').toLowerCase()} ${e.id}`);
+        throw new Error(
+          `after the host loss, nodes ${ids.filter((id) => back(id) === undefined).join(', ')} were not available again within 20 s (events since: ${after.join(', ') || 'none'})${gatewaySays(gateway)}`,
+        );
       }
     }
     const lastBack = Math.max(...ids.map((id) => (back(id) as Seen).at));
@@ -229,7 +232,13 @@ async function takeoverTrial(opts: BenchOptions): Promise<Trial> {
 
 export async function takeoverRow(opts: BenchOptions): Promise<Row> {
   const trials: Trial[] = [];
-  for (let i = 0; i < opts.takeoverTrials; i++) trials.push(await takeoverTrial(opts));
+  for (let i = 0; i < opts.takeoverTrials; i++) {
+    trials.push(
+      await takeoverTrial(opts).catch((error: unknown) => {
+        throw new Error(`trial ${i + 1} of ${opts.takeoverTrials}: ${errorText(error)}`);
+      }),
+    );
+  }
   const s = summarize(trials.map((t) => t.ms));
   const detect = median(trials.map((t) => t.detectMs));
   return {
