@@ -50,7 +50,8 @@ export class Gateway {
     });
     let err = '';
     tracked.proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (err.length < 20_000) err += chunk;
+      // Its latest lines: what explains a failure comes last.
+      err = (err + chunk).slice(-40_000);
     });
     const ready = /^arbor-gateway listening on (\S+)$/;
     const later: string[] = [];
@@ -72,19 +73,24 @@ export class Gateway {
     }
   }
 
+  /** The first later stdout line that `at` matches (its first group), waited for up to 5 s; `what` names it when it never comes. */
+  private async laterLine(at: RegExp, what: string): Promise<string> {
+    let line: string | undefined;
+    for (const until = Date.now() + 5000; line === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      line = this.laterLines.find((l) => at.test(l));
+    }
+    if (line === undefined) throw new Error(what);
+    return (at.exec(line) as RegExpExecArray)[1] as string;
+  }
+
   /**
    * A gauge from /metrics (the gateway started with `--metrics-listen 127.0.0.1:0`), e.g.
    * `arbor_spare_processes`; waits for the metrics line on stdout.
    */
   async gauge(name: string): Promise<number> {
-    const at = /^arbor-gateway metrics on (\S+)$/;
-    let line: string | undefined;
-    for (const until = Date.now() + 5000; line === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
-      line = this.laterLines.find((l) => at.test(l));
-    }
-    if (line === undefined) throw new Error('the gateway serves no metrics (start it with --metrics-listen)');
+    const address = await this.laterLine(/^arbor-gateway metrics on (\S+)$/, 'the gateway serves no metrics (start it with --metrics-listen)');
     const text = await new Promise<string>((resolve, reject) => {
-      get(`http://${(at.exec(line) as RegExpExecArray)[1] as string}/metrics`, (res) => {
+      get(`http://${address}/metrics`, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
         res.on('end', () => resolve(body));
@@ -96,21 +102,20 @@ export class Gateway {
   }
 
   /** The web view's URL (the gateway started with `--http-listen 127.0.0.1:0`); waits for its line on stdout. */
-  async webUrl(): Promise<string> {
-    const at = /^arbor-gateway web view on (\S+)$/;
-    let line: string | undefined;
-    for (const until = Date.now() + 5000; line === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
-      line = this.laterLines.find((l) => at.test(l));
-    }
-    if (line === undefined) throw new Error('the gateway serves no web view (start it with --http-listen)');
-    return (at.exec(line) as RegExpExecArray)[1] as string;
+  webUrl(): Promise<string> {
+    return this.laterLine(/^arbor-gateway web view on (\S+)$/, 'the gateway serves no web view (start it with --http-listen)');
+  }
+
+  /** Where agents join (the gateway started with `--cluster-listen IP:0`); waits for its line on stdout. */
+  clusterAddress(): Promise<string> {
+    return this.laterLine(/^arbor-gateway cluster on (\S+)$/, 'the gateway takes no agents (start it with --cluster-listen)');
   }
 
   get pid(): number {
     return this.tracked.pid;
   }
 
-  /** What the gateway wrote on stderr so far. */
+  /** What the gateway wrote on stderr so far (its last 40,000 characters). */
   get stderr(): string {
     return this.stderrText();
   }

@@ -62,6 +62,13 @@ export interface BenchOptions {
   storeWarmup: number;
   /** Rounds of the three store gateways (the best run of each is kept). */
   storeRounds: number;
+  /** Host losses of the takeover row (a fresh gateway and agent each), and nodes and names per node on the lost host. */
+  takeoverTrials: number;
+  takeoverNodes: number;
+  takeoverNames: number;
+  /** Names of the node whose follower is replaced, and how many times it is (the median kept). */
+  catchUpNames: number;
+  catchUpTrials: number;
   /** Nodes created from sorted ids into the balanced tree. */
   sortedNodes: number;
   /** Names of the node that Keys lists completely. */
@@ -70,6 +77,9 @@ export interface BenchOptions {
   dumpNodes: number;
   dumpNames: number;
 }
+
+/** The heartbeat of the takeover trials, in every mode: the bound is 4T + 1 s at this T. */
+export const TAKEOVER_HEARTBEAT_MS = 100;
 
 export const FULL: BenchOptions = {
   quick: false,
@@ -94,6 +104,11 @@ export const FULL: BenchOptions = {
   storeCommands: 60_000,
   storeWarmup: 40_000,
   storeRounds: 2,
+  takeoverTrials: 5,
+  takeoverNodes: 4,
+  takeoverNames: 100,
+  catchUpNames: 100_000,
+  catchUpTrials: 3,
   sortedNodes: 127,
   keysNames: 100_000,
   dumpNodes: 100,
@@ -123,6 +138,11 @@ export const QUICK: BenchOptions = {
   storeCommands: 1000,
   storeWarmup: 500,
   storeRounds: 1,
+  takeoverTrials: 1,
+  takeoverNodes: 2,
+  takeoverNames: 10,
+  catchUpNames: 2000,
+  catchUpTrials: 1,
   sortedNodes: 15,
   keysNames: 2000,
   dumpNodes: 4,

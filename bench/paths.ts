@@ -2,6 +2,7 @@
  * @module Where the built programs are. Resolved from this file, which runs from dist/bench/.
  */
 import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (dist/bench/paths.js → ../../). */
@@ -12,6 +13,8 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
  * nodes are that build's, found beside its gateway).
  */
 export const GATEWAY_MAIN = process.env.ARBOR_BENCH_GATEWAY ?? `${REPO}dist/bundle/gateway.js`;
+/** The agent that runs nodes on another host: the one beside the gateway the scenarios drive. */
+export const AGENT_MAIN = `${dirname(GATEWAY_MAIN)}/agent.js`;
 export const CLI_MAIN = `${REPO}dist/bundle/arbor.js`;
 export const START_MAIN = `${REPO}dist/bundle/start.js`;
 /** Built entry points of the benchmark's own helper processes. */

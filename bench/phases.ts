@@ -19,6 +19,7 @@ import { heartbeatCpu, switchRow } from './scenarios/heartbeat-cpu.js';
 import { hopLatency } from './scenarios/hop-latency.js';
 import { startup } from './scenarios/startup.js';
 import { restartLatency } from './scenarios/restart.js';
+import { replication } from './scenarios/replication.js';
 import { scale } from './scenarios/scale.js';
 import { sortedBalanced } from './scenarios/sorted-balanced.js';
 import { storeThroughput } from './scenarios/store-throughput.js';
@@ -176,6 +177,11 @@ export const PHASES: readonly Phase[] = [
     name: 'arbor, store throughput: memory, log, fsync, 2 copies',
     keys: ['storeMemory', 'storeLog', 'storeFsync', 'storeReplicas2'],
     run: (opts, emit) => storeThroughput(opts, emit),
+  },
+  {
+    name: 'arbor, replication: takeover and catch-up',
+    keys: ['takeover', 'catchUp'],
+    run: (opts, emit) => replication(opts, emit),
   },
   {
     name: 'arbor, dictionary: keys, delete, dump',

@@ -45,6 +45,8 @@ export const ROW_LABELS = {
   storeLog: 'Session stores, write-ahead log',
   storeFsync: 'Session stores, log + fsync',
   storeReplicas2: 'Session stores, log, 2 copies',
+  takeover: 'takeover after a host loss',
+  catchUp: 'catch-up of a new follower',
   sortedBuild: 'sorted inserts, balanced: depth',
   sortedDeep: 'sorted inserts, balanced: load p50 deepest',
   scaleBuildSequential: 'scale: build, one create at a time',
@@ -100,6 +102,7 @@ export const TARGET_LABELS = {
   keysMemory: 'keys: node PSS while listing vs before',
   deleteVsStore: 'Session deletes/s vs stores/s, with a log',
   storeReplicas2: 'stores/s with 2 copies vs 1 (--replicas 2)',
+  takeover: 'host loss: takeover p50, heartbeat 100 ms',
 } as const;
 
 export type TargetKey = keyof typeof TARGET_LABELS;

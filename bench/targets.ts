@@ -7,6 +7,7 @@
 import { cpus } from 'node:os';
 import { mb, ms, rate, us } from './format.js';
 import type { Row, RowKey, TargetKey, TargetResult } from './rows.js';
+import { TAKEOVER_HEARTBEAT_MS } from './options.js';
 
 type Figures = (key: RowKey, name: string) => number | undefined;
 
@@ -319,6 +320,22 @@ const CHECKS: Check[] = [
       const two = f('storeReplicas2', 'opsPerSec');
       const one = f('storeLog', 'opsPerSec');
       return { value: ratioOf(two, one), detail: both(two, one, (v) => rate(v, '/s')) };
+    },
+  },
+  {
+    // The issue's bound: every node of a lost host available again within 4T + 1 s (T the heartbeat).
+    key: 'takeover',
+    at: 'most',
+    bound: 4 * TAKEOVER_HEARTBEAT_MS + 1000,
+    show: ms,
+    value: (f) => {
+      const trials = f('takeover', 'trials');
+      const detect = f('takeover', 'detectMs');
+      const max = f('takeover', 'maxMs');
+      return {
+        value: f('takeover', 'p50Ms'),
+        detail: trials === undefined || detect === undefined || max === undefined ? undefined : `p50 of ${trials} host losses, slowest ${ms(max)}; 4T + 1 s at T = ${TAKEOVER_HEARTBEAT_MS} ms; the loss noticed after ${ms(detect)}`,
+      };
     },
   },
   {
