@@ -36,8 +36,8 @@ type Phase =
 // Made while waiting for the claim (a spare of the control's pool is a claim away from serving):
 // the first socket starts libzmq's context and I/O thread. The uplink's routing id is set for
 // each connection it makes (see Forwarding.connectUp); the ROUTER is bound at the claim.
-const spareUplink = uplinkSocket();
-const spareDownlink = downlinkSocket();
+let spareUplink = uplinkSocket();
+let spareDownlink = downlinkSocket();
 let phase: Phase = { t: 'waiting' };
 
 function enter(next: Phase): void {
@@ -148,6 +148,21 @@ async function claim(msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
   tell({ t: 'ready', keys: opened.entries.size, cutBytes: opened.cutBytes, ...(tcp !== undefined && { tcp }) });
 }
 
+/**
+ * --replicas 2: this follower takes over as its node's leader (the control promoted it: its
+ * leader is lost). Its copy is closed and the leader's claim served as a spare's would be, on
+ * the same log (replayed from the file) with new sockets: no process start in the takeover.
+ */
+async function promote(was: Extract<Phase, { t: 'following' }>, msg: Extract<ToNode, { t: 'claim' }>): Promise<void> {
+  enter({ t: 'claiming', id: msg.id });
+  was.follower.stop();
+  await was.running;
+  was.follower.close();
+  spareUplink = uplinkSocket();
+  spareDownlink = downlinkSocket();
+  await claim(msg);
+}
+
 /** Applies the control's messages one at a time, in the order sent. */
 async function serveControlChannel(): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -161,6 +176,7 @@ async function serveControlChannel(): Promise<void> {
       process.stderr.write(`arbor-node${who}: ignored a control message (${msg})\n`);
     } else if (msg.t === 'claim') {
       if (now.t === 'waiting') await (msg.follower !== undefined ? claimFollower(msg, msg.follower.epoch) : claim(msg));
+      else if (now.t === 'following' && msg.follower === undefined) await promote(now, msg);
       else process.stderr.write(`arbor-node${who}: ignored a second claim\n`);
     } else if (now.t === 'serving') {
       now.node.control(msg);

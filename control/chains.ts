@@ -30,9 +30,9 @@
  * - Takeover: a leader whose process dies restarts in place from its log, as without replicas;
  *   when that restart cannot claim a process (its log is corrupt, ...), or its host is lost
  *   (hosts.ts: its link closed, or it stayed away longer than its agent's orphan grace), and the
- *   follower is in sync on a host that is connected, the follower is stopped, the epoch raised,
- *   the node moves to the follower's host, the follower's log becomes the leader's log, and the
- *   leader restarts on it (solo: one copy, said here), then a new follower catches up. Commands
+ *   follower is in sync on a host that is connected, the epoch is raised, the node moves to the
+ *   follower's host, and the follower's process itself is claimed as the leader on its own log
+ *   (solo: one copy, said here; no process start), then a new follower catches up. Commands
  *   wait meanwhile within their deadlines, and the children are linked again as after any
  *   restart. The old leader, if it still runs somewhere cut off, is fenced: its follower is gone,
  *   the new chain's epoch is higher, and its agent is told to SIGKILL it when it is back. Its log
@@ -246,20 +246,17 @@ export class Chains {
 
   /**
    * The leader cannot restart in place (its log, or its host, is lost): when the follower is a
-   * copy on a connected host, it is promoted; resolves with the host the node moves to (the
-   * caller restarts the leader there, on the log `leaderLog` names now). Null when it is not.
+   * copy on a connected host, it is promoted; resolves with the host the node moves to and the
+   * follower's process, which the caller claims as the leader there, on the log `leaderLog`
+   * names now (no process start: computing/main.ts `promote`). Null when it is not a copy.
    */
-  async takeover(id: number, why: string): Promise<string | null> {
+  takeover(id: number, why: string): { host: string; proc: ComputingProcess } | null {
     const chain = this.chains.get(id);
     const f = chain?.follower;
     if (chain === undefined || f?.t !== 'in-sync' || !this.core.usable(f.host)) return null;
     const oldHost = this.core.hostOf(id);
     chain.epoch++;
     this.setFollower(chain, { t: 'none', why: `promoted at epoch ${chain.epoch}` }, `promoted: ${why}`);
-    // SIGKILL, not a stop: what it acknowledged is in its log already (handed to the OS, or on the
-    // disk with --fsync), and the new leader opens that log only once this process is gone.
-    f.proc.kill();
-    await f.proc.exited;
     const base = this.core.storage.logPath(id);
     if (base !== null && oldHost === this.core.localHost) {
       const old = slotPath(base, chain.leaderSlot);
@@ -275,7 +272,7 @@ export class Chains {
     chain.leader = null;
     this.save(chain);
     this.core.log.warn({ node: id, epoch: chain.epoch, why, from: oldHost, to: f.host }, `node ${id}: takeover: its follower's log on host ${f.host} leads at epoch ${chain.epoch}`);
-    return f.host;
+    return { host: f.host, proc: f.proc };
   }
 
   /** The node is removed, or the control stops: its follower is stopped. */

@@ -284,6 +284,8 @@ export class Supervisor {
    */
   private async restart(node: NodeHandle, restoring: boolean): Promise<ComputingProcess | null> {
     let first = restoring;
+    // --replicas 2: the follower promoted by a takeover, claimed as the leader instead of a new process.
+    let promoted: ComputingProcess | undefined;
     const reasonNow = (): string => node.reason ?? 'unknown';
     const setReason = (reason: string): void => {
       const life = node.state;
@@ -294,9 +296,10 @@ export class Supervisor {
       if (!this.core.hostConnected(node.host)) {
         // --replicas 2: its host is lost and its follower is a copy elsewhere: it takes over.
         if (this.chains !== null && this.cluster?.agents.hosts.get(node.host)?.lost === true) {
-          const to = await this.chains.takeover(node.id, `its host ${node.host} was lost`);
+          const to = this.chains.takeover(node.id, `its host ${node.host} was lost`);
           if (to !== null) {
-            node.moveTo(to, `its follower there took over (host ${node.host} was lost)`);
+            node.moveTo(to.host, `its follower there took over (host ${node.host} was lost)`);
+            promoted = to.proc;
             first = true;
             continue;
           }
@@ -320,16 +323,19 @@ export class Supervisor {
         }
       }
       first = false;
+      const reuse = promoted;
+      promoted = undefined;
       try {
-        await this.start(node, false, Date.now() + this.options.startTimeoutMs);
+        await this.start(node, false, Date.now() + this.options.startTimeoutMs, reuse);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         this.core.log.warn({ node: node.id, reason }, 'restart attempt failed');
         setReason(reason);
         // --replicas 2: it cannot restart in place; its follower's copy takes over (at once) if it is one.
-        const to = this.chains !== null && !node.ending && !this.closed ? await this.chains.takeover(node.id, reason) : null;
+        const to = this.chains !== null && !node.ending && !this.closed ? this.chains.takeover(node.id, reason) : null;
         if (to !== null) {
-          node.moveTo(to, `its follower there took over (${reason})`);
+          node.moveTo(to.host, `its follower there took over (${reason})`);
+          promoted = to.proc;
           first = true;
         }
         continue;
@@ -365,8 +371,13 @@ export class Supervisor {
    * (a spare, else a new one; restarts first: they bring back data that is already
    * acknowledged); on another host its agent starts it (no spares there). Rejects with ClaimError.
    */
-  private async start(node: NodeHandle, fresh: boolean, deadline: number): Promise<void> {
+  private async start(node: NodeHandle, fresh: boolean, deadline: number, reuse?: ComputingProcess): Promise<void> {
     if (Date.now() >= deadline) throw new ClaimError('no time was left to start the process');
+    if (reuse !== undefined) {
+      // A promoted follower: running already, on the node's (new) host.
+      if (reuse.hasExited) throw new ClaimError('its promoted follower exited');
+      return this.claim(node, reuse, fresh, deadline, node.host === this.options.hostName ? this.core.dir.nodeEndpoint(node.id) : this.remoteListen(node.host));
+    }
     if (node.host !== this.options.hostName) return this.startRemote(node, fresh, deadline);
     const proc = await this.pool.acquire(!fresh, deadline);
     // Its create was abandoned, or the gateway is stopping, while it waited for a process.
@@ -392,7 +403,13 @@ export class Supervisor {
       proc.kill();
       throw new ClaimError(proc.why ?? `the process on host ${host.name} did not start in time`);
     }
-    await this.claim(node, proc, fresh, deadline, `tcp://${host.advertise.includes(':') ? `[${host.advertise}]` : host.advertise}:*`);
+    await this.claim(node, proc, fresh, deadline, this.remoteListen(host.name));
+  }
+
+  /** Where a node on agent host `name` listens: tcp on the host's advertised address, a port of its choosing. */
+  private remoteListen(name: string): string {
+    const advertise = this.cluster?.agents.hosts.get(name)?.advertise ?? '127.0.0.1';
+    return `tcp://${advertise.includes(':') ? `[${advertise}]` : advertise}:*`;
   }
 
   /** Claims `proc` for `node` (listening at `listen`); resolves once it is ready. */
