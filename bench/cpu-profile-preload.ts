@@ -5,27 +5,28 @@
  * writes `<pid>.cpuprofile` to ARBOR_BENCH_PROFILE_DIR.
  *
  * Computing processes get NODE_OPTIONS, ARBOR_BENCH_PROFILE_DIR and ARBOR_BENCH_PROFILE_WHO
- * (lib/child-env.ts allow-lists them), so a gateway's computing processes load this too; only
- * those listed take part: ARBOR_BENCH_PROFILE_WHO is a comma-separated list of "gateway" and
- * node ids (a profiler in every one of 31 processes would swamp two cores). The others are
- * untouched (no SIGUSR2 handler).
+ * (lib/child-env.ts allow-lists them), so a gateway's computing processes load this too.
+ * ARBOR_BENCH_PROFILE_WHO is a comma-separated list of "gateway" and "nodes": the gateway
+ * takes part when it names "gateway"; every computing process when it names anything else
+ * (node ids included, as older callers wrote it). A computing process starts as a spare and
+ * learns its node id only at its claim, after this ran, so it cannot pick itself by id: the
+ * caller chooses by sending SIGUSR2 only to the pids it means. A process that takes part only
+ * has the signal handler until its first SIGUSR2 (a profiler in every one of 31 processes
+ * would swamp two cores); the others are untouched (no SIGUSR2 handler).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const dir = process.env.ARBOR_BENCH_PROFILE_DIR;
-const who = new Set((process.env.ARBOR_BENCH_PROFILE_WHO ?? 'gateway').split(','));
-const idAt = process.argv.indexOf('--id');
-const me = idAt === -1 ? 'gateway' : (process.argv[idAt + 1] ?? '');
+const who = (process.env.ARBOR_BENCH_PROFILE_WHO ?? 'gateway').split(',').filter((w) => w !== '');
+const computing = process.argv.some((arg) => /computing\/(bundle\/)?main\.js$/.test(arg));
+const takesPart = computing ? who.some((w) => w !== 'gateway') : who.includes('gateway');
 
-if (dir !== undefined && dir !== '' && who.has(me)) {
-  const session = new Session();
-  session.connect();
-  session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: 1000 });
+if (dir !== undefined && dir !== '' && takesPart) {
+  let session: Session | null = null;
   let running = false;
   const stop = (): void => {
-    if (!running) return;
+    if (!running || session === null) return;
     running = false;
     // An in-thread inspector session answers synchronously, so this also completes at exit.
     session.post('Profiler.stop', (error, result) => {
@@ -34,6 +35,12 @@ if (dir !== undefined && dir !== '' && who.has(me)) {
   };
   process.on('SIGUSR2', () => {
     if (running) return stop();
+    if (session === null) {
+      session = new Session();
+      session.connect();
+      session.post('Profiler.enable');
+      session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    }
     running = true;
     session.post('Profiler.start');
   });

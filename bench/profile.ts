@@ -64,7 +64,7 @@ try {
       env: {
         NODE_OPTIONS: `--import=${BENCH_DIST}cpu-profile-preload.js`,
         ARBOR_BENCH_PROFILE_DIR: dir,
-        ARBOR_BENCH_PROFILE_WHO: `gateway,${balancedOrder(LEVELS)[0]}`,
+        ARBOR_BENCH_PROFILE_WHO: 'gateway,nodes',
       },
     });
     const client = gateway.client();

@@ -121,9 +121,18 @@ class WakeAlarm {
     this.hook.disable();
   }
 
+  /** After a ring: the hook goes unless armed again meanwhile. */
+  private readonly disableUnlessArmed = (): void => {
+    if (!this.armed) this.hook.disable();
+  };
+
   private ring(): void {
     if (!this.armed) return;
-    this.disarm();
+    // Disabled after the callback, not in it: Node 20 disabling a hook from inside its own
+    // `before` leaves V8's promise hooks installed for the life of the process, so every
+    // promise after a node's first rest (two per frame on each link) paid for a hook nobody had.
+    this.armed = false;
+    queueMicrotask(this.disableUnlessArmed);
     // A hook that throws ends the process: report, and let the callback run.
     try {
       this.onWake();

@@ -26,9 +26,12 @@ export interface HeldAnswer {
 
 /** The end of a frame: the answers it held, to give now, and whether the disk refused its stores. */
 export interface FrameEnd {
-  held: HeldAnswer[];
-  full?: DiskFullError;
+  readonly held: readonly HeldAnswer[];
+  readonly full?: DiskFullError;
 }
+
+/** The end of a frame without stores (most frames of a relay node): one object for all of them. */
+const NOTHING_HELD: FrameEnd = Object.freeze({ held: Object.freeze([]) });
 
 export class Dictionary {
   /** Stores of the frame being read, oldest first: the name and its value before (undefined: none). */
@@ -80,7 +83,7 @@ export class Dictionary {
    * full`, loads see the dictionary as it was. Throws (WalError) only when the log cannot go on.
    */
   endFrame(id: number, frameWaits: boolean): FrameEnd {
-    if (this.uncommitted.length === 0) return { held: [] };
+    if (this.uncommitted.length === 0) return NOTHING_HELD;
     const stores = this.uncommitted;
     const held = this.held;
     this.uncommitted = [];

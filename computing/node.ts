@@ -122,8 +122,11 @@ export class ComputingNode {
     // Only a frame with stores holds answers: it tells whether the disk takes them now.
     if (end.held.length > 0) this.noteDisk(end.full);
     for (const held of end.held) this.give(held.request, held.answer, answer);
-    this.gate.frameRead((reply) => this.forwarding.late(reply));
+    this.gate.frameRead(this.late);
   }
+
+  /** Replies that waited for the disk go up (made once: frameRead runs for every frame). */
+  private readonly late = (reply: Buffer): void => this.forwarding.late(reply);
 
   /** Says on stderr when the disk fills up and when stores work again (once each way). */
   private noteDisk(full: DiskFullError | undefined): void {

@@ -273,7 +273,8 @@ export function splitFrame(frame: Buffer, visit: (record: Buffer) => void): Prot
     const len = frame.readUInt16LE(at);
     if (len < HEADER_BYTES || len > MAX_RECORD_BYTES) return new ProtocolError('bad-length', `record length ${len}`);
     if (at + len > frame.length) return new ProtocolError('truncated', `record of ${len} bytes, ${frame.length - at} left`);
-    visit(frame.subarray(at, at + len));
+    // A frame of one record (every frame at one request in flight) is that record: no view made.
+    visit(len === frame.length ? frame : frame.subarray(at, at + len));
     at += len;
   }
   return undefined;

@@ -25,8 +25,13 @@ export class LinkWriter {
   private flushing = false;
   private scheduled = false;
   private readonly peerIds = new Map<string, Buffer>();
-  /** The peer of the last record queued: while one peer has records queued, it is that one. */
-  private lastPeer: string | null = null;
+  /**
+   * A record queued alone (nothing else queued since the last flush): kept here, not in
+   * `queues`, so a relay's one record per turn costs no map entry and no array. While it is
+   * set, `queues` is empty; a second record moves it into `queues` first (order kept).
+   */
+  private solePeer: string | null = null;
+  private soleRecord: Buffer | null = null;
   /** The record being sent alone (sendAlone), for onUndeliverable if its send fails. */
   private alonePeer: string | null = null;
   private aloneRecord: Buffer | null = null;
@@ -65,7 +70,12 @@ export class LinkWriter {
   }
 
   private enqueue(peer: string | null, record: Buffer): void {
-    this.lastPeer = peer;
+    if (this.soleRecord === null && this.queues.size === 0) {
+      this.solePeer = peer;
+      this.soleRecord = record;
+      return;
+    }
+    this.takeSole();
     let queue = this.queues.get(peer);
     if (queue === undefined) {
       queue = [];
@@ -74,22 +84,29 @@ export class LinkWriter {
     queue.push(record);
   }
 
+  /** Moves the record queued alone into `queues` (before another is queued, or a flush of all). */
+  private takeSole(): void {
+    const record = this.soleRecord;
+    if (record === null) return;
+    this.soleRecord = null;
+    this.queues.set(this.solePeer, [record]);
+  }
+
   /**
    * The flush of an event-loop turn. One record for one peer (every hop at one request in
    * flight) is sent straight, without flush's layers of async functions: on a relay node those
    * layers were most of its JavaScript per message.
    */
   private readonly startFlush = (): void => {
-    const queue = this.queues.size === 1 ? this.queues.get(this.lastPeer) : undefined;
-    if (queue === undefined || queue.length !== 1) {
+    const record = this.soleRecord;
+    if (record === null) {
       void this.flush();
       return;
     }
     this.scheduled = false;
     this.flushing = true;
-    const peer = this.lastPeer;
-    const record = queue[0] as Buffer;
-    this.queues.clear();
+    const peer = this.solePeer;
+    this.soleRecord = null;
     this.alonePeer = peer;
     this.aloneRecord = record;
     (peer === null ? this.socket.send(record) : this.socket.send([this.peerId(peer), record])).then(this.sentAlone, this.aloneFailed);
@@ -99,7 +116,7 @@ export class LinkWriter {
     this.alonePeer = null;
     this.aloneRecord = null;
     this.flushing = false;
-    if (this.queues.size > 0) void this.flush();
+    if (this.soleRecord !== null || this.queues.size > 0) void this.flush();
   };
 
   private readonly aloneFailed = (error: unknown): void => {
@@ -111,7 +128,7 @@ export class LinkWriter {
     this.scheduled = false;
     this.flushing = true;
     try {
-      while (this.queues.size > 0) {
+      for (this.takeSole(); this.queues.size > 0; this.takeSole()) {
         const queues = this.queues;
         this.queues = this.spare;
         this.spare = queues;
