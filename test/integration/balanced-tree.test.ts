@@ -63,6 +63,10 @@ describe('balanced tree', () => {
         }
       }
     };
+    // Also when the test times out (its finally below never runs then): the clients stop with it.
+    onTestFinished(() => {
+      done = true;
+    });
     const clients = Array.from({ length: 4 }, (_, c) => client(c));
     try {
       for (let id = 1; id <= 127; id++) {
